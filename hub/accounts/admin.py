@@ -1,0 +1,13 @@
+"""Admin for API tokens (no token can be read back, only revoked)."""
+
+from django.contrib import admin
+
+from accounts.models import ApiToken
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Personal API tokens."""
+
+    list_display = ["user", "name", "prefix", "created_at", "last_used_at"]
+    readonly_fields = ["prefix", "token_hash", "created_at", "last_used_at"]

@@ -1,0 +1,9 @@
+"""Accounts app configuration."""
+
+from django.apps import AppConfig
+
+
+class AccountsConfig(AppConfig):
+    """Personal API tokens."""
+
+    name = "accounts"

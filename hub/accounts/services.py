@@ -1,0 +1,29 @@
+"""Writes for API tokens."""
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.utils import timezone
+from lamplighter.secrets import new_secret, secret_hash
+
+from accounts.models import ApiToken
+
+TOKEN_PREFIX = "llt_"  # noqa: S105 - a public marker, not a secret
+
+
+def api_token_create(*, user: AbstractBaseUser, name: str = "") -> tuple[ApiToken, str]:
+    """Create a personal API token; return it with the plain token, which is never stored."""
+    token = TOKEN_PREFIX + new_secret()
+    api_token = ApiToken.objects.create(
+        user=user, name=name, prefix=token[: len(TOKEN_PREFIX) + 4], token_hash=secret_hash(token)
+    )
+    return api_token, token
+
+
+def api_token_authenticate(*, token: str) -> ApiToken | None:
+    """Return the active token matching this plain token, or None."""
+    if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
+        return None
+    api_token = ApiToken.objects.select_related("user").filter(token_hash=secret_hash(token)).first()
+    if api_token is None or not api_token.user.is_active:
+        return None
+    ApiToken.objects.filter(pk=api_token.pk).update(last_used_at=timezone.now())
+    return api_token

@@ -1,0 +1,1 @@
+"""The web dashboard: server-rendered pages, a little JavaScript, live updates over a WebSocket."""

@@ -1,0 +1,9 @@
+"""Dashboard app configuration."""
+
+from django.apps import AppConfig
+
+
+class DashboardConfig(AppConfig):
+    """The web dashboard."""
+
+    name = "dashboard"

@@ -1,0 +1,1 @@
+"""Devices: registration, credentials, presence, the device WebSocket and HTTP routes, delivery."""

@@ -1,0 +1,11 @@
+"""Device HTTP routes; their paths come from the protocol module."""
+
+from django.urls import path
+
+from devices import views
+from firmware import protocol
+
+urlpatterns = [
+    path(protocol.HUB_POLL_PATH.lstrip("/"), views.lights_status, name="lights-status"),
+    path(protocol.HUB_MESSAGES_PATH.lstrip("/"), views.device_messages, name="device-messages"),
+]

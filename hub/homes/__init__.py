@@ -1,0 +1,1 @@
+"""Homes, their members and their rooms."""

@@ -1,0 +1,109 @@
+"""REST endpoints for homes and rooms."""
+
+from django.http import HttpRequest
+from ninja import Router, Schema
+
+from homes import permissions, selectors, services
+from homes.models import Home
+
+router = Router(tags=["homes"])
+
+
+class HomeOut(Schema):
+    """A home and the caller's role in it."""
+
+    id: int
+    name: str
+    role: str | None
+
+
+class HomeIn(Schema):
+    """A new home."""
+
+    name: str
+
+
+class RoomOut(Schema):
+    """A room."""
+
+    id: int
+    home_id: int
+    name: str
+
+
+class RoomIn(Schema):
+    """A new room."""
+
+    home_id: int
+    name: str
+
+
+class RoomPatch(Schema):
+    """A room's new name."""
+
+    name: str
+
+
+class Error(Schema):
+    """An error."""
+
+    detail: str
+
+
+def _home_out(request: HttpRequest, home: Home) -> HomeOut:
+    return HomeOut(id=home.pk, name=home.name, role=selectors.home_role(user=request.user, home=home))
+
+
+@router.get("/homes", response=list[HomeOut])
+def home_list(request: HttpRequest) -> list[HomeOut]:
+    """Homes the caller belongs to."""
+    return [_home_out(request, home) for home in selectors.home_list(user=request.user)]
+
+
+@router.post("/homes", response={201: HomeOut, 400: Error})
+def home_create(request: HttpRequest, payload: HomeIn) -> tuple[int, HomeOut]:
+    """Create a home; the caller owns it."""
+    home = services.home_create(name=payload.name, owner=request.user)  # type: ignore[arg-type]
+    return 201, _home_out(request, home)
+
+
+@router.get("/homes/{home_id}", response={200: HomeOut, 404: Error})
+def home_detail(request: HttpRequest, home_id: int) -> HomeOut:
+    """One home."""
+    return _home_out(request, selectors.home_get(user=request.user, home_id=home_id))
+
+
+@router.get("/rooms", response=list[RoomOut])
+def room_list(request: HttpRequest, home_id: int | None = None) -> list[RoomOut]:
+    """Rooms of the caller's homes."""
+    return [
+        RoomOut(id=r.pk, home_id=r.home_id, name=r.name)
+        for r in selectors.room_list(user=request.user, home_id=home_id)
+    ]
+
+
+@router.post("/rooms", response={201: RoomOut, 400: Error, 403: Error, 404: Error})
+def room_create(request: HttpRequest, payload: RoomIn) -> tuple[int, RoomOut]:
+    """Add a room (owners)."""
+    home = selectors.home_get(user=request.user, home_id=payload.home_id)
+    permissions.home_require_owner(user=request.user, home=home)
+    room = services.room_create(home=home, name=payload.name)
+    return 201, RoomOut(id=room.pk, home_id=room.home_id, name=room.name)
+
+
+@router.patch("/rooms/{room_id}", response={200: RoomOut, 400: Error, 403: Error, 404: Error})
+def room_update(request: HttpRequest, room_id: int, payload: RoomPatch) -> RoomOut:
+    """Rename a room (owners)."""
+    room = selectors.room_get(user=request.user, room_id=room_id)
+    permissions.home_require_owner(user=request.user, home=room.home)
+    room = services.room_rename(room=room, name=payload.name)
+    return RoomOut(id=room.pk, home_id=room.home_id, name=room.name)
+
+
+@router.delete("/rooms/{room_id}", response={204: None, 403: Error, 404: Error})
+def room_delete(request: HttpRequest, room_id: int) -> tuple[int, None]:
+    """Delete a room and its lights (owners)."""
+    room = selectors.room_get(user=request.user, room_id=room_id)
+    permissions.home_require_owner(user=request.user, home=room.home)
+    services.room_delete(room=room)
+    return 204, None

@@ -1,0 +1,9 @@
+"""Homes app configuration."""
+
+from django.apps import AppConfig
+
+
+class HomesConfig(AppConfig):
+    """Homes, memberships and rooms."""
+
+    name = "homes"

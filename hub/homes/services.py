@@ -1,0 +1,55 @@
+"""Writes for homes, memberships and rooms."""
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from homes.models import Home, Membership, Room
+
+
+@transaction.atomic
+def home_create(*, name: str, owner: AbstractBaseUser) -> Home:
+    """Create a home owned by `owner`."""
+    home = Home.objects.create(name=_clean_name(name, "home"))
+    Membership.objects.create(home=home, user=owner, role=Membership.Role.OWNER)
+    return home
+
+
+def home_member_add(*, home: Home, user: AbstractBaseUser, role: str = Membership.Role.MEMBER) -> Membership:
+    """Add a user to a home, or change their role."""
+    if role not in Membership.Role.values:
+        raise ValidationError(f"role must be one of {', '.join(Membership.Role.values)}")
+    membership, _ = Membership.objects.update_or_create(home=home, user=user, defaults={"role": role})
+    return membership
+
+
+def room_create(*, home: Home, name: str) -> Room:
+    """Add a room to a home."""
+    name = _clean_name(name, "room")
+    if Room.objects.filter(home=home, name=name).exists():
+        raise ValidationError(f"a room named {name!r} already exists in this home")
+    return Room.objects.create(home=home, name=name)
+
+
+def room_rename(*, room: Room, name: str) -> Room:
+    """Rename a room."""
+    name = _clean_name(name, "room")
+    if Room.objects.filter(home=room.home, name=name).exclude(pk=room.pk).exists():
+        raise ValidationError(f"a room named {name!r} already exists in this home")
+    room.name = name
+    room.save(update_fields=["name"])
+    return room
+
+
+def room_delete(*, room: Room) -> None:
+    """Delete a room with its lights."""
+    room.delete()
+
+
+def _clean_name(name: str, what: str) -> str:
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError(f"the {what} needs a name")
+    if len(name) > 64:
+        raise ValidationError(f"a {what} name has at most 64 characters")
+    return name

@@ -1,0 +1,1 @@
+"""Lamplighter hub: the Django project (settings, routing, CLI)."""

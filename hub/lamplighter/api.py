@@ -1,0 +1,63 @@
+"""The REST API (v1): authentication, error mapping, and the routers of each app."""
+
+from typing import Any
+
+from accounts.services import api_token_authenticate
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.security import HttpBearer, SessionAuth
+
+
+class ApiTokenAuth(HttpBearer):
+    """Personal API tokens: `Authorization: Bearer <token>`."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        """Return the token's user, or None to refuse."""
+        api_token = api_token_authenticate(token=token)
+        if api_token is None:
+            return None
+        request.user = api_token.user
+        return api_token.user
+
+
+api = NinjaAPI(
+    title="Lamplighter API",
+    version="1",
+    description="Homes, rooms, lights and devices of a Lamplighter hub.",
+    urls_namespace="api-v1",
+    openapi_url="/openapi.json",
+    docs_url="/docs",
+    auth=[SessionAuth(), ApiTokenAuth()],
+)
+
+
+@api.exception_handler(ValidationError)
+def validation_error(request: HttpRequest, error: ValidationError) -> HttpResponse:
+    """Service-level validation: 400 with the reasons."""
+    return api.create_response(request, {"detail": "; ".join(error.messages)}, status=400)
+
+
+@api.exception_handler(PermissionDenied)
+def permission_denied(request: HttpRequest, error: PermissionDenied) -> HttpResponse:
+    """The user belongs to the home but may not do this."""
+    return api.create_response(request, {"detail": str(error) or "permission denied"}, status=403)
+
+
+@api.exception_handler(ObjectDoesNotExist)
+def not_found(request: HttpRequest, error: ObjectDoesNotExist) -> HttpResponse:
+    """Missing, or in a home the user does not belong to: the same answer, so nothing leaks."""
+    return api.create_response(request, {"detail": "not found"}, status=404)
+
+
+def _add_routers() -> None:
+    from devices.api import router as devices_router
+    from homes.api import router as homes_router
+    from lights.api import router as lights_router
+
+    api.add_router("/", homes_router)
+    api.add_router("/", lights_router)
+    api.add_router("/", devices_router)
+
+
+_add_routers()

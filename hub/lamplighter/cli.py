@@ -1,0 +1,44 @@
+"""The `lamplighter` command: serve, demo, device, and every Django management command."""
+
+import os
+import sys
+
+USAGE = """usage: lamplighter COMMAND [ARGS]
+
+  serve [--host H] [--port N] [--workers N]   run the hub (ASGI, uvicorn)
+  demo [--port N] [--devices N]               demo home, hub and simulated devices in one go
+  device --config FILE | --hub URL ...        run simulated devices (the firmware on CPython)
+  token create USERNAME                       print a new personal API token
+  migrate, createsuperuser, check, ...        any Django management command
+
+State lives under $LAMPLIGHTER_DATA_DIR (default ./var)."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the console script."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lamplighter.settings")
+    if not argv or argv[0] in ("-h", "--help", "help"):
+        print(USAGE)
+        return 0
+    command, rest = argv[0], argv[1:]
+    if command == "device":
+        from firmware.simulator import main as device_main
+
+        return device_main(rest) or 0
+    if command == "serve":
+        from lamplighter.server import serve_main
+
+        return serve_main(rest)
+    if command == "demo":
+        from lamplighter.demo import demo_main
+
+        return demo_main(rest)
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["lamplighter", *argv])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,178 @@
+"""`lamplighter demo`: a demo home, the hub, and simulated devices, started in one go."""
+
+import argparse
+import json
+import os
+import secrets
+import socket
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+DEMO_USERNAME = "demo"
+DEMO_HOME = "Demo home"
+# Rooms and lights of the demo home; devices take the rooms in turn.
+DEMO_ROOMS = {
+    "Living room": ["Ceiling", "Reading lamp"],
+    "Kitchen": ["Ceiling", "Counter"],
+    "Bedroom": ["Bedside"],
+}
+
+
+@dataclass
+class DemoDevice:
+    """A simulated device of the demo, with its credentials for this run."""
+
+    name: str
+    device_id: str
+    secret: str
+    port: int
+    lights: list[tuple[str, str]]
+
+    @property
+    def url(self) -> str:
+        """Its web server."""
+        return f"http://127.0.0.1:{self.port}"
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def demo_prepare(*, devices: int, password: str | None = None) -> tuple[str, list[DemoDevice]]:
+    """Create (or refresh) the demo user, home and devices; return the password and the devices.
+
+    Every run sets a new password (unless given) and new device secrets: none is stored in clear.
+    """
+    from devices.models import Device
+    from devices.services import device_register, device_rotate_secret
+    from django.contrib.auth import get_user_model
+    from django.db import transaction
+    from homes.models import Home, Room
+    from homes.services import home_create, room_create
+    from lights.models import Light
+    from lights.services import light_create, light_update
+
+    password = password or secrets.token_urlsafe(12)
+    with transaction.atomic():
+        user, _ = get_user_model().objects.get_or_create(username=DEMO_USERNAME)
+        user.set_password(password)
+        user.save()
+        home = Home.objects.filter(name=DEMO_HOME, memberships__user=user).first() or home_create(
+            name=DEMO_HOME, owner=user
+        )
+        rooms = []
+        for room_name in DEMO_ROOMS:
+            rooms.append(
+                Room.objects.filter(home=home, name=room_name).first()
+                or room_create(home=home, name=room_name)
+            )
+        demo_devices = []
+        for index in range(devices):
+            name = f"demo-{index + 1}"
+            device = Device.objects.filter(home=home, name=name).first()
+            if device is None:
+                device, secret = device_register(home=home, name=name)
+            else:
+                secret = device_rotate_secret(device=device)
+            room = rooms[index % len(rooms)]
+            driven = []
+            if index < len(rooms):
+                for light_name in DEMO_ROOMS[room.name]:
+                    light = Light.objects.filter(room=room, name=light_name).first()
+                    if light is None:
+                        light_create(room=room, name=light_name, device=device)
+                    elif light.device_id != device.pk:
+                        light_update(light=light, name=light.name, room=room, device=device)
+                    driven.append((room.name, light_name))
+            demo_devices.append(DemoDevice(name, device.device_id, secret, free_port(), driven))
+    return password, demo_devices
+
+
+def simulator_config(hub_url: str, devices: list[DemoDevice]) -> list[dict]:
+    """The simulated devices' configs, as `lamplighter device --config` reads them."""
+    return [
+        {
+            "device_id": device.device_id,
+            "secret": device.secret,
+            "name": device.name,
+            "board": "host",
+            "hubs": [hub_url],
+            "web": {"host": "127.0.0.1", "port": device.port},
+            "lan_url": device.url,
+            "lights": [
+                {"room": room, "light": light, "pin": pin}
+                for pin, (room, light) in enumerate(device.lights, start=2)
+            ],
+        }
+        for device in devices
+    ]
+
+
+def demo_main(argv: list[str]) -> int:
+    """Parse the flags, prepare the demo, print how to reach it, and serve until Ctrl-C."""
+    parser = argparse.ArgumentParser(
+        prog="lamplighter demo", description="Run the hub with simulated devices."
+    )
+    parser.add_argument("--port", type=int, default=8000, help="hub port (default 8000)")
+    parser.add_argument("--devices", type=int, default=3, help="simulated devices (default 3)")
+    args = parser.parse_args(argv)
+    if not 0 < args.port < 65536:
+        parser.error("--port must be between 1 and 65535")
+    if not 0 <= args.devices <= 100:
+        parser.error("--devices must be between 0 and 100")
+
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0, interactive=False)
+    password, devices = demo_prepare(
+        devices=args.devices, password=os.environ.get("LAMPLIGHTER_DEMO_PASSWORD")
+    )
+    hub_url = f"http://127.0.0.1:{args.port}"
+    config_path = Path(settings.DATA_DIR) / "demo-devices.json"
+    fd = os.open(config_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        json.dump(simulator_config(hub_url, devices), handle, indent=2)
+
+    print(f"Dashboard: {hub_url}/")
+    print(f"Login: {DEMO_USERNAME} {password}")
+    for device in devices:
+        print(f"Device {device.name}: {device.url} {device.device_id}:{device.secret}")
+    sys.stdout.flush()
+
+    simulator = None
+    if devices:
+        simulator = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+            [
+                sys.executable,
+                "-m",
+                "lamplighter.cli",
+                "device",
+                "--config",
+                str(config_path),
+                "--data-dir",
+                str(settings.DATA_DIR),
+            ]
+        )
+    try:
+        import uvicorn
+
+        from lamplighter.server import uvicorn_config
+
+        uvicorn.Server(uvicorn_config("127.0.0.1", args.port)).run()
+    finally:
+        if simulator is not None:
+            simulator.terminate()
+            try:
+                simulator.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                simulator.kill()
+    return 0

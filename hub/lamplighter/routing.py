@@ -1,0 +1,23 @@
+"""WebSocket routes: devices authenticate with Basic credentials, browsers with their session."""
+
+from channels.auth import AuthMiddlewareStack
+from channels.routing import URLRouter
+from channels.security.websocket import AllowedHostsOriginValidator
+from dashboard.consumers import DashboardConsumer
+from devices.consumers import DeviceConsumer
+from devices.middleware import DeviceAuthMiddleware
+from django.urls import path
+
+from firmware import protocol
+
+DASHBOARD_WEBSOCKET_PATH = "ws/dashboard/"
+
+websocket_application = URLRouter(
+    [
+        path(protocol.HUB_WEBSOCKET_PATH.lstrip("/"), DeviceAuthMiddleware(DeviceConsumer.as_asgi())),
+        path(
+            DASHBOARD_WEBSOCKET_PATH,
+            AllowedHostsOriginValidator(AuthMiddlewareStack(DashboardConsumer.as_asgi())),
+        ),
+    ]
+)

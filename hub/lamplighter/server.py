@@ -1,0 +1,53 @@
+"""`lamplighter serve`: the hub under uvicorn."""
+
+import argparse
+
+import uvicorn
+
+# Device messages are at most 16 KB; anything far larger is refused at the socket.
+WEBSOCKET_MAX_BYTES = 64 * 1024
+
+
+def uvicorn_config(host: str, port: int, workers: int = 1) -> uvicorn.Config:
+    """The server settings every way of running the hub shares."""
+    return uvicorn.Config(
+        "lamplighter.asgi:application",
+        host=host,
+        port=port,
+        workers=workers,
+        lifespan="on",
+        ws_max_size=WEBSOCKET_MAX_BYTES,
+        ws_ping_interval=20,
+        ws_ping_timeout=20,
+        proxy_headers=True,
+        log_level="info",
+    )
+
+
+def serve_main(argv: list[str]) -> int:
+    """Parse the flags and serve until stopped."""
+    parser = argparse.ArgumentParser(prog="lamplighter serve", description="Run the hub.")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    parser.add_argument(
+        "--workers", type=int, default=1, help="worker processes (needs PostgreSQL and Redis)"
+    )
+    args = parser.parse_args(argv)
+    if not 0 < args.port < 65536:
+        parser.error("--port must be between 1 and 65535")
+    if args.workers < 1:
+        parser.error("--workers must be at least 1")
+    config = uvicorn_config(args.host, args.port, args.workers)
+    if args.workers > 1:
+        uvicorn.run(
+            config.app,
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            lifespan="on",
+            ws_max_size=WEBSOCKET_MAX_BYTES,
+            proxy_headers=True,
+        )
+    else:
+        uvicorn.Server(config).run()
+    return 0

@@ -1,0 +1,16 @@
+"""HTTP routes of the hub."""
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from lamplighter.api import api
+
+urlpatterns = [
+    path("", include("dashboard.urls")),
+    path("", include("devices.urls")),
+    path("api/v1/", api.urls),
+    path("admin/", admin.site.urls),
+    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+]

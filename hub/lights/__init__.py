@@ -1,0 +1,1 @@
+"""Lights with their desired and reported states (the device-shadow model)."""

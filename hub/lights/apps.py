@@ -1,0 +1,9 @@
+"""Lights app configuration."""
+
+from django.apps import AppConfig
+
+
+class LightsConfig(AppConfig):
+    """Lights."""
+
+    name = "lights"

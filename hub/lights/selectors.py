@@ -1,0 +1,61 @@
+"""Reads for lights, scoped to the user's homes, and their wire/JSON shapes."""
+
+from typing import Any
+
+from devices.models import Device
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import QuerySet
+from homes.selectors import home_list
+
+from firmware import protocol
+from lights.models import Light
+
+
+def light_list(*, user: AbstractBaseUser | AnonymousUser, home_id: int | None = None) -> QuerySet[Light]:
+    """Lights of the user's homes, optionally of one home."""
+    lights = Light.objects.filter(room__home__in=home_list(user=user)).select_related("room", "device")
+    if home_id is not None:
+        lights = lights.filter(room__home_id=home_id)
+    return lights.order_by("room__home_id", "room__name", "name")
+
+
+def light_get(*, user: AbstractBaseUser | AnonymousUser, light_id: int) -> Light:
+    """One light of the user's homes; Light.DoesNotExist otherwise."""
+    return light_list(user=user).get(pk=light_id)
+
+
+def light_payload(light: Light) -> dict[str, Any]:
+    """A light as the API and the dashboard events show it."""
+    return {
+        "id": light.pk,
+        "name": light.name,
+        "room": light.room.name,
+        "room_id": light.room_id,
+        "home_id": light.room.home_id,
+        "device": light.device.device_id if light.device else None,
+        "device_name": light.device.name if light.device else None,
+        "desired_on": light.desired_on,
+        "desired_version": light.desired_version,
+        "desired_at": light.desired_at.isoformat() if light.desired_at else None,
+        "reported_on": light.reported_on,
+        "reported_version": light.reported_version,
+        "reported_at": light.reported_at.isoformat() if light.reported_at else None,
+        "pending": light.pending,
+    }
+
+
+def light_wire_entry(light: Light) -> dict[str, Any]:
+    """A light's desired state as the device protocol carries it."""
+    return protocol.light_entry(
+        light.room.name, light.name, protocol.light_state(light.desired_on), light.desired_version
+    )
+
+
+def device_lights(*, device: Device) -> QuerySet[Light]:
+    """The lights a device drives."""
+    return Light.objects.filter(device=device).select_related("room", "device").order_by("room__name", "name")
+
+
+def device_desired_entries(*, device: Device) -> list[dict[str, Any]]:
+    """Desired state of every light the device drives, ready for a protocol message."""
+    return [light_wire_entry(light) for light in device_lights(device=device)]
