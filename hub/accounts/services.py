@@ -1,15 +1,15 @@
 """Writes for API tokens."""
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.utils import timezone
-from lamplighter.secrets import new_secret, secret_hash
 
 from accounts.models import ApiToken
+from lamplighter.secrets import new_secret, secret_hash
 
 TOKEN_PREFIX = "llt_"  # noqa: S105 - a public marker, not a secret
 
 
-def api_token_create(*, user: AbstractBaseUser, name: str = "") -> tuple[ApiToken, str]:
+def api_token_create(*, user: User, name: str = "") -> tuple[ApiToken, str]:
     """Create a personal API token; return it with the plain token, which is never stored."""
     token = TOKEN_PREFIX + new_secret()
     api_token = ApiToken.objects.create(

@@ -37,4 +37,3 @@ class DeviceAdmin(admin.ModelAdmin):
         "free_memory",
         "rssi",
     ]
-    exclude: list[str] = []

@@ -3,11 +3,11 @@
 from datetime import datetime
 
 from django.http import HttpRequest
-from homes import permissions
-from homes.selectors import home_get
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
 from devices import selectors, services
+from homes import permissions
+from homes.selectors import home_get
 
 router = Router(tags=["devices"])
 
@@ -76,12 +76,12 @@ def device_detail(request: HttpRequest, device_pk: int) -> dict:
 
 
 @router.post("/devices", response={201: DeviceCreated, 400: Error, 403: Error, 404: Error})
-def device_register(request: HttpRequest, payload: DeviceIn) -> tuple[int, dict]:
+def device_register(request: HttpRequest, payload: DeviceIn) -> Status[dict]:
     """Register a device (owners); the answer holds its secret, which the hub keeps only as a hash."""
     home = home_get(user=request.user, home_id=payload.home_id)
     permissions.home_require_owner(user=request.user, home=home)
     device, secret = services.device_register(home=home, name=payload.name)
-    return 201, dict(selectors.device_payload(device), secret=secret)
+    return Status(201, dict(selectors.device_payload(device), secret=secret))
 
 
 @router.patch("/devices/{device_pk}", response={200: DeviceOut, 400: Error, 403: Error, 404: Error})
@@ -93,12 +93,12 @@ def device_update(request: HttpRequest, device_pk: int, payload: DevicePatch) ->
 
 
 @router.delete("/devices/{device_pk}", response={204: None, 403: Error, 404: Error})
-def device_delete(request: HttpRequest, device_pk: int) -> tuple[int, None]:
+def device_delete(request: HttpRequest, device_pk: int) -> Status[None]:
     """Delete a device (owners); its lights stay, without a device."""
     device = selectors.device_get(user=request.user, device_pk=device_pk)
     permissions.home_require_owner(user=request.user, home=device.home)
     services.device_delete(device=device)
-    return 204, None
+    return Status(204, None)
 
 
 @router.post("/devices/{device_pk}/rotate-secret", response={200: SecretOut, 403: Error, 404: Error})

@@ -5,11 +5,11 @@ from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
-from lamplighter import realtime
 
 from devices import handlers, services
 from devices.models import Device
 from firmware import protocol
+from lamplighter import realtime
 
 logger = logging.getLogger(__name__)
 

@@ -3,11 +3,10 @@
 import logging
 from typing import TYPE_CHECKING
 
-from lamplighter import realtime
-
 from devices import lan_push
 from devices.models import Device
 from firmware import protocol
+from lamplighter import realtime
 
 if TYPE_CHECKING:
     from lights.models import Light
@@ -39,6 +38,7 @@ def deliver_desired(*, device: Device, lights: "list[Light]") -> str:
 def deliver_snapshot(*, device: Device) -> None:
     """Send a connected device the full, authoritative list of its lights (after the set changed)."""
     from django.conf import settings
+
     from lights.selectors import device_desired_entries
 
     channel = Device.objects.filter(pk=device.pk).values_list("channel_name", flat=True).first()

@@ -18,7 +18,7 @@ from firmware import protocol
 logger = logging.getLogger(__name__)
 
 _loop: asyncio.AbstractEventLoop | None = None
-_tasks: set[asyncio.Task[None]] = set()
+_tasks: set[asyncio.Task[bool]] = set()
 _lock = threading.Lock()
 
 

@@ -1,6 +1,7 @@
 """A light controller of a home, with its own secret (kept only as a hash)."""
 
 from django.db import models
+
 from homes.models import Home
 
 

@@ -2,14 +2,14 @@
 
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import QuerySet
-from homes.selectors import home_list
 
 from devices.models import Device
+from homes.selectors import home_list
 
 
-def device_list(*, user: AbstractBaseUser | AnonymousUser, home_id: int | None = None) -> QuerySet[Device]:
+def device_list(*, user: User | AnonymousUser, home_id: int | None = None) -> QuerySet[Device]:
     """Devices of the user's homes, optionally of one home."""
     devices = Device.objects.filter(home__in=home_list(user=user))
     if home_id is not None:
@@ -17,7 +17,7 @@ def device_list(*, user: AbstractBaseUser | AnonymousUser, home_id: int | None =
     return devices.order_by("home_id", "name")
 
 
-def device_get(*, user: AbstractBaseUser | AnonymousUser, device_pk: int) -> Device:
+def device_get(*, user: User | AnonymousUser, device_pk: int) -> Device:
     """One device of the user's homes; Device.DoesNotExist otherwise."""
     return device_list(user=user).get(pk=device_pk)
 

@@ -8,13 +8,13 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
-from homes.models import Home
-from lamplighter import realtime
-from lamplighter.secrets import new_secret, secret_hash, secret_matches
 
 from devices.models import Device
 from devices.selectors import device_payload
 from firmware import protocol
+from homes.models import Home
+from lamplighter import realtime
+from lamplighter.secrets import new_secret, secret_hash, secret_matches
 
 
 def device_register(*, home: Home, name: str) -> tuple[Device, str]:

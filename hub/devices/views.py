@@ -9,12 +9,12 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
-from lights.selectors import device_desired_entries
 
 from devices import handlers, services
 from devices.auth import device_from_authorization
 from devices.models import Device
 from firmware import protocol
+from lights.selectors import device_desired_entries
 
 
 def device_basic_auth(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:

@@ -1,7 +1,7 @@
 """REST endpoints for homes and rooms."""
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
 from homes import permissions, selectors, services
 from homes.models import Home
@@ -61,10 +61,10 @@ def home_list(request: HttpRequest) -> list[HomeOut]:
 
 
 @router.post("/homes", response={201: HomeOut, 400: Error})
-def home_create(request: HttpRequest, payload: HomeIn) -> tuple[int, HomeOut]:
+def home_create(request: HttpRequest, payload: HomeIn) -> Status[HomeOut]:
     """Create a home; the caller owns it."""
     home = services.home_create(name=payload.name, owner=request.user)  # type: ignore[arg-type]
-    return 201, _home_out(request, home)
+    return Status(201, _home_out(request, home))
 
 
 @router.get("/homes/{home_id}", response={200: HomeOut, 404: Error})
@@ -83,12 +83,12 @@ def room_list(request: HttpRequest, home_id: int | None = None) -> list[RoomOut]
 
 
 @router.post("/rooms", response={201: RoomOut, 400: Error, 403: Error, 404: Error})
-def room_create(request: HttpRequest, payload: RoomIn) -> tuple[int, RoomOut]:
+def room_create(request: HttpRequest, payload: RoomIn) -> Status[RoomOut]:
     """Add a room (owners)."""
     home = selectors.home_get(user=request.user, home_id=payload.home_id)
     permissions.home_require_owner(user=request.user, home=home)
     room = services.room_create(home=home, name=payload.name)
-    return 201, RoomOut(id=room.pk, home_id=room.home_id, name=room.name)
+    return Status(201, RoomOut(id=room.pk, home_id=room.home_id, name=room.name))
 
 
 @router.patch("/rooms/{room_id}", response={200: RoomOut, 400: Error, 403: Error, 404: Error})
@@ -101,9 +101,9 @@ def room_update(request: HttpRequest, room_id: int, payload: RoomPatch) -> RoomO
 
 
 @router.delete("/rooms/{room_id}", response={204: None, 403: Error, 404: Error})
-def room_delete(request: HttpRequest, room_id: int) -> tuple[int, None]:
+def room_delete(request: HttpRequest, room_id: int) -> Status[None]:
     """Delete a room and its lights (owners)."""
     room = selectors.room_get(user=request.user, room_id=room_id)
     permissions.home_require_owner(user=request.user, home=room.home)
     services.room_delete(room=room)
-    return 204, None
+    return Status(204, None)

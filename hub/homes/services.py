@@ -1,6 +1,6 @@
 """Writes for homes, memberships and rooms."""
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
@@ -8,14 +8,14 @@ from homes.models import Home, Membership, Room
 
 
 @transaction.atomic
-def home_create(*, name: str, owner: AbstractBaseUser) -> Home:
+def home_create(*, name: str, owner: User) -> Home:
     """Create a home owned by `owner`."""
     home = Home.objects.create(name=_clean_name(name, "home"))
     Membership.objects.create(home=home, user=owner, role=Membership.Role.OWNER)
     return home
 
 
-def home_member_add(*, home: Home, user: AbstractBaseUser, role: str = Membership.Role.MEMBER) -> Membership:
+def home_member_add(*, home: Home, user: User, role: str = Membership.Role.MEMBER) -> Membership:
     """Add a user to a home, or change their role."""
     if role not in Membership.Role.values:
         raise ValidationError(f"role must be one of {', '.join(Membership.Role.values)}")

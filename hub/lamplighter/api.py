@@ -2,11 +2,12 @@
 
 from typing import Any
 
-from accounts.services import api_token_authenticate
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.security import HttpBearer, SessionAuth
+
+from accounts.services import api_token_authenticate
 
 
 class ApiTokenAuth(HttpBearer):

@@ -48,10 +48,11 @@ def demo_prepare(*, devices: int, password: str | None = None) -> tuple[str, lis
 
     Every run sets a new password (unless given) and new device secrets: none is stored in clear.
     """
-    from devices.models import Device
-    from devices.services import device_register, device_rotate_secret
     from django.contrib.auth import get_user_model
     from django.db import transaction
+
+    from devices.models import Device
+    from devices.services import device_register, device_rotate_secret
     from homes.models import Home, Room
     from homes.services import home_create, room_create
     from lights.models import Light

@@ -6,8 +6,9 @@ import logging
 from typing import Any
 
 from channels.db import database_sync_to_async
-from devices import lan_push, services
 from django.conf import settings
+
+from devices import lan_push, services
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +51,7 @@ class LifespanApp:
 
     async def startup(self) -> None:
         """Runs once before the first request."""
-        if settings.CHANNEL_LAYERS["default"]["BACKEND"].endswith("InMemoryChannelLayer"):
+        if str(settings.CHANNEL_LAYERS["default"]["BACKEND"]).endswith("InMemoryChannelLayer"):
             # One process owns every socket, so none from a previous run can still be open.
             await database_sync_to_async(services.devices_forget_connections)()
         lan_push.attach(asyncio.get_running_loop())

@@ -3,11 +3,11 @@
 from channels.auth import AuthMiddlewareStack
 from channels.routing import URLRouter
 from channels.security.websocket import AllowedHostsOriginValidator
+from django.urls import path
+
 from dashboard.consumers import DashboardConsumer
 from devices.consumers import DeviceConsumer
 from devices.middleware import DeviceAuthMiddleware
-from django.urls import path
-
 from firmware import protocol
 
 DASHBOARD_WEBSOCKET_PATH = "ws/dashboard/"

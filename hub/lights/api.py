@@ -2,12 +2,13 @@
 
 from datetime import datetime
 
-from devices.models import Device
 from django.http import HttpRequest
+from ninja import Router, Schema, Status
+from pydantic import StrictBool
+
+from devices.models import Device
 from homes import permissions
 from homes.selectors import room_get
-from ninja import Router, Schema
-
 from lights import selectors, services
 from lights.models import Light
 
@@ -52,7 +53,7 @@ class LightPatch(Schema):
 class LightStateIn(Schema):
     """A desired state."""
 
-    on: bool
+    on: StrictBool
 
 
 class Error(Schema):
@@ -82,14 +83,16 @@ def light_detail(request: HttpRequest, light_id: int) -> dict:
 
 
 @router.post("/lights", response={201: LightOut, 400: Error, 403: Error, 404: Error})
-def light_create(request: HttpRequest, payload: LightIn) -> tuple[int, dict]:
+def light_create(request: HttpRequest, payload: LightIn) -> Status[dict]:
     """Add a light (owners)."""
     room = room_get(user=request.user, room_id=payload.room_id)
     permissions.home_require_owner(user=request.user, home=room.home)
     light = services.light_create(
         room=room, name=payload.name, device=_device(room.home_id, payload.device_id)
     )
-    return 201, selectors.light_payload(Light.objects.select_related("room", "device").get(pk=light.pk))
+    return Status(
+        201, selectors.light_payload(Light.objects.select_related("room", "device").get(pk=light.pk))
+    )
 
 
 @router.patch("/lights/{light_id}", response={200: LightOut, 400: Error, 403: Error, 404: Error})
@@ -104,16 +107,16 @@ def light_update(request: HttpRequest, light_id: int, payload: LightPatch) -> di
 
 
 @router.delete("/lights/{light_id}", response={204: None, 403: Error, 404: Error})
-def light_delete(request: HttpRequest, light_id: int) -> tuple[int, None]:
+def light_delete(request: HttpRequest, light_id: int) -> Status[None]:
     """Delete a light (owners)."""
     light = selectors.light_get(user=request.user, light_id=light_id)
     permissions.home_require_owner(user=request.user, home=light.room.home)
     services.light_delete(light=light)
-    return 204, None
+    return Status(204, None)
 
 
 @router.post("/lights/{light_id}/state", response={202: LightOut, 404: Error})
-def light_set_state(request: HttpRequest, light_id: int, payload: LightStateIn) -> tuple[int, dict]:
+def light_set_state(request: HttpRequest, light_id: int, payload: LightStateIn) -> Status[dict]:
     """Ask for a state: stored at once, delivered to the device; `pending` until it confirms."""
     light = selectors.light_get(user=request.user, light_id=light_id)
-    return 202, selectors.light_payload(services.light_set_desired(light=light, on=payload.on))
+    return Status(202, selectors.light_payload(services.light_set_desired(light=light, on=payload.on)))

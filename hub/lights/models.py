@@ -1,7 +1,8 @@
 """A light: desired state (what users ask) and reported state (what the device runs), kept apart."""
 
-from devices.models import Device
 from django.db import models
+
+from devices.models import Device
 from homes.models import Room
 
 

@@ -2,16 +2,16 @@
 
 from typing import Any
 
-from devices.models import Device
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import QuerySet
-from homes.selectors import home_list
 
+from devices.models import Device
 from firmware import protocol
+from homes.selectors import home_list
 from lights.models import Light
 
 
-def light_list(*, user: AbstractBaseUser | AnonymousUser, home_id: int | None = None) -> QuerySet[Light]:
+def light_list(*, user: User | AnonymousUser, home_id: int | None = None) -> QuerySet[Light]:
     """Lights of the user's homes, optionally of one home."""
     lights = Light.objects.filter(room__home__in=home_list(user=user)).select_related("room", "device")
     if home_id is not None:
@@ -19,7 +19,7 @@ def light_list(*, user: AbstractBaseUser | AnonymousUser, home_id: int | None = 
     return lights.order_by("room__home_id", "room__name", "name")
 
 
-def light_get(*, user: AbstractBaseUser | AnonymousUser, light_id: int) -> Light:
+def light_get(*, user: User | AnonymousUser, light_id: int) -> Light:
     """One light of the user's homes; Light.DoesNotExist otherwise."""
     return light_list(user=user).get(pk=light_id)
 

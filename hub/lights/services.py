@@ -1,16 +1,17 @@
 """Writes for lights: create/edit, set the desired state, and take in what devices report."""
 
+from functools import partial
 from typing import Any
 
-from devices import delivery
-from devices.models import Device
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+
+from devices import delivery
+from devices.models import Device
+from firmware import protocol
 from homes.models import Room
 from lamplighter import realtime
-
-from firmware import protocol
 from lights.models import Light
 from lights.selectors import light_payload
 
@@ -53,7 +54,7 @@ def light_delete(*, light: Light) -> None:
 def _resync_devices(*devices: Device | None) -> None:
     """The set of lights these devices drive changed: send each its full list once committed."""
     for device in {d for d in devices if d is not None}:
-        transaction.on_commit(lambda device=device: delivery.deliver_snapshot(device=device))
+        transaction.on_commit(partial(delivery.deliver_snapshot, device=device))
 
 
 @transaction.atomic

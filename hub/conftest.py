@@ -1,0 +1,66 @@
+"""Hub test fixtures: a real hub server on a free loopback port, and authenticated API clients."""
+
+import asyncio
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import httpx
+import pytest
+import uvicorn
+
+from accounts.services import api_token_create
+
+
+@dataclass
+class LiveHub:
+    """A hub served by uvicorn in a background thread."""
+
+    host: str
+    port: int
+
+    @property
+    def url(self) -> str:
+        """Base HTTP URL."""
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        """Base WebSocket URL."""
+        return f"ws://{self.host}:{self.port}"
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def live_hub(transactional_db: None, settings: object) -> Iterator[LiveHub]:
+    """The real ASGI app (HTTP, WebSockets, lifespan) on a free port; stopped after the test."""
+    from lamplighter.server import uvicorn_config
+
+    port = free_port()
+    config = uvicorn_config("127.0.0.1", port)
+    config.log_level = "warning"
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the hub did not start")
+        time.sleep(0.02)
+    yield LiveHub("127.0.0.1", port)
+    server.should_exit = True
+    thread.join(timeout=15)
+
+
+def api_client(hub: LiveHub, user: object) -> httpx.Client:
+    """An httpx client for the hub's API, authenticated with a fresh personal token of `user`."""
+    _, token = api_token_create(user=user)  # type: ignore[arg-type]
+    return httpx.Client(base_url=hub.url, headers={"Authorization": f"Bearer {token}"}, timeout=10)
