@@ -4,6 +4,7 @@ from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
 from homes.selectors import home_ids_for_user
 from lamplighter import realtime
 

@@ -29,7 +29,7 @@ def deliver_desired(*, device: Device, lights: "list[Light]") -> str:
     if current["channel_name"]:
         realtime.send_to_device(device.device_id, protocol.build_state_set(entries))
         return PATH_WEBSOCKET
-    if current["lan_url"] and current["lan_token"]:
+    if current["lan_token"] and lan_push.is_pushable_url(current["lan_url"]):
         lan_push.submit(lan_url=current["lan_url"], lan_token=current["lan_token"], entries=entries)
         return PATH_LAN
     return PATH_POLL
