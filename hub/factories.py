@@ -22,10 +22,10 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.PostGenerationMethodCall("set_password", DEFAULT_TEST_PASSWORD)
 
     @factory.post_generation
-    def save_password(self, create: bool, extracted: object, **kwargs: object) -> None:
+    def save_password(obj: User, create: bool, extracted: object, **kwargs: object) -> None:  # noqa: N805
         """Persist the hashed password."""
         if create:
-            self.save()
+            obj.save()
 
 
 class HomeFactory(factory.django.DjangoModelFactory):
@@ -38,16 +38,16 @@ class HomeFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Home {n}")
 
     @factory.post_generation
-    def owner(self, create: bool, extracted: User | None, **kwargs: object) -> None:
+    def owner(obj: Home, create: bool, extracted: User | None, **kwargs: object) -> None:  # noqa: N805
         """Add the owner given as owner=..."""
         if create and extracted is not None:
-            Membership.objects.create(home=self, user=extracted, role=Membership.Role.OWNER)
+            Membership.objects.create(home=obj, user=extracted, role=Membership.Role.OWNER)
 
     @factory.post_generation
-    def member(self, create: bool, extracted: User | None, **kwargs: object) -> None:
+    def member(obj: Home, create: bool, extracted: User | None, **kwargs: object) -> None:  # noqa: N805
         """Add the member given as member=..."""
         if create and extracted is not None:
-            Membership.objects.create(home=self, user=extracted, role=Membership.Role.MEMBER)
+            Membership.objects.create(home=obj, user=extracted, role=Membership.Role.MEMBER)
 
 
 class RoomFactory(factory.django.DjangoModelFactory):

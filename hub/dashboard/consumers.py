@@ -32,6 +32,13 @@ class DashboardConsumer(AsyncJsonWebsocketConsumer):
         for group in self.groups_joined:
             await self.channel_layer.group_discard(group, self.channel_name)
 
+    async def receive(
+        self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any
+    ) -> None:
+        """Runs for each frame; binary frames are ignored (the JSON base class would raise on them)."""
+        if text_data:
+            await super().receive(text_data=text_data, **kwargs)
+
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         """Browsers only ping, to notice a dead connection; anything else is ignored."""
         if isinstance(content, dict) and content.get("type") == "ping":

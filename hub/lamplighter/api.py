@@ -29,7 +29,9 @@ api = NinjaAPI(
     urls_namespace="api-v1",
     openapi_url="/openapi.json",
     docs_url="/docs",
-    auth=[SessionAuth(), ApiTokenAuth()],
+    # Tokens first: with no Authorization header it steps aside, and SessionAuth (which
+    # enforces CSRF and answers 403 on failure) would otherwise never let a token through.
+    auth=[ApiTokenAuth(), SessionAuth()],
 )
 
 
