@@ -1,0 +1,1 @@
+"""Lamplighter firmware: MicroPython on ESP32 boards, and the device simulator on CPython."""

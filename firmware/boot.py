@@ -1,0 +1,1 @@
+"""Board boot script: nothing to prepare yet (OTA slot checks come in a later issue)."""

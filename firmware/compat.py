@@ -1,0 +1,131 @@
+"""Runtime gaps between MicroPython and CPython, bridged by feature detection (never versions)."""
+
+import time
+
+try:
+    import asyncio
+except ImportError:  # pragma: no cover - older MicroPython ports
+    import uasyncio as asyncio  # type: ignore[no-redef]
+
+try:
+    import os
+except ImportError:  # pragma: no cover
+    import uos as os  # type: ignore[no-redef]
+
+try:
+    _ticks_ms = time.ticks_ms  # type: ignore[attr-defined]
+    _ticks_diff = time.ticks_diff  # type: ignore[attr-defined]
+    _ticks_add = time.ticks_add  # type: ignore[attr-defined]
+except AttributeError:
+    _ticks_ms = None
+    _ticks_diff = None
+    _ticks_add = None
+
+try:
+    from random import getrandbits
+except ImportError:  # pragma: no cover
+    from urandom import getrandbits  # type: ignore[no-redef]
+
+_urandom = getattr(os, "urandom", None)
+
+
+def ticks_ms():
+    """Milliseconds from an arbitrary, monotonic origin."""
+    if _ticks_ms is not None:
+        return _ticks_ms()
+    return int(time.monotonic() * 1000)
+
+
+def ticks_diff(end, start):
+    """end - start in milliseconds, wrap-around safe where ticks wrap (MicroPython)."""
+    if _ticks_diff is not None:
+        return _ticks_diff(end, start)
+    return end - start
+
+
+def ticks_add(ticks, delta):
+    """ticks + delta milliseconds, wrap-around safe where ticks wrap."""
+    if _ticks_add is not None:
+        return _ticks_add(ticks, int(delta))
+    return ticks + int(delta)
+
+
+async def sleep_ms(ms):
+    """Sleep for ms milliseconds without blocking the loop."""
+    sleeper = getattr(asyncio, "sleep_ms", None)
+    if sleeper is not None:
+        await sleeper(int(ms))
+    else:
+        await asyncio.sleep(ms / 1000)
+
+
+def random_bytes(count):
+    """count random bytes from the OS generator when there is one, else the PRNG."""
+    if _urandom is not None:
+        try:
+            return _urandom(count)
+        except (OSError, NotImplementedError):  # pragma: no cover
+            pass
+    data = bytearray(count)  # pragma: no cover
+    for index in range(count):  # pragma: no cover
+        data[index] = getrandbits(8)
+    return bytes(data)  # pragma: no cover
+
+
+def random_fraction():
+    """A random float in [0, 1): jitter does not need a cryptographic source."""
+    return getrandbits(24) / 16777216
+
+
+def token_hex(count):
+    """A random token of count bytes as lowercase hex."""
+    return "".join("%02x" % byte for byte in random_bytes(count))
+
+
+def constant_time_equal(a, b):
+    """Compare two strings or byte strings without an early exit (secrets, tokens)."""
+    if isinstance(a, str):
+        a = a.encode("utf-8")
+    if isinstance(b, str):
+        b = b.encode("utf-8")
+    result = len(a) ^ len(b)
+    # Compare against b itself when lengths differ, so timing does not depend on a's content.
+    other = b if len(a) == len(b) else a
+    for index in range(len(a)):  # zip(strict=) does not exist on MicroPython
+        result |= a[index] ^ other[index]
+    return result == 0
+
+
+async def wait_for(awaitable, timeout):
+    """asyncio.wait_for, or a plain await where the port has none (timeout then not enforced)."""
+    waiter = getattr(asyncio, "wait_for", None)
+    if waiter is None:  # pragma: no cover - e.g. the WebAssembly port
+        return await awaitable
+    return await waiter(awaitable, timeout)
+
+
+def path_exists(path):
+    """True when a file or folder exists (MicroPython has no os.path)."""
+    try:
+        os.stat(path)
+        return True
+    except OSError:
+        return False
+
+
+def join_path(folder, name):
+    """folder/name with one separator."""
+    if folder.endswith("/"):
+        return folder + name
+    return folder + "/" + name
+
+
+def fsync(handle):
+    """Flush a file to storage where the runtime can."""
+    handle.flush()
+    sync = getattr(os, "fsync", None)
+    if sync is not None and hasattr(handle, "fileno"):
+        try:
+            sync(handle.fileno())
+        except (OSError, AttributeError):  # pragma: no cover
+            pass

@@ -1,0 +1,135 @@
+"""The device configuration (config.json on flash): load, validate with clear errors, save."""
+
+from firmware import protocol
+from firmware.compat import join_path
+from firmware.storage import StorageError, read_json, write_json
+
+CONFIG_FILE = "config.json"
+BOARDS = ("host", "esp32", "m5core2")
+TRANSPORT_WEBSOCKET = "websocket"
+TRANSPORT_HTTP = "http"
+TRANSPORTS = (TRANSPORT_WEBSOCKET, TRANSPORT_HTTP)
+DEFAULT_POLL_INTERVAL = 5
+DEFAULT_WEB_PORT = 80
+MAX_HUBS = 8
+
+
+class ConfigError(ValueError):
+    """The configuration is missing, corrupt or invalid; the message says what to fix."""
+
+
+def _fail(reason):
+    raise ConfigError("config: " + reason)
+
+
+def _text(raw, key, required=True, limit=protocol.MAX_TEXT_LENGTH):
+    value = raw.get(key)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or not value or len(value) > limit:
+        _fail(key + " must be a string of 1 to " + str(limit) + " characters")
+    return value
+
+
+def _number(value, key, minimum, maximum):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not minimum <= value <= maximum:
+        _fail(key + " must be a number from " + str(minimum) + " to " + str(maximum))
+    return value
+
+
+def _hubs(raw):
+    hubs = raw.get("hubs")
+    if not isinstance(hubs, list) or len(hubs) > MAX_HUBS:
+        _fail("hubs must be a list of at most " + str(MAX_HUBS) + " http(s) URLs")
+    for url in hubs:
+        if not isinstance(url, str) or not (url.startswith("http://") or url.startswith("https://")):
+            _fail("each hub must be an http:// or https:// URL")
+        if len(url.split("://", 1)[1].split("/", 1)[0]) == 0:
+            _fail("hub URL has no host: " + url)
+    return [url.rstrip("/") for url in hubs]
+
+
+def _lights(raw):
+    lights = raw.get("lights", [])
+    if not isinstance(lights, list) or len(lights) > protocol.MAX_LIGHTS:
+        _fail("lights must be a list of at most " + str(protocol.MAX_LIGHTS))
+    seen = set()
+    result = []
+    for item in lights:
+        if not isinstance(item, dict):
+            _fail("each light must be an object with room, light and pin")
+        try:
+            room = protocol.check_name(item.get("room"), "room")
+            light = protocol.check_name(item.get("light"), "light")
+        except protocol.ProtocolError as error:
+            _fail("light " + error.reason)
+        pin = item.get("pin")
+        if pin is not None:
+            _number(pin, "pin", 0, 63)
+        if (room, light) in seen:
+            _fail("light " + room + "/" + light + " is listed twice")
+        seen.add((room, light))
+        result.append({"room": room, "light": light, "pin": pin})
+    return result
+
+
+def validate(raw):
+    """Return a complete config (defaults filled in) from decoded JSON, or raise ConfigError."""
+    if not isinstance(raw, dict):
+        _fail("the file must hold a JSON object")
+    config = {
+        "device_id": _text(raw, "device_id", limit=protocol.MAX_NAME_LENGTH),
+        "secret": _text(raw, "secret"),
+        "name": _text(raw, "name", required=False, limit=protocol.MAX_NAME_LENGTH),
+        "board": raw.get("board", "host"),
+        "hubs": _hubs(raw),
+        "lan_url": _text(raw, "lan_url", required=False),
+        "transport": raw.get("transport", TRANSPORT_WEBSOCKET),
+        "poll_interval": _number(
+            raw.get("poll_interval", DEFAULT_POLL_INTERVAL), "poll_interval", 0.05, 3600
+        ),
+        "lights": _lights(raw),
+    }
+    config["name"] = config["name"] or config["device_id"]
+    if config["board"] not in BOARDS:
+        _fail("board must be one of " + ", ".join(BOARDS))
+    if config["transport"] not in TRANSPORTS:
+        _fail("transport must be websocket or http")
+    wifi = raw.get("wifi")
+    if wifi is not None:
+        if not isinstance(wifi, dict):
+            _fail("wifi must be an object with ssid and password")
+        wifi = {"ssid": _text(wifi, "ssid", limit=32), "password": wifi.get("password") or ""}
+        if not isinstance(wifi["password"], str):
+            _fail("wifi.password must be a string")
+    elif config["board"] != "host":
+        _fail("wifi is required on a real board")
+    config["wifi"] = wifi
+    web = raw.get("web", {})
+    if not isinstance(web, dict):
+        _fail("web must be an object with host and port")
+    config["web"] = {
+        "host": web.get("host", "0.0.0.0"),
+        "port": _number(web.get("port", DEFAULT_WEB_PORT), "web.port", 0, 65535),
+    }
+    if not isinstance(config["web"]["host"], str):
+        _fail("web.host must be a string")
+    return config
+
+
+def load(folder):
+    """Read and validate config.json in this flash folder; ConfigError says what is wrong."""
+    path = join_path(folder, CONFIG_FILE)
+    try:
+        raw = read_json(path)
+    except StorageError as error:
+        raise ConfigError("config: " + str(error))
+    if raw is None:
+        raise ConfigError("config: " + path + " does not exist")
+    return validate(raw)
+
+
+def save(folder, config):
+    """Validate and write config.json atomically."""
+    validate(config)
+    write_json(join_path(folder, CONFIG_FILE), config)

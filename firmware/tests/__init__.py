@@ -1,0 +1,1 @@
+"""Firmware tests: unittest.TestCase for pure modules (MicroPython-ready), pytest for sockets."""

@@ -1,0 +1,102 @@
+"""Device configuration: validation with clear errors, defaults, atomic save, corrupt files."""
+
+import json
+import unittest
+
+from firmware import config
+from firmware.compat import join_path
+from firmware.tests.support import make_folder, remove_folder
+
+
+def valid(**changes):
+    raw = {
+        "device_id": "dev-1",
+        "secret": "s3cret-value",
+        "hubs": ["http://127.0.0.1:8000/", "https://hub.example.com"],
+        "lights": [{"room": "Kitchen", "light": "Ceiling", "pin": 2}],
+    }
+    raw.update(changes)
+    return raw
+
+
+class ValidateTest(unittest.TestCase):
+    def error_of(self, raw):
+        with self.assertRaises(config.ConfigError) as caught:
+            config.validate(raw)
+        return str(caught.exception)
+
+    def test_defaults(self):
+        result = config.validate(valid())
+        self.assertEqual(result["name"], "dev-1")
+        self.assertEqual(result["board"], "host")
+        self.assertEqual(result["transport"], config.TRANSPORT_WEBSOCKET)
+        self.assertEqual(result["poll_interval"], config.DEFAULT_POLL_INTERVAL)
+        self.assertEqual(result["web"], {"host": "0.0.0.0", "port": 80})
+        self.assertEqual(result["hubs"], ["http://127.0.0.1:8000", "https://hub.example.com"])
+        self.assertIsNone(result["lan_url"])
+
+    def test_clear_errors(self):
+        cases = [
+            ([], "JSON object"),
+            (valid(device_id=""), "device_id"),
+            (valid(secret=None), "secret"),
+            (valid(hubs="http://x"), "hubs"),
+            (valid(hubs=["ftp://x"]), "http"),
+            (valid(hubs=["http://"]), "no host"),
+            (valid(board="arduino"), "board"),
+            (valid(transport="carrier-pigeon"), "transport"),
+            (valid(poll_interval=0), "poll_interval"),
+            (valid(poll_interval=True), "poll_interval"),
+            (valid(lights=[{"room": "R"}]), "light"),
+            (valid(lights=[{"room": "R", "light": "L", "pin": "2"}]), "pin"),
+            (valid(lights=[{"room": "R", "light": "L"}, {"room": "R", "light": "L"}]), "twice"),
+            (valid(web={"port": 70000}), "web.port"),
+            (valid(web=[]), "web"),
+            (valid(wifi="home"), "wifi"),
+            (valid(board="esp32"), "wifi is required"),
+        ]
+        for raw, expected in cases:
+            self.assertIn(expected, self.error_of(raw), raw)
+
+    def test_secret_never_in_errors(self):
+        message = self.error_of(valid(hubs=["gopher://x"], secret="do-not-print-me"))
+        self.assertNotIn("do-not-print-me", message)
+
+    def test_wifi_on_a_board(self):
+        result = config.validate(valid(board="esp32", wifi={"ssid": "home", "password": "pw"}))
+        self.assertEqual(result["wifi"], {"ssid": "home", "password": "pw"})
+
+
+class FileTest(unittest.TestCase):
+    def setUp(self):
+        self.folder = make_folder()
+
+    def tearDown(self):
+        remove_folder(self.folder)
+
+    def test_save_then_load(self):
+        config.save(self.folder, valid())
+        self.assertEqual(config.load(self.folder)["device_id"], "dev-1")
+        self.assertFalse(config.CONFIG_FILE + ".tmp" in __import__("os").listdir(self.folder))
+
+    def test_missing_file(self):
+        with self.assertRaises(config.ConfigError) as caught:
+            config.load(self.folder)
+        self.assertIn("does not exist", str(caught.exception))
+
+    def test_corrupt_file_is_reported_not_crashing(self):
+        with open(join_path(self.folder, config.CONFIG_FILE), "w") as handle:
+            handle.write('{"device_id": "dev-1", ')
+        with self.assertRaises(config.ConfigError) as caught:
+            config.load(self.folder)
+        self.assertIn("corrupt", str(caught.exception))
+
+    def test_save_refuses_an_invalid_config(self):
+        with self.assertRaises(config.ConfigError):
+            config.save(self.folder, valid(hubs=None))
+        with open(join_path(self.folder, "probe"), "w") as handle:
+            handle.write(json.dumps({}))
+
+
+if __name__ == "__main__":
+    unittest.main()
