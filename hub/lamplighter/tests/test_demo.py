@@ -1,0 +1,104 @@
+"""`lamplighter demo`: the contract lines, a live hub, devices that come online, a clean stop."""
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from conftest import free_port
+
+from devices.models import Device
+from lamplighter.demo import demo_prepare
+from lights.models import Light
+
+DEVICE_LINE = re.compile(r"^Device (\S+): (http://127\.0\.0\.1:\d+) (dev-[0-9a-f]+):(\S+)$")
+
+
+@pytest.mark.django_db
+def test_prepare_is_repeatable_and_rotates_secrets() -> None:
+    password, first = demo_prepare(devices=3)
+    _, second = demo_prepare(devices=3)
+    assert len(password) >= 12
+    assert [d.device_id for d in first] == [d.device_id for d in second]
+    assert all(a.secret != b.secret for a, b in zip(first, second, strict=True))
+    assert Device.objects.count() == 3
+    assert Light.objects.filter(device__isnull=False).count() == 5
+
+
+def wait_for(predicate, timeout: float, what: str):  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_demo_serves_and_stops_cleanly(tmp_path: Path) -> None:
+    port = free_port()
+    env = dict(os.environ, LAMPLIGHTER_DATA_DIR=str(tmp_path), LAMPLIGHTER_HEARTBEAT_INTERVAL="2")
+    env.pop("LAMPLIGHTER_DEMO_PASSWORD", None)
+    demo = subprocess.Popen(
+        [sys.executable, "-m", "lamplighter.cli", "demo", "--port", str(port), "--devices", "2"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert demo.stdout is not None
+        lines = [demo.stdout.readline().rstrip("\n") for _ in range(4)]
+        assert lines[0] == f"Dashboard: http://127.0.0.1:{port}/"
+        login = re.fullmatch(r"Login: (\S+) (\S+)", lines[1])
+        assert login and login.group(1) == "demo"
+        devices = [DEVICE_LINE.fullmatch(line) for line in lines[2:]]
+        assert all(devices), lines
+
+        hub = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=5)
+        wait_for(lambda: _get(hub, "/login/") == 200, 30, "the hub")
+        token = subprocess.run(
+            [sys.executable, "-m", "lamplighter.cli", "token", "create", "demo"],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        hub.headers["Authorization"] = f"Bearer {token}"
+        wait_for(lambda: all(d["online"] for d in hub.get("/api/v1/devices").json()), 30, "devices online")
+
+        name, url, device_id, secret = devices[0].groups()  # type: ignore[union-attr]
+        status = httpx.get(url + "/status", auth=(device_id, secret), timeout=5)
+        assert status.status_code == 200
+        assert httpx.get(url + "/status", timeout=5).status_code == 401
+        light = next(light for light in hub.get("/api/v1/lights").json() if light["device"] == device_id)
+        assert hub.post(f"/api/v1/lights/{light['id']}/state", json={"on": True}).status_code == 202
+        wait_for(
+            lambda: hub.get(f"/api/v1/lights/{light['id']}").json()["reported_on"] is True,
+            10,
+            "the device's report",
+        )
+        on_device = httpx.get(url + "/status", auth=(device_id, secret), timeout=5).json()["lights"]
+        assert {"room": light["room"], "light": light["name"], "on": True}.items() <= next(
+            entry for entry in on_device if entry["light"] == light["name"] and entry["room"] == light["room"]
+        ).items()
+    finally:
+        demo.send_signal(signal.SIGINT)
+        try:
+            demo.wait(timeout=20)
+        finally:
+            if demo.poll() is None:
+                demo.kill()
+    assert demo.returncode == 0
+
+
+def _get(client: httpx.Client, path: str) -> int:
+    try:
+        return client.get(path).status_code
+    except httpx.HTTPError:
+        return 0
