@@ -169,6 +169,8 @@ def demo_main(argv: list[str]) -> int:
         from lamplighter.server import uvicorn_config
 
         uvicorn.Server(uvicorn_config("127.0.0.1", args.port)).run()
+    except KeyboardInterrupt:
+        pass  # uvicorn re-raises Ctrl-C after its graceful shutdown: that is the normal way out
     finally:
         if simulator is not None:
             simulator.terminate()
