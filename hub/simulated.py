@@ -1,0 +1,82 @@
+"""Tests only: the real firmware (as the simulator) run in a background thread against a live hub."""
+
+import asyncio
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from firmware import config as config_module
+from firmware import log as log_module
+from firmware.app import Device
+from firmware.hal.host import HostHal
+from firmware.simulator import free_port
+
+
+class SimulatedDevice:
+    """One firmware Device with its own flash folder, web port and event loop thread."""
+
+    def __init__(self, flash: Path, advertise_lan: bool = False, **config: Any) -> None:
+        flash.mkdir(parents=True, exist_ok=True)
+        port = free_port()
+        raw = {"board": "host", "web": {"host": "127.0.0.1", "port": port}, **config}
+        if advertise_lan:
+            raw["lan_url"] = f"http://127.0.0.1:{port}"
+        self.config = config_module.validate(raw)
+        self.url = f"http://127.0.0.1:{port}"
+        self.hal = HostHal(str(flash))
+        self.device = Device(self.hal, self.config, log_module.Logger(self.config["device_id"], self.hal))
+        self.thread: threading.Thread | None = None
+        self.loop: asyncio.AbstractEventLoop | None = None
+
+    def start(self) -> "SimulatedDevice":
+        """Boot the device in its own thread."""
+        ready = threading.Event()
+
+        def run() -> None:
+            async def main() -> None:
+                self.loop = asyncio.get_running_loop()
+                ready.set()
+                await self.device.run()
+
+            asyncio.run(main())
+
+        self.thread = threading.Thread(target=run, daemon=True)
+        self.thread.start()
+        ready.wait(5)
+        return self
+
+    def call(self, function: Any, *args: Any) -> Any:
+        """Run a plain function on the device's loop (its state is not thread-safe) and return the result."""
+        assert self.loop is not None
+        result: list[Any] = []
+        done = threading.Event()
+
+        def invoke() -> None:
+            result.append(function(*args))
+            done.set()
+
+        self.loop.call_soon_threadsafe(invoke)
+        done.wait(5)
+        return result[0]
+
+    def light(self, room: str, light: str) -> dict[str, Any]:
+        """The light as the device holds it (state, version, changed)."""
+        return self.call(self.device.store.entry, room, light)
+
+    def stop(self) -> None:
+        """Shut the device down and wait for its thread."""
+        if self.loop is not None and self.thread is not None and self.thread.is_alive():
+            self.loop.call_soon_threadsafe(self.device.stop)
+            self.thread.join(10)
+
+
+def wait_for(predicate: Any, timeout: float = 10.0, what: str = "a condition") -> Any:
+    """Poll until predicate() is truthy; fail the test with `what` on timeout."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
