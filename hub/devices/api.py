@@ -8,6 +8,7 @@ from ninja import Router, Schema, Status
 from devices import selectors, services
 from homes import permissions
 from homes.selectors import home_get
+from lamplighter.api_types import DatabaseId
 
 router = Router(tags=["devices"])
 
@@ -18,7 +19,7 @@ class DeviceOut(Schema):
     id: int
     device_id: str
     name: str
-    home_id: int
+    home_id: DatabaseId
     online: bool
     last_seen: datetime | None
     connection: str | None
@@ -40,7 +41,7 @@ class DeviceCreated(DeviceOut):
 class DeviceIn(Schema):
     """A device to register."""
 
-    home_id: int
+    home_id: DatabaseId
     name: str
 
 
@@ -64,13 +65,13 @@ class Error(Schema):
 
 
 @router.get("/devices", response=list[DeviceOut])
-def device_list(request: HttpRequest, home_id: int | None = None) -> list[dict]:
+def device_list(request: HttpRequest, home_id: DatabaseId | None = None) -> list[dict]:
     """Devices of the caller's homes."""
     return [selectors.device_payload(d) for d in selectors.device_list(user=request.user, home_id=home_id)]
 
 
 @router.get("/devices/{device_pk}", response={200: DeviceOut, 404: Error})
-def device_detail(request: HttpRequest, device_pk: int) -> dict:
+def device_detail(request: HttpRequest, device_pk: DatabaseId) -> dict:
     """One device."""
     return selectors.device_payload(selectors.device_get(user=request.user, device_pk=device_pk))
 
@@ -85,7 +86,7 @@ def device_register(request: HttpRequest, payload: DeviceIn) -> Status[dict]:
 
 
 @router.patch("/devices/{device_pk}", response={200: DeviceOut, 400: Error, 403: Error, 404: Error})
-def device_update(request: HttpRequest, device_pk: int, payload: DevicePatch) -> dict:
+def device_update(request: HttpRequest, device_pk: DatabaseId, payload: DevicePatch) -> dict:
     """Rename a device (owners)."""
     device = selectors.device_get(user=request.user, device_pk=device_pk)
     permissions.home_require_owner(user=request.user, home=device.home)
@@ -93,7 +94,7 @@ def device_update(request: HttpRequest, device_pk: int, payload: DevicePatch) ->
 
 
 @router.delete("/devices/{device_pk}", response={204: None, 403: Error, 404: Error})
-def device_delete(request: HttpRequest, device_pk: int) -> Status[None]:
+def device_delete(request: HttpRequest, device_pk: DatabaseId) -> Status[None]:
     """Delete a device (owners); its lights stay, without a device."""
     device = selectors.device_get(user=request.user, device_pk=device_pk)
     permissions.home_require_owner(user=request.user, home=device.home)
@@ -102,7 +103,7 @@ def device_delete(request: HttpRequest, device_pk: int) -> Status[None]:
 
 
 @router.post("/devices/{device_pk}/rotate-secret", response={200: SecretOut, 403: Error, 404: Error})
-def device_rotate_secret(request: HttpRequest, device_pk: int) -> dict:
+def device_rotate_secret(request: HttpRequest, device_pk: DatabaseId) -> dict:
     """Give the device a new secret (owners); the old one stops working at once."""
     device = selectors.device_get(user=request.user, device_pk=device_pk)
     permissions.home_require_owner(user=request.user, home=device.home)

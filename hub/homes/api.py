@@ -5,6 +5,7 @@ from ninja import Router, Schema, Status
 
 from homes import permissions, selectors, services
 from homes.models import Home
+from lamplighter.api_types import DatabaseId
 
 router = Router(tags=["homes"])
 
@@ -27,14 +28,14 @@ class RoomOut(Schema):
     """A room."""
 
     id: int
-    home_id: int
+    home_id: DatabaseId
     name: str
 
 
 class RoomIn(Schema):
     """A new room."""
 
-    home_id: int
+    home_id: DatabaseId
     name: str
 
 
@@ -68,13 +69,13 @@ def home_create(request: HttpRequest, payload: HomeIn) -> Status[HomeOut]:
 
 
 @router.get("/homes/{home_id}", response={200: HomeOut, 404: Error})
-def home_detail(request: HttpRequest, home_id: int) -> HomeOut:
+def home_detail(request: HttpRequest, home_id: DatabaseId) -> HomeOut:
     """One home."""
     return _home_out(request, selectors.home_get(user=request.user, home_id=home_id))
 
 
 @router.get("/rooms", response=list[RoomOut])
-def room_list(request: HttpRequest, home_id: int | None = None) -> list[RoomOut]:
+def room_list(request: HttpRequest, home_id: DatabaseId | None = None) -> list[RoomOut]:
     """Rooms of the caller's homes."""
     return [
         RoomOut(id=r.pk, home_id=r.home_id, name=r.name)
@@ -92,7 +93,7 @@ def room_create(request: HttpRequest, payload: RoomIn) -> Status[RoomOut]:
 
 
 @router.patch("/rooms/{room_id}", response={200: RoomOut, 400: Error, 403: Error, 404: Error})
-def room_update(request: HttpRequest, room_id: int, payload: RoomPatch) -> RoomOut:
+def room_update(request: HttpRequest, room_id: DatabaseId, payload: RoomPatch) -> RoomOut:
     """Rename a room (owners)."""
     room = selectors.room_get(user=request.user, room_id=room_id)
     permissions.home_require_owner(user=request.user, home=room.home)
@@ -101,7 +102,7 @@ def room_update(request: HttpRequest, room_id: int, payload: RoomPatch) -> RoomO
 
 
 @router.delete("/rooms/{room_id}", response={204: None, 403: Error, 404: Error})
-def room_delete(request: HttpRequest, room_id: int) -> Status[None]:
+def room_delete(request: HttpRequest, room_id: DatabaseId) -> Status[None]:
     """Delete a room and its lights (owners)."""
     room = selectors.room_get(user=request.user, room_id=room_id)
     permissions.home_require_owner(user=request.user, home=room.home)

@@ -9,6 +9,7 @@ from pydantic import StrictBool
 from devices.models import Device
 from homes import permissions
 from homes.selectors import room_get
+from lamplighter.api_types import DatabaseId
 from lights import selectors, services
 from lights.models import Light
 
@@ -21,8 +22,8 @@ class LightOut(Schema):
     id: int
     name: str
     room: str
-    room_id: int
-    home_id: int
+    room_id: DatabaseId
+    home_id: DatabaseId
     device: str | None
     device_name: str | None
     desired_on: bool
@@ -37,7 +38,7 @@ class LightOut(Schema):
 class LightIn(Schema):
     """A new light."""
 
-    room_id: int
+    room_id: DatabaseId
     name: str
     device_id: str | None = None
 
@@ -46,7 +47,7 @@ class LightPatch(Schema):
     """Changes to a light (fields left out keep their value)."""
 
     name: str | None = None
-    room_id: int | None = None
+    room_id: DatabaseId | None = None
     device_id: str | None = None
 
 
@@ -69,7 +70,7 @@ def _device(light_home_id: int, device_id: str | None) -> Device | None:
 
 
 @router.get("/lights", response=list[LightOut])
-def light_list(request: HttpRequest, home_id: int | None = None) -> list[dict]:
+def light_list(request: HttpRequest, home_id: DatabaseId | None = None) -> list[dict]:
     """Lights of the caller's homes."""
     return [
         selectors.light_payload(light) for light in selectors.light_list(user=request.user, home_id=home_id)
@@ -77,7 +78,7 @@ def light_list(request: HttpRequest, home_id: int | None = None) -> list[dict]:
 
 
 @router.get("/lights/{light_id}", response={200: LightOut, 404: Error})
-def light_detail(request: HttpRequest, light_id: int) -> dict:
+def light_detail(request: HttpRequest, light_id: DatabaseId) -> dict:
     """One light."""
     return selectors.light_payload(selectors.light_get(user=request.user, light_id=light_id))
 
@@ -96,7 +97,7 @@ def light_create(request: HttpRequest, payload: LightIn) -> Status[dict]:
 
 
 @router.patch("/lights/{light_id}", response={200: LightOut, 400: Error, 403: Error, 404: Error})
-def light_update(request: HttpRequest, light_id: int, payload: LightPatch) -> dict:
+def light_update(request: HttpRequest, light_id: DatabaseId, payload: LightPatch) -> dict:
     """Rename a light, move it, or give it another device (owners; device_id "" removes it)."""
     light = selectors.light_get(user=request.user, light_id=light_id)
     permissions.home_require_owner(user=request.user, home=light.room.home)
@@ -107,7 +108,7 @@ def light_update(request: HttpRequest, light_id: int, payload: LightPatch) -> di
 
 
 @router.delete("/lights/{light_id}", response={204: None, 403: Error, 404: Error})
-def light_delete(request: HttpRequest, light_id: int) -> Status[None]:
+def light_delete(request: HttpRequest, light_id: DatabaseId) -> Status[None]:
     """Delete a light (owners)."""
     light = selectors.light_get(user=request.user, light_id=light_id)
     permissions.home_require_owner(user=request.user, home=light.room.home)
@@ -116,7 +117,7 @@ def light_delete(request: HttpRequest, light_id: int) -> Status[None]:
 
 
 @router.post("/lights/{light_id}/state", response={202: LightOut, 404: Error})
-def light_set_state(request: HttpRequest, light_id: int, payload: LightStateIn) -> Status[dict]:
+def light_set_state(request: HttpRequest, light_id: DatabaseId, payload: LightStateIn) -> Status[dict]:
     """Ask for a state: stored at once, delivered to the device; `pending` until it confirms."""
     light = selectors.light_get(user=request.user, light_id=light_id)
     return Status(202, selectors.light_payload(services.light_set_desired(light=light, on=payload.on)))
