@@ -9,10 +9,10 @@ from contextlib import contextmanager
 from types import SimpleNamespace
 
 import pytest
-from conftest import LiveHub
 from playwright.sync_api import Browser, Page, WebSocketRoute, expect, sync_playwright
 from websockets.sync.client import ClientConnection, connect
 
+from conftest import LiveHub
 from factories import (
     DEFAULT_TEST_PASSWORD,
     DeviceFactory,

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import LiveHub, api_client
-from simulated import SimulatedDevice, wait_for
 
+from conftest import LiveHub, api_client
 from devices.models import Device
 from factories import DeviceFactory, HomeFactory, LightFactory, RoomFactory, UserFactory
 from lights.models import Light
+from simulated import SimulatedDevice, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

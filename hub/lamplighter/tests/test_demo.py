@@ -10,8 +10,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import free_port
 
+from conftest import free_port
 from devices.models import Device
 from lamplighter.demo import demo_prepare
 from lights.models import Light

@@ -1,8 +1,8 @@
 """The API over a real server: token clients can change state (no session, no CSRF cookie)."""
 
 import pytest
-from conftest import LiveHub, api_client
 
+from conftest import LiveHub, api_client
 from factories import HomeFactory, LightFactory, RoomFactory, UserFactory
 
 
