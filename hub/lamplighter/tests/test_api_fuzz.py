@@ -32,6 +32,8 @@ def owner_token(live_hub: LiveHub) -> str:
 @pytest.mark.django_db(transaction=True)
 @schema.parametrize()
 @settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, suppress_health_check=list(HealthCheck))
-def test_api_never_errors_and_matches_its_schema(case: schemathesis.Case, live_hub: LiveHub, owner_token: str) -> None:
+def test_api_never_errors_and_matches_its_schema(
+    case: schemathesis.Case, live_hub: LiveHub, owner_token: str
+) -> None:
     response = case.call(base_url=live_hub.url, headers={"Authorization": f"Bearer {owner_token}"})
     case.validate_response(response, checks=[not_a_server_error, response_schema_conformance])
