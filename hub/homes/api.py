@@ -16,12 +16,25 @@ class HomeOut(Schema):
     id: int
     name: str
     role: str | None
+    timezone: str
+    latitude: float | None
+    longitude: float | None
 
 
 class HomeIn(Schema):
     """A new home."""
 
     name: str
+
+
+class HomePatch(Schema):
+    """Changes to a home (fields left out keep their value); location_clear removes the coordinates."""
+
+    name: str | None = None
+    timezone: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    location_clear: bool = False
 
 
 class RoomOut(Schema):
@@ -52,7 +65,14 @@ class Error(Schema):
 
 
 def _home_out(request: HttpRequest, home: Home) -> HomeOut:
-    return HomeOut(id=home.pk, name=home.name, role=selectors.home_role(user=request.user, home=home))
+    return HomeOut(
+        id=home.pk,
+        name=home.name,
+        role=selectors.home_role(user=request.user, home=home),
+        timezone=home.timezone,
+        latitude=home.latitude,
+        longitude=home.longitude,
+    )
 
 
 @router.get("/homes", response=list[HomeOut])
@@ -72,6 +92,22 @@ def home_create(request: HttpRequest, payload: HomeIn) -> Status[HomeOut]:
 def home_detail(request: HttpRequest, home_id: DatabaseId) -> HomeOut:
     """One home."""
     return _home_out(request, selectors.home_get(user=request.user, home_id=home_id))
+
+
+@router.patch("/homes/{home_id}", response={200: HomeOut, 400: Error, 403: Error, 404: Error})
+def home_update(request: HttpRequest, home_id: DatabaseId, payload: HomePatch) -> HomeOut:
+    """Rename a home, set its time zone (IANA name) or its coordinates for sunrise/sunset (owners)."""
+    home = selectors.home_get(user=request.user, home_id=home_id)
+    permissions.home_require_owner(user=request.user, home=home)
+    home = services.home_update(
+        home=home,
+        name=payload.name,
+        timezone=payload.timezone,
+        latitude=payload.latitude,
+        longitude=payload.longitude,
+        clear_location=payload.location_clear,
+    )
+    return _home_out(request, home)
 
 
 @router.get("/rooms", response=list[RoomOut])

@@ -1,7 +1,21 @@
 """Homes, who belongs to them, and their rooms."""
 
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+
+
+def validate_timezone(value: str) -> None:
+    """Accept only IANA time zone names the system's zoneinfo knows (e.g. "Europe/Paris")."""
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise ValidationError(
+            f"unknown time zone {value!r} (use an IANA name such as Europe/Paris)"
+        ) from error
 
 
 class Home(models.Model):
@@ -10,6 +24,14 @@ class Home(models.Model):
     name = models.CharField(max_length=100)
     created_at = models.DateTimeField(auto_now_add=True)
     members = models.ManyToManyField(settings.AUTH_USER_MODEL, through="Membership", related_name="homes")
+    # Where the home is: schedules run in its time zone; sunrise/sunset need its coordinates.
+    timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
+    latitude = models.FloatField(
+        null=True, blank=True, validators=[MinValueValidator(-90), MaxValueValidator(90)]
+    )
+    longitude = models.FloatField(
+        null=True, blank=True, validators=[MinValueValidator(-180), MaxValueValidator(180)]
+    )
 
     def __str__(self) -> str:
         return self.name

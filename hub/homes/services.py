@@ -4,7 +4,7 @@ from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from homes.models import Home, Membership, Room
+from homes.models import Home, Membership, Room, validate_timezone
 
 
 @transaction.atomic
@@ -12,6 +12,33 @@ def home_create(*, name: str, owner: User) -> Home:
     """Create a home owned by `owner`."""
     home = Home.objects.create(name=_clean_name(name, "home"))
     Membership.objects.create(home=home, user=owner, role=Membership.Role.OWNER)
+    return home
+
+
+def home_update(
+    *,
+    home: Home,
+    name: str | None = None,
+    timezone: str | None = None,
+    latitude: float | None = None,
+    longitude: float | None = None,
+    clear_location: bool = False,
+) -> Home:
+    """Rename a home, set its time zone, or set (or, with clear_location, remove) its coordinates."""
+    if name is not None:
+        home.name = _clean_name(name, "home")
+    if timezone is not None:
+        validate_timezone(timezone)
+        home.timezone = timezone
+    if clear_location:
+        home.latitude = home.longitude = None
+    elif latitude is not None or longitude is not None:
+        if latitude is None or longitude is None:
+            raise ValidationError("give both latitude and longitude")
+        if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+            raise ValidationError("latitude must be within -90..90 and longitude within -180..180")
+        home.latitude, home.longitude = latitude, longitude
+    home.save(update_fields=["name", "timezone", "latitude", "longitude"])
     return home
 
 

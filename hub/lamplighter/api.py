@@ -54,6 +54,7 @@ def not_found(request: HttpRequest, error: ObjectDoesNotExist) -> HttpResponse:
 
 
 def _add_routers() -> None:
+    from automations.api import router as automations_router
     from devices.api import router as devices_router
     from homes.api import router as homes_router
     from lights.api import router as lights_router
@@ -61,6 +62,7 @@ def _add_routers() -> None:
     api.add_router("/", homes_router)
     api.add_router("/", lights_router)
     api.add_router("/", devices_router)
+    api.add_router("/", automations_router)
 
 
 _add_routers()

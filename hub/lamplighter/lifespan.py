@@ -1,4 +1,4 @@
-"""Hub background work tied to the server's life: the presence sweeper and the LAN-push loop."""
+"""Hub background work tied to the server's life: presence sweeper, LAN-push loop, scheduler, MQTT bridge."""
 
 import asyncio
 import contextlib
@@ -8,7 +8,9 @@ from typing import Any
 from channels.db import database_sync_to_async
 from django.conf import settings
 
+from automations.scheduler import run_schedules_forever
 from devices import lan_push, services
+from mqtt_bridge.bridge import MqttBridge
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +58,10 @@ class LifespanApp:
             await database_sync_to_async(services.devices_forget_connections)()
         lan_push.attach(asyncio.get_running_loop())
         self.tasks.append(asyncio.create_task(sweep_presence_forever()))
+        self.tasks.append(asyncio.create_task(run_schedules_forever()))
+        if settings.MQTT_URL:
+            # Every worker starts one; only the holder of the database lease connects.
+            self.tasks.append(asyncio.create_task(MqttBridge.from_settings().run_forever()))
 
     async def shutdown(self) -> None:
         """Runs once when the server stops."""

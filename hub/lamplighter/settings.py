@@ -67,6 +67,8 @@ INSTALLED_APPS = [
     "devices",
     "lights",
     "dashboard",
+    "automations",
+    "mqtt_bridge",
 ]
 
 MIDDLEWARE = [
@@ -157,6 +159,19 @@ LAMPLIGHTER_HEARTBEAT_INTERVAL = _env_int("LAMPLIGHTER_HEARTBEAT_INTERVAL", 15)
 LAMPLIGHTER_MISSED_HEARTBEATS = _env_int("LAMPLIGHTER_MISSED_HEARTBEATS", 3)
 # Timeout of a LAN push to a device's /control_led, in seconds.
 LAMPLIGHTER_LAN_PUSH_TIMEOUT = _env_int("LAMPLIGHTER_LAN_PUSH_TIMEOUT", 3)
+
+# Schedules: how often the scheduler looks for due events, and how late (after downtime) an
+# event may still fire; older missed events are skipped.
+LAMPLIGHTER_SCHEDULE_TICK = _env_int("LAMPLIGHTER_SCHEDULE_TICK", 10)
+LAMPLIGHTER_SCHEDULE_CATCH_UP = _env_int("LAMPLIGHTER_SCHEDULE_CATCH_UP", 15 * 60)
+
+# MQTT bridge to Home Assistant: off unless MQTT_URL is set (mqtt://user:pass@host:1883, mqtts://...).
+MQTT_URL = os.environ.get("MQTT_URL", "")
+MQTT_CA_FILE = os.environ.get("MQTT_CA_FILE", "")  # CA bundle for mqtts://; the system's when empty
+MQTT_DISCOVERY_PREFIX = os.environ.get("MQTT_DISCOVERY_PREFIX", "homeassistant")
+MQTT_BASE_TOPIC = os.environ.get("MQTT_BASE_TOPIC", "lamplighter")
+MQTT_LEASE_SECONDS = _env_int("MQTT_LEASE_SECONDS", 30)  # a worker leads the bridge this long unrenewed
+MQTT_RESYNC_SECONDS = _env_int("MQTT_RESYNC_SECONDS", 60)  # full discovery re-check (deleted lights)
 
 if PRODUCTION:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -60,7 +60,8 @@ def _resync_devices(*devices: Device | None) -> None:
 @transaction.atomic
 def light_set_desired(*, light: Light, on: bool) -> Light:
     """Store a new desired state with the next version, then deliver it once committed."""
-    locked = Light.objects.select_for_update().select_related("room", "device").get(pk=light.pk)
+    # of=("self",): lock the light row only; PostgreSQL refuses FOR UPDATE on the outer-joined device.
+    locked = Light.objects.select_for_update(of=("self",)).select_related("room", "device").get(pk=light.pk)
     locked.desired_on = on
     locked.desired_version += 1
     locked.desired_at = timezone.now()
@@ -81,7 +82,9 @@ def light_reports_apply(*, device: Device, entries: list[dict[str, Any]]) -> tup
     """
     lights = {
         (light.room.name, light.name): light
-        for light in Light.objects.select_for_update().select_related("room", "device").filter(device=device)
+        for light in Light.objects.select_for_update(of=("self",))
+        .select_related("room", "device")
+        .filter(device=device)
     }
     now = timezone.now()
     resend: list[Light] = []

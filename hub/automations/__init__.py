@@ -1,0 +1,1 @@
+"""Scenes (named sets of light states) and schedules (lights, rooms or scenes switched on time)."""

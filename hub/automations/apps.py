@@ -1,0 +1,9 @@
+"""Automations app configuration."""
+
+from django.apps import AppConfig
+
+
+class AutomationsConfig(AppConfig):
+    """Scenes and schedules."""
+
+    name = "automations"
