@@ -39,6 +39,16 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> Iterator[None]:
+    """Throttle counts live in the cache; no test inherits another's."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture
 def live_hub(transactional_db: None, settings: object) -> Iterator[LiveHub]:
     """The real ASGI app (HTTP, WebSockets, lifespan) on a free port; stopped after the test."""

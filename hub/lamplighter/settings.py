@@ -128,6 +128,16 @@ if os.environ.get("REDIS_URL"):
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
+# Throttling counts live in the cache: Redis when workers share it, process memory otherwise.
+if os.environ.get("REDIS_URL"):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": os.environ["REDIS_URL"],
+            "KEY_PREFIX": os.environ.get("LAMPLIGHTER_REDIS_PREFIX", "lamplighter"),
+        }
+    }
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -157,6 +167,14 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = _env_int("LAMPLIGHTER_MAX_BODY_BYTES", 64 * 1024)
 # Device presence: a device is offline after this many heartbeat intervals without contact.
 LAMPLIGHTER_HEARTBEAT_INTERVAL = _env_int("LAMPLIGHTER_HEARTBEAT_INTERVAL", 15)
 LAMPLIGHTER_MISSED_HEARTBEATS = _env_int("LAMPLIGHTER_MISSED_HEARTBEATS", 3)
+# Failed logins: a user name, or a client address, is refused (429) for the window after this many.
+LAMPLIGHTER_LOGIN_MAX_FAILURES = _env_int("LAMPLIGHTER_LOGIN_MAX_FAILURES", 5)
+LAMPLIGHTER_LOGIN_MAX_FAILURES_PER_ADDRESS = _env_int("LAMPLIGHTER_LOGIN_MAX_FAILURES_PER_ADDRESS", 30)
+LAMPLIGHTER_LOGIN_WINDOW_SECONDS = _env_int("LAMPLIGHTER_LOGIN_WINDOW_SECONDS", 15 * 60)
+# Failed device authentications per client address before it is refused (429) for the window.
+LAMPLIGHTER_DEVICE_AUTH_MAX_FAILURES = _env_int("LAMPLIGHTER_DEVICE_AUTH_MAX_FAILURES", 20)
+LAMPLIGHTER_DEVICE_AUTH_WINDOW_SECONDS = _env_int("LAMPLIGHTER_DEVICE_AUTH_WINDOW_SECONDS", 5 * 60)
+
 # Timeout of a LAN push to a device's /control_led, in seconds.
 LAMPLIGHTER_LAN_PUSH_TIMEOUT = _env_int("LAMPLIGHTER_LAN_PUSH_TIMEOUT", 3)
 
