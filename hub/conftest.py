@@ -49,25 +49,51 @@ def _fresh_cache() -> Iterator[None]:
     cache.clear()
 
 
-@pytest.fixture
-def live_hub(transactional_db: None, settings: object) -> Iterator[LiveHub]:
-    """The real ASGI app (HTTP, WebSockets, lifespan) on a free port; stopped after the test."""
-    from lamplighter.server import uvicorn_config
+class HubServer:
+    """uvicorn serving the hub in a background thread; can be stopped and started on the same port."""
 
-    port = free_port()
-    config = uvicorn_config("127.0.0.1", port)
-    config.log_level = "warning"
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the hub did not start")
-        time.sleep(0.02)
-    yield LiveHub("127.0.0.1", port)
-    server.should_exit = True
-    thread.join(timeout=15)
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.server: uvicorn.Server | None = None
+        self.thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Serve until stop(); raises if the hub does not come up."""
+        from lamplighter.server import uvicorn_config
+
+        config = uvicorn_config("127.0.0.1", self.port)
+        config.log_level = "warning"
+        server = uvicorn.Server(config)
+        thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 20
+        while not server.started:
+            if time.monotonic() > deadline or not thread.is_alive():
+                raise RuntimeError("the hub did not start")
+            time.sleep(0.02)
+        self.server, self.thread = server, thread
+
+    def stop(self) -> None:
+        """Stop serving: every socket closes, as when the hub goes away."""
+        if self.server is not None and self.thread is not None:
+            self.server.should_exit = True
+            self.thread.join(timeout=15)
+        self.server = self.thread = None
+
+
+@pytest.fixture
+def hub_server(transactional_db: None, settings: object) -> Iterator[HubServer]:
+    """A hub the test can stop and start again (on the same port)."""
+    hub = HubServer(free_port())
+    hub.start()
+    yield hub
+    hub.stop()
+
+
+@pytest.fixture
+def live_hub(hub_server: HubServer) -> LiveHub:
+    """The real ASGI app (HTTP, WebSockets, lifespan) on a free port; stopped after the test."""
+    return LiveHub("127.0.0.1", hub_server.port)
 
 
 def api_client(hub: LiveHub, user: object) -> httpx.Client:

@@ -3,11 +3,13 @@
 from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
+from django.db import OperationalError
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.security import HttpBearer, SessionAuth
 
 from accounts.services import api_token_authenticate
+from lamplighter.middleware import database_unavailable_response
 
 
 class ApiTokenAuth(HttpBearer):
@@ -45,6 +47,12 @@ def validation_error(request: HttpRequest, error: ValidationError) -> HttpRespon
 def permission_denied(request: HttpRequest, error: PermissionDenied) -> HttpResponse:
     """The user belongs to the home but may not do this."""
     return api.create_response(request, {"detail": str(error) or "permission denied"}, status=403)
+
+
+@api.exception_handler(OperationalError)
+def database_unavailable(request: HttpRequest, error: OperationalError) -> HttpResponse:
+    """The database is locked or restarting: 503, and the transaction was rolled back."""
+    return database_unavailable_response(error)
 
 
 @api.exception_handler(ObjectDoesNotExist)
