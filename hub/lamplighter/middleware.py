@@ -3,7 +3,7 @@
 import logging
 from collections.abc import Callable
 
-from django.db import DatabaseError, InterfaceError, OperationalError
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 logger = logging.getLogger(__name__)
@@ -12,7 +12,7 @@ RETRY_AFTER_SECONDS = 2
 UNAVAILABLE = "the database is busy or unavailable; nothing was changed, try again"
 
 
-def database_unavailable_response(error: DatabaseError) -> HttpResponse:
+def database_unavailable_response(error: Exception) -> HttpResponse:
     """The 503 every interface gives when the database cannot be used right now."""
     logger.warning("database unavailable: %s", type(error).__name__)
     response = JsonResponse({"detail": UNAVAILABLE}, status=503)
