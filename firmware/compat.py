@@ -129,3 +129,34 @@ def fsync(handle):
             sync(handle.fileno())
         except (OSError, AttributeError):  # pragma: no cover
             pass
+
+
+try:
+    import ssl as _ssl
+except ImportError:  # pragma: no cover - a port built without TLS
+    try:
+        import tls as _ssl  # type: ignore[no-redef]
+    except ImportError:
+        _ssl = None
+
+
+def tls_context(cafile=None):
+    """An SSL context that verifies the server against the CA certificate in cafile (PEM).
+
+    CPython: ssl.create_default_context(cafile=...), hostname checked. MicroPython:
+    SSLContext(PROTOCOL_TLS_CLIENT) with CERT_REQUIRED and the CA loaded. Without a cafile the
+    runtime's default trust store is used where there is one (CPython); MicroPython has none,
+    so it needs the CA file (ValueError otherwise).
+    """
+    if _ssl is None:  # pragma: no cover
+        raise ValueError("this runtime has no TLS")
+    creator = getattr(_ssl, "create_default_context", None)
+    if creator is not None:
+        return creator(cafile=cafile) if cafile else creator()
+    if not cafile:  # pragma: no cover - MicroPython
+        raise ValueError("a CA certificate (ca.pem) is needed for https hubs")
+    context = _ssl.SSLContext(_ssl.PROTOCOL_TLS_CLIENT)  # pragma: no cover - MicroPython
+    context.verify_mode = _ssl.CERT_REQUIRED  # pragma: no cover
+    with open(cafile, "rb") as handle:  # pragma: no cover
+        context.load_verify_locations(cadata=handle.read())
+    return context  # pragma: no cover

@@ -1,10 +1,18 @@
-"""The device configuration (config.json on flash): load, validate with clear errors, save."""
+"""The device configuration (config.json on flash): load, validate with clear errors, save.
+
+Every save writes config.json and then a last-good copy (config.bak), each atomically (temp
+file + rename), so a power cut leaves at least one valid file. load() falls back to the copy
+when config.json is corrupt or invalid, and reports that it did.
+"""
 
 from firmware import protocol
-from firmware.compat import join_path
+from firmware.compat import join_path, path_exists
 from firmware.storage import StorageError, read_json, write_json
 
 CONFIG_FILE = "config.json"
+BACKUP_FILE = "config.bak"
+CA_FILE = "ca.pem"
+DEFAULT_WATCHDOG_TIMEOUT = 30
 BOARDS = ("host", "esp32", "m5core2")
 TRANSPORT_WEBSOCKET = "websocket"
 TRANSPORT_HTTP = "http"
@@ -66,10 +74,16 @@ def _lights(raw):
         pin = item.get("pin")
         if pin is not None:
             _number(pin, "pin", 0, 63)
+        button = item.get("button")
+        if button is not None:
+            _number(button, "button", 0, 63)
         if (room, light) in seen:
             _fail("light " + room + "/" + light + " is listed twice")
         seen.add((room, light))
-        result.append({"room": room, "light": light, "pin": pin})
+        entry = {"room": room, "light": light, "pin": pin}
+        if button is not None:
+            entry["button"] = button
+        result.append(entry)
     return result
 
 
@@ -89,6 +103,9 @@ def validate(raw):
             raw.get("poll_interval", DEFAULT_POLL_INTERVAL), "poll_interval", 0.05, 3600
         ),
         "lights": _lights(raw),
+        "watchdog_timeout": _number(
+            raw.get("watchdog_timeout", DEFAULT_WATCHDOG_TIMEOUT), "watchdog_timeout", 0, 3600
+        ),
     }
     config["name"] = config["name"] or config["device_id"]
     if config["board"] not in BOARDS:
@@ -99,9 +116,15 @@ def validate(raw):
     if wifi is not None:
         if not isinstance(wifi, dict):
             _fail("wifi must be an object with ssid and password")
-        wifi = {"ssid": _text(wifi, "ssid", limit=32), "password": wifi.get("password") or ""}
+        wifi = {
+            "ssid": _text(wifi, "ssid", limit=32),
+            "password": wifi.get("password") or "",
+            "power_save": wifi.get("power_save", False),
+        }
         if not isinstance(wifi["password"], str):
             _fail("wifi.password must be a string")
+        if not isinstance(wifi["power_save"], bool):
+            _fail("wifi.power_save must be true or false")
     elif config["board"] != "host":
         _fail("wifi is required on a real board")
     config["wifi"] = wifi
@@ -117,19 +140,46 @@ def validate(raw):
     return config
 
 
-def load(folder):
-    """Read and validate config.json in this flash folder; ConfigError says what is wrong."""
-    path = join_path(folder, CONFIG_FILE)
+def _load_file(path):
     try:
         raw = read_json(path)
     except StorageError as error:
         raise ConfigError("config: " + str(error))
     if raw is None:
         raise ConfigError("config: " + path + " does not exist")
-    return validate(raw)
+    return raw, validate(raw)
+
+
+def load(folder, notes=None):
+    """Read and validate config.json in this flash folder; ConfigError says what is wrong.
+
+    A corrupt or invalid config.json is replaced by the last good copy when there is one
+    (a line saying so is appended to `notes`); only when both fail does it raise.
+    """
+    path = join_path(folder, CONFIG_FILE)
+    try:
+        return _load_file(path)[1]
+    except ConfigError as error:
+        primary_error = error
+    if not path_exists(join_path(folder, BACKUP_FILE)):
+        raise primary_error
+    try:
+        raw, config = _load_file(join_path(folder, BACKUP_FILE))
+    except ConfigError:
+        raise primary_error
+    write_json(path, raw)  # repair config.json from the last good copy
+    if notes is not None:
+        notes.append(str(primary_error) + "; restored the last good copy")
+    return config
 
 
 def save(folder, config):
-    """Validate and write config.json atomically."""
+    """Validate and write config.json, then its last-good copy, each atomically."""
     validate(config)
     write_json(join_path(folder, CONFIG_FILE), config)
+    write_json(join_path(folder, BACKUP_FILE), config)
+
+
+def exists(folder):
+    """True when the flash holds a config file (valid or not) or its last good copy."""
+    return path_exists(join_path(folder, CONFIG_FILE)) or path_exists(join_path(folder, BACKUP_FILE))

@@ -66,11 +66,33 @@ class HubClient:
         self.preferred_retry_interval = PREFERRED_RETRY_INTERVAL
         self.status = {"connected": False, "url": None, "transport": None, "mode": None}
         self.sessions = 0  # completed hello/welcome exchanges, for tests and diagnostics
+        self.wifi_wait_interval = 0.5
         self._outbox = []
+        self._messages = []  # other device messages (ota.progress, ota.result), sent in order
+        self.on_message = None  # called with hub messages this module does not handle (ota.offer)
+        self.on_welcome = None  # called after each hello/welcome exchange (OTA confirms there)
         self._wake = asyncio.Event()
         self._last_pong = 0
+        self._link_lost = False
+        buffer = getattr(log, "buffer", None)
+        if buffer is not None:
+            buffer.listener = self._wake.set  # new log lines go out without waiting for a heartbeat
 
     # ---- what the rest of the firmware calls ---------------------------------------------
+
+    def send(self, message):
+        """Queue a device message for the hub; it goes out on the current or the next session."""
+        self._messages.append(message)
+        self._wake.set()
+
+    def queued_messages(self):
+        """How many queued messages have not been sent yet."""
+        return len(self._messages)
+
+    async def _send_queued(self, deliver):
+        while self._messages:
+            await deliver(self._messages[0])
+            self._messages.pop(0)
 
     def notify_changed(self, keys):
         """Report these lights (changed locally or applied outside the hub link) as soon as possible."""
@@ -79,10 +101,36 @@ class HubClient:
                 self._outbox.append(key)
         self._wake.set()
 
+    def link_lost(self):
+        """The network under the hub link went away (Wi-Fi dropped): end the session now."""
+        self._link_lost = True
+        self._wake.set()
+
+    def take_logs(self):
+        """A log.batch with the oldest buffered log lines (None when there are none)."""
+        buffer = getattr(self.log, "buffer", None)
+        if buffer is None or not buffer.lines:
+            return None
+        lines, dropped = buffer.take(protocol.MAX_LOG_LINES)
+        return protocol.build_log_batch([protocol.log_line(*line) for line in lines], dropped)
+
+    def _return_logs(self, batch):
+        buffer = getattr(self.log, "buffer", None)
+        if buffer is not None and batch is not None:
+            data = batch["data"]
+            lines = [[line["seq"], line["uptime"], line["level"], line["text"]] for line in data["lines"]]
+            buffer.put_back(lines, data["dropped"])
+
+    async def _wait_for_network(self):
+        while not self.hal.wifi_connected():
+            await asyncio.sleep(self.wifi_wait_interval)
+        self._link_lost = False
+
     async def run(self):
         """Connect, serve, reconnect: forever (cancel the task to stop)."""
         try:
             while True:
+                await self._wait_for_network()
                 connected = False
                 for index in range(len(self.config["hubs"])):
                     if await self._try_hub(index):
@@ -114,6 +162,8 @@ class HubClient:
             self._last_pong = ticks_ms()
         elif message_type == protocol.MESSAGE_REJECT:
             self.log.warning("hub rejected a message: " + data["code"] + ": " + data["reason"])
+        elif self.on_message is not None:
+            self.on_message(message)
 
     def handle_raw(self, raw):
         """Parse and handle one raw hub message; a bad one is logged and dropped."""
@@ -200,6 +250,8 @@ class HubClient:
         self._last_pong = ticks_ms()
         self._set_status(True, url, transport)
         self.log.info("connected to " + url + " over " + transport)
+        if self.on_welcome is not None:
+            self.on_welcome()
 
     def _queue(self, keys):
         if keys:
@@ -207,7 +259,7 @@ class HubClient:
 
     async def _wait_wake(self, seconds):
         """Sleep up to seconds, waking early when something is queued."""
-        if not self._outbox and seconds > 0:
+        if not self._outbox and not self._messages and seconds > 0:
             try:
                 await wait_for(self._wake.wait(), seconds)
             except asyncio.TimeoutError:
@@ -227,9 +279,19 @@ class HubClient:
             next_ping = ticks_ms()
             last_ping = None
             while not reader.done():
+                if self._link_lost:
+                    raise SessionEnded("the network went away")
                 report = self.take_report()
                 if report is not None:
                     await socket.send(protocol.encode(report))
+                await self._send_queued(lambda message: socket.send(protocol.encode(message)))
+                batch = self.take_logs()
+                if batch is not None:
+                    try:
+                        await socket.send(protocol.encode(batch))
+                    except OSError:
+                        self._return_logs(batch)
+                        raise
                 now = ticks_ms()
                 if ticks_diff(now, next_ping) >= 0:
                     if last_ping is not None and ticks_diff(self._last_pong, last_ping) < 0:
@@ -317,9 +379,19 @@ class HubClient:
         interval_ms = int(self.config["poll_interval"] * 1000)
         next_poll = ticks_add(ticks_ms(), interval_ms)
         while True:
+            if self._link_lost:
+                raise SessionEnded("the network went away")
             report = self.take_report()
             if report is not None:
                 await self._post(url, report)
+            await self._send_queued(lambda message: self._post(url, message))
+            batch = self.take_logs()
+            if batch is not None:
+                try:
+                    await self._post(url, batch)
+                except OSError:
+                    self._return_logs(batch)
+                    raise
             now = ticks_ms()
             if ticks_diff(now, next_poll) >= 0:
                 await self._poll(url)

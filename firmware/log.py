@@ -1,4 +1,8 @@
-"""A levelled logger to the serial console and the hardware display; secrets are masked."""
+"""A levelled logger to the serial console, the hardware display and the hub; secrets are masked.
+
+Lines for the hub wait in a bounded ring buffer (LogBuffer) that the hub link drains as
+log.batch messages while it is connected; the oldest lines go first when it is full.
+"""
 
 DEBUG = 10
 INFO = 20
@@ -6,16 +10,56 @@ WARNING = 30
 ERROR = 40
 LEVEL_NAMES = {DEBUG: "DEBUG", INFO: "INFO", WARNING: "WARN", ERROR: "ERROR"}
 MASK = "***"
+DEFAULT_BUFFER_LINES = 64
+MAX_LINE_LENGTH = 200  # protocol.MAX_LOG_LINE_LENGTH; not imported, so the logger stays dependency-free
+
+
+class LogBuffer:
+    """The last `capacity` log lines for the hub, each with a sequence number; counts what it dropped."""
+
+    def __init__(self, capacity=DEFAULT_BUFFER_LINES):
+        self.capacity = capacity
+        self.lines = []  # [seq, uptime, level name, text]
+        self.next_seq = 0
+        self.dropped = 0
+        self.listener = None  # called after each new line (the hub link wakes up to send it)
+
+    def append(self, level_name, text, uptime=0):
+        """Keep one (already masked) line, dropping the oldest when full."""
+        self.lines.append([self.next_seq, uptime, level_name, text[:MAX_LINE_LENGTH]])
+        self.next_seq += 1
+        if len(self.lines) > self.capacity:
+            del self.lines[0]
+            self.dropped += 1
+        if self.listener is not None:
+            self.listener()
+
+    def take(self, limit):
+        """Remove and return up to `limit` oldest lines and the count dropped since the last take."""
+        taken = self.lines[:limit]
+        self.lines = self.lines[limit:]
+        dropped = self.dropped
+        self.dropped = 0
+        return taken, dropped
+
+    def put_back(self, lines, dropped):
+        """Return lines that could not be sent to the front (what does not fit is counted as dropped)."""
+        self.lines = lines + self.lines
+        self.dropped += dropped
+        while len(self.lines) > self.capacity:
+            del self.lines[0]
+            self.dropped += 1
 
 
 class Logger:
     """Writes "LEVEL name: message" lines; any registered secret is replaced by ***."""
 
-    def __init__(self, name, hal=None, level=INFO, secrets=(), echo=True):
+    def __init__(self, name, hal=None, level=INFO, secrets=(), echo=True, buffer=None):
         self.name = name
         self.hal = hal
         self.level = level
         self.echo = echo
+        self.buffer = buffer if buffer is not None else LogBuffer()
         self._secrets = []
         for secret in secrets:
             self.add_secret(secret)
@@ -38,11 +82,15 @@ class Logger:
         """Write one line if level is enabled."""
         if level < self.level:
             return
-        line = self.redact(LEVEL_NAMES.get(level, str(level)) + " " + self.name + ": " + str(message))
+        level_name = LEVEL_NAMES.get(level, "INFO")
+        line = self.redact(level_name + " " + self.name + ": " + str(message))
         if self.echo:
             print(line)
+        uptime = 0
         if self.hal is not None:
             self.hal.display(line)
+            uptime = self.hal.uptime() if hasattr(self.hal, "uptime") else 0
+        self.buffer.append(level_name, line, uptime)
 
     def debug(self, message):
         """Detail for development."""

@@ -12,14 +12,24 @@ MAX_MESSAGE_BYTES = 16384
 MAX_NAME_LENGTH = 64
 MAX_LIGHTS = 64
 MAX_TEXT_LENGTH = 256
+MAX_LOG_LINES = 32  # lines per log.batch
+MAX_LOG_LINE_LENGTH = 200  # characters per log line (longer lines are cut by the device)
+LOG_LEVELS = ("DEBUG", "INFO", "WARN", "ERROR")
+PAIRING_CODE_LENGTH = 8
+PAIRING_CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read off a screen
 
 # Routes: the hub's, used by devices.
 HUB_WEBSOCKET_PATH = "/ws/device/"
 HUB_POLL_PATH = "/lights_status/"
 HUB_MESSAGES_PATH = "/device/messages/"
+# Provisioning: an unconfigured device trades a one-time pairing code for its id and secret.
+HUB_PAIR_PATH = "/device/pair/"
 # Routes: the device's own web server, used by people and by the hub on a LAN.
 DEVICE_CONTROL_PATH = "/control_led"
 DEVICE_STATUS_PATH = "/status"
+# OTA (docs/ota.md): the seed's push route on the device, and the hub's image download for pulls.
+DEVICE_UPDATE_PATH = "/django_update_firmware"
+HUB_FIRMWARE_PATH = "/device/firmware/"  # + <job id>: the image, Range requests allowed
 # Basic-auth user name the hub uses towards a device's web server (password: the lan_token).
 HUB_LAN_USER = "hub"
 
@@ -27,14 +37,37 @@ HUB_LAN_USER = "hub"
 DEVICE_HELLO = "device.hello"
 STATE_REPORT = "state.report"
 HEARTBEAT_PING = "heartbeat.ping"
+LOG_BATCH = "log.batch"
 # Messages the hub sends.
 HUB_WELCOME = "hub.welcome"
 STATE_SET = "state.set"
 HEARTBEAT_PONG = "heartbeat.pong"
 MESSAGE_REJECT = "message.reject"
 
-DEVICE_MESSAGE_TYPES = (DEVICE_HELLO, STATE_REPORT, HEARTBEAT_PING)
+DEVICE_MESSAGE_TYPES = (DEVICE_HELLO, STATE_REPORT, HEARTBEAT_PING, LOG_BATCH)
 HUB_MESSAGE_TYPES = (HUB_WELCOME, STATE_SET, HEARTBEAT_PONG, MESSAGE_REJECT)
+
+# OTA messages (docs/ota.md): the hub offers an image, the device reports progress and the result.
+OTA_OFFER = "ota.offer"
+OTA_PROGRESS = "ota.progress"
+OTA_RESULT = "ota.result"
+DEVICE_MESSAGE_TYPES = DEVICE_MESSAGE_TYPES + (OTA_PROGRESS, OTA_RESULT)
+HUB_MESSAGE_TYPES = HUB_MESSAGE_TYPES + (OTA_OFFER,)
+# ota.progress states and ota.result statuses.
+OTA_DOWNLOADING = "downloading"
+OTA_VERIFYING = "verifying"
+OTA_REBOOTING = "rebooting"
+OTA_PROGRESS_STATES = (OTA_DOWNLOADING, OTA_VERIFYING, OTA_REBOOTING)
+OTA_CONFIRMED = "confirmed"
+OTA_FAILED = "failed"
+OTA_ROLLED_BACK = "rolled_back"
+OTA_RESULT_STATUSES = (OTA_CONFIRMED, OTA_FAILED, OTA_ROLLED_BACK)
+MAX_MANIFEST_LENGTH = 1024
+# Headers of a LAN push to DEVICE_UPDATE_PATH (the body is the image).
+OTA_HEADER_JOB = "X-Lamplighter-Job"
+OTA_HEADER_MANIFEST = "X-Lamplighter-Manifest"  # base64 of the manifest text
+OTA_HEADER_SIGNATURE = "X-Lamplighter-Signature"  # hex, absent when unsigned
+OTA_HEADER_FORCE = "X-Lamplighter-Force"  # "1" allows a downgrade
 
 # /control_led actions.
 ACTION_ON = "on"
@@ -175,6 +208,16 @@ def build_heartbeat_ping(uptime=None, free_memory=None, rssi=None):
     return envelope(HEARTBEAT_PING, data)
 
 
+def log_line(seq, uptime, level, text):
+    """One log line as it travels in a log.batch: sequence number, device uptime (s), level, text."""
+    return {"seq": seq, "uptime": uptime, "level": level, "text": text[:MAX_LOG_LINE_LENGTH]}
+
+
+def build_log_batch(lines, dropped=0):
+    """Device -> hub: recent log lines (already masked), and how many were dropped since the last batch."""
+    return envelope(LOG_BATCH, {"lines": lines, "dropped": dropped})
+
+
 def build_hub_welcome(device_id, heartbeat_interval, lights):
     """Hub -> device, answer to device.hello: the desired state of every light it drives."""
     return envelope(
@@ -206,6 +249,107 @@ def build_message_reject(code, reason, ref=None):
 def encode(message):
     """Serialize a message for the wire."""
     return json.dumps(message)
+
+
+# ---- pairing (HTTP, not an envelope message) ----------------------------------------
+
+
+def normalize_pairing_code(code):
+    """The code as the hub stores it: upper case, without spaces or dashes; ProtocolError if malformed."""
+    if not isinstance(code, str):
+        _fail("code must be a string")
+    code = code.replace("-", "").replace(" ", "").upper()
+    if len(code) != PAIRING_CODE_LENGTH:
+        _fail("code must be " + str(PAIRING_CODE_LENGTH) + " characters")
+    for char in code:
+        if char not in PAIRING_CODE_ALPHABET:
+            _fail("code has a character that is never used in codes")
+    return code
+
+
+def build_pair_request(code, name, board):
+    """Device -> hub, POST HUB_PAIR_PATH: the pairing code read from the dashboard, and who the device is."""
+    return {"code": code, "name": name, "board": board}
+
+
+def check_pair_request(body):
+    """Hub side: validate a pairing request; return it with the code normalized."""
+    if not isinstance(body, dict):
+        _fail("the body must be a JSON object")
+    result = {"code": normalize_pairing_code(_require(body, "code")), "name": None, "board": None}
+    for key in ("name", "board"):
+        if body.get(key) is not None:
+            result[key] = _check_text(body[key], key, MAX_NAME_LENGTH)
+    return result
+
+
+def check_pair_response(body):
+    """Device side: validate the hub's answer to a pairing request (device_id, secret, name)."""
+    if not isinstance(body, dict):
+        _fail("the answer must be a JSON object")
+    _check_text(_require(body, "device_id"), "device_id", MAX_NAME_LENGTH)
+    _check_text(_require(body, "secret"), "secret")
+    _check_text(_require(body, "name"), "name", MAX_NAME_LENGTH)
+    return body
+
+
+# ---- OTA ----------------------------------------------------------------------------
+
+
+def build_ota_offer(job, url, manifest, signature=None, force=False):
+    """Hub -> device: install this image; url (absolute, or a path on the hub) serves it with Range."""
+    return envelope(
+        OTA_OFFER, {"job": job, "url": url, "manifest": manifest, "signature": signature, "force": bool(force)}
+    )
+
+
+def build_ota_progress(job, state, received, size):
+    """Device -> hub: how far an update is (state is one of OTA_PROGRESS_STATES)."""
+    return envelope(OTA_PROGRESS, {"job": job, "state": state, "received": received, "size": size})
+
+
+def build_ota_result(job, status, reason=None, detail=None, version=None, boot_slot=None):
+    """Device -> hub: an update ended: confirmed, failed (reason says why) or rolled_back."""
+    data = {"job": job, "status": status}
+    for key, value in (("reason", reason), ("detail", detail), ("version", version), ("boot_slot", boot_slot)):
+        if value is not None:
+            data[key] = value
+    return envelope(OTA_RESULT, data)
+
+
+def _check_ota_offer(data):
+    _check_int(_require(data, "job"), "job", 1)
+    _check_text(_require(data, "url"), "url")
+    _check_text(_require(data, "manifest"), "manifest", MAX_MANIFEST_LENGTH)
+    if data.get("signature") is not None:
+        _check_text(data["signature"], "signature", 128)
+    if not isinstance(data.get("force", False), bool):
+        _fail("force must be true or false")
+    return data
+
+
+def _check_ota_progress(data):
+    _check_int(_require(data, "job"), "job", 1)
+    if _require(data, "state") not in OTA_PROGRESS_STATES:
+        _fail("state must be one of " + ", ".join(OTA_PROGRESS_STATES))
+    _check_int(_require(data, "received"), "received")
+    _check_int(_require(data, "size"), "size")
+    return data
+
+
+def _check_ota_result(data):
+    _check_int(_require(data, "job"), "job", 1)
+    if _require(data, "status") not in OTA_RESULT_STATUSES:
+        _fail("status must be one of " + ", ".join(OTA_RESULT_STATUSES))
+    if data.get("reason") is not None:
+        _check_text(data["reason"], "reason", MAX_NAME_LENGTH)
+    if data.get("detail") is not None:
+        _check_text(data["detail"], "detail", MAX_TEXT_LENGTH, allow_empty=True)
+    if data.get("version") is not None:
+        _check_text(data["version"], "version", MAX_NAME_LENGTH)
+    if data.get("boot_slot") is not None:
+        _check_int(data["boot_slot"], "boot_slot")
+    return data
 
 
 # ---- parsing and validation --------------------------------------------------------
@@ -293,6 +437,22 @@ def _check_heartbeat_ping(data):
     return data
 
 
+def _check_log_batch(data):
+    lines = _require(data, "lines")
+    if not isinstance(lines, list) or len(lines) > MAX_LOG_LINES:
+        _fail("lines must be a list of at most " + str(MAX_LOG_LINES))
+    for line in lines:
+        if not isinstance(line, dict):
+            _fail("each log line must be an object")
+        _check_int(_require(line, "seq"), "seq")
+        _check_int(_require(line, "uptime"), "uptime")
+        if _require(line, "level") not in LOG_LEVELS:
+            _fail("level must be one of " + ", ".join(LOG_LEVELS))
+        _check_text(_require(line, "text"), "text", MAX_LOG_LINE_LENGTH, allow_empty=True)
+    _check_int(data.get("dropped", 0), "dropped")
+    return data
+
+
 def _check_hub_welcome(data):
     _check_text(_require(data, "device_id"), "device_id", MAX_NAME_LENGTH)
     _check_int(_require(data, "protocol"), "protocol", 1)
@@ -314,11 +474,15 @@ _VALIDATORS = {
     DEVICE_HELLO: _check_device_hello,
     STATE_REPORT: _check_lights,
     HEARTBEAT_PING: _check_heartbeat_ping,
+    LOG_BATCH: _check_log_batch,
     HUB_WELCOME: _check_hub_welcome,
     STATE_SET: _check_lights,
     HEARTBEAT_PONG: _check_nothing,
     MESSAGE_REJECT: _check_message_reject,
 }
+_VALIDATORS[OTA_OFFER] = _check_ota_offer
+_VALIDATORS[OTA_PROGRESS] = _check_ota_progress
+_VALIDATORS[OTA_RESULT] = _check_ota_result
 
 
 def parse(raw, allowed_types=None):

@@ -68,6 +68,12 @@ def build_parser():
     parser.add_argument("--room", action=_LightArgument, help="room of the --light flags that follow")
     parser.add_argument("--light", action=_LightArgument, help="a light: Room/Light, or a name after --room")
     parser.add_argument("--log-level", choices=sorted(LOG_LEVELS), default="info")
+    parser.add_argument(
+        "--provision",
+        action="store_true",
+        help="an unconfigured device: serve its setup page (pairing code) on --host/--port, then run",
+    )
+    parser.add_argument("--setup-timeout", type=float, default=600, help="seconds the setup page stays open")
     parser.set_defaults(lights=[], current_room=None)
     return parser
 
@@ -140,18 +146,31 @@ def prepare_device(raw, data_dir):
 async def run_devices(devices):
     """Run every device until SIGINT/SIGTERM (or one fails to start); return the exit code."""
     loop = asyncio.get_running_loop()
+    stopping = []
 
     def stop_all():
         """Ask every device to stop."""
+        stopping.append(True)
         for device in devices:
             device.stop()
+
+    async def run_rebooting(index):
+        """Run one device; a restart it asks for (after an OTA update) is a reboot on the same flash."""
+        while True:
+            device = devices[index]
+            await device.run()
+            if stopping or not device.restart_requested:
+                return
+            hal = HostHal(device.hal.flash_root)
+            level = device.log.level
+            devices[index] = Device(hal, device.config, log_module.Logger(device.config["device_id"], hal, level))
 
     for signum in (signal.SIGINT, signal.SIGTERM):
         try:
             loop.add_signal_handler(signum, stop_all)
         except (NotImplementedError, RuntimeError, ValueError):
             pass  # not the main thread, or no signals on this platform
-    tasks = [asyncio.create_task(device.run()) for device in devices]
+    tasks = [asyncio.create_task(run_rebooting(index)) for index in range(len(devices))]
     failed = False
     for task in tasks:
         try:
@@ -162,11 +181,45 @@ async def run_devices(devices):
     return 1 if failed else 0
 
 
+async def provision_and_run(flash, host, port, setup_timeout, level):
+    """The board's boot path on the host: config on flash, else the setup page until paired; then run."""
+    from firmware.app import provision
+
+    hal = HostHal(flash)
+    notes = []
+    try:
+        config = config_module.load(flash, notes)
+    except config_module.ConfigError:
+        logger = log_module.Logger("setup", hal, level)
+        print("setup page: http://" + host + ":" + str(port) + "/", flush=True)
+        config = await provision(hal, logger, "host", host, port, setup_timeout)
+        if config is None:
+            print("setup page closed without pairing", flush=True)
+            return 1
+        config["lan_url"] = "http://" + host + ":" + str(port)
+        config_module.save(flash, config)
+    device = Device(hal, config, log_module.Logger(config["device_id"], hal, level))
+    for note in notes:
+        device.log.warning(note)
+    print("device " + config["device_id"] + ": " + str(config["lan_url"]), flush=True)
+    return await run_devices([device])
+
+
 def main(argv=None):
     """Parse flags, prepare each device's flash folder, and run them all; return the exit code."""
     parser = build_parser()
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     data_dir = args.data_dir or os.environ.get(DATA_DIR_ENV) or "var"
+    if args.provision:
+        flash = os.path.join(data_dir, "devices", args.name or "new-device")
+        os.makedirs(flash, mode=0o700, exist_ok=True)
+        port = args.port or free_port(args.host)
+        try:
+            return asyncio.run(
+                provision_and_run(flash, args.host, port, args.setup_timeout, LOG_LEVELS[args.log_level])
+            )
+        except KeyboardInterrupt:
+            return 0
     devices = []
     seen = set()
     for raw in configs_from_args(args, parser):

@@ -14,7 +14,10 @@ CREDENTIAL_PERSON = "person"
 CREDENTIAL_HUB = "hub"
 
 # Small bodies only: a light switch has nothing big to say (microdot answers 413 beyond this).
-Request.max_content_length = MAX_BODY_BYTES
+# The update route streams its body (an image, never held in memory); every other route keeps
+# the small limit, checked in authenticate().
+MAX_IMAGE_BYTES = 4 * 1024 * 1024
+Request.max_content_length = MAX_IMAGE_BYTES
 Request.max_body_length = MAX_BODY_BYTES
 
 
@@ -154,6 +157,8 @@ def create_app(device):
     @app.before_request
     async def authenticate(request):
         """Runs before every route: a person's or the hub's Basic credentials, else 401."""
+        if request.content_length > MAX_BODY_BYTES and request.path != protocol.DEVICE_UPDATE_PATH:
+            return json_error(413, "request body larger than " + str(MAX_BODY_BYTES) + " bytes")
         kind = credential_kind(
             request.headers.get("Authorization"),
             device.config["device_id"],
@@ -186,6 +191,12 @@ def create_app(device):
         if params.get("next") == "/":
             return Response("", 303, {"Location": "/"})
         return {"room": room, "light": light, "on": result["state"]["on"], "version": result["version"]}
+
+    @app.route(protocol.DEVICE_UPDATE_PATH, methods=["POST"])
+    async def update_firmware(request):
+        """The seed's OTA route: the hub streams a signed image; verified before the boot slot changes."""
+        status, body = await device.ota.handle_push(request)
+        return Response(body, status)
 
     @app.route(protocol.DEVICE_STATUS_PATH)
     async def status(request):

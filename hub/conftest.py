@@ -59,8 +59,13 @@ class HubServer:
 
     def start(self) -> None:
         """Serve until stop(); raises if the hub does not come up."""
+        from channels.layers import channel_layers
+
         from lamplighter.server import uvicorn_config
 
+        # A fresh in-memory channel layer per hub: one left from an earlier hub holds groups and
+        # queues of sockets and event loops that are gone.
+        channel_layers.backends.clear()
         config = uvicorn_config("127.0.0.1", self.port)
         config.log_level = "warning"
         server = uvicorn.Server(config)

@@ -24,6 +24,9 @@ class SimulatedDevice:
             raw["lan_url"] = f"http://127.0.0.1:{port}"
         self.config = config_module.validate(raw)
         self.url = f"http://127.0.0.1:{port}"
+        self.flash = flash
+        self.boots = 1  # a restart the firmware asks for (an OTA update) boots again on the same flash
+        self._stopping = False
         self.hal = HostHal(str(flash))
         self.device = Device(self.hal, self.config, log_module.Logger(self.config["device_id"], self.hal))
         self.thread: threading.Thread | None = None
@@ -37,7 +40,14 @@ class SimulatedDevice:
             async def main() -> None:
                 self.loop = asyncio.get_running_loop()
                 ready.set()
-                await self.device.run()
+                while True:
+                    await self.device.run()
+                    if self._stopping or not self.device.restart_requested:
+                        return
+                    self.hal = HostHal(str(self.flash))
+                    logger = log_module.Logger(self.config["device_id"], self.hal)
+                    self.device = Device(self.hal, self.config, logger)
+                    self.boots += 1
 
             asyncio.run(main())
 
@@ -66,8 +76,9 @@ class SimulatedDevice:
 
     def stop(self) -> None:
         """Shut the device down and wait for its thread."""
+        self._stopping = True
         if self.loop is not None and self.thread is not None and self.thread.is_alive():
-            self.loop.call_soon_threadsafe(self.device.stop)
+            self.loop.call_soon_threadsafe(lambda: self.device.stop())
             self.thread.join(10)
 
 

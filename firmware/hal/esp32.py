@@ -3,8 +3,8 @@
 import gc
 import time
 
-import machine  # type: ignore[import-not-found]
-import network  # type: ignore[import-not-found]
+import machine
+import network
 
 from firmware.compat import sleep_ms, ticks_diff, ticks_ms
 
@@ -18,7 +18,10 @@ class Esp32Hal:
         self.flash_root = flash_root
         self.board = board
         self._pins = {}
+        self._buttons = {}
         self._wlan = network.WLAN(network.STA_IF)
+        self._ap = None
+        self._wdt = None
         self._display = display  # e.g. an M5Core2 screen driver with a text(line) method
         self._boot_ticks = ticks_ms()
 
@@ -41,8 +44,52 @@ class Esp32Hal:
         """True while associated with the access point."""
         return self._wlan.isconnected()
 
+    def wifi_configure(self, power_save=False):
+        """Radio power saving: off by default (it adds tens to hundreds of ms to every round trip)."""
+        self._wlan.active(True)
+        try:
+            self._wlan.config(pm=network.WLAN.PM_PERFORMANCE if power_save else network.WLAN.PM_NONE)
+        except (AttributeError, ValueError, OSError):  # older firmware without the pm setting
+            pass
+
+    def ap_start(self, ssid, password):
+        """Open the setup access point (WPA2 with the given password, shown on serial and screen)."""
+        ap = network.WLAN(network.AP_IF)
+        ap.active(True)
+        ap.config(ssid=ssid, key=password, security=3)  # 3: WPA2-PSK
+        self._ap = ap
+
+    def ap_stop(self):
+        """Close the setup access point."""
+        if self._ap is not None:
+            self._ap.active(False)
+            self._ap = None
+
+    def button_pressed(self, pin):
+        """True while the button on this pin is held (buttons pull the pin to ground)."""
+        button = self._buttons.get(pin)
+        if button is None:
+            button = machine.Pin(pin, machine.Pin.IN, machine.Pin.PULL_UP)
+            self._buttons[pin] = button
+        return button.value() == 0
+
+    def watchdog_start(self, timeout_ms):
+        """Arm the hardware watchdog: the board resets if the loop stops feeding it."""
+        self._wdt = machine.WDT(timeout=timeout_ms)
+
+    def watchdog_feed(self):
+        """Tell the watchdog the loop is alive."""
+        if self._wdt is not None:
+            self._wdt.feed()
+
+    def attach_display(self, display):
+        """Use this screen driver (an object with text(line)) for log lines."""
+        self._display = display
+
     def rssi(self):
         """Signal strength in dBm, or None when not connected."""
+        if not self._wlan.isconnected():
+            return None
         try:
             return self._wlan.status("rssi")
         except (OSError, ValueError):
@@ -81,6 +128,12 @@ class Esp32Hal:
     def reboot(self):
         """Restart the chip."""
         machine.reset()
+
+    def ota_slots(self):
+        """The OTA slots: the two app partitions (esp32.Partition)."""
+        from firmware.hal.esp32_ota import PartitionSlots
+
+        return PartitionSlots(self.flash_root)
 
     def display(self, line):
         """Draw a log line on the screen, when the board has one."""

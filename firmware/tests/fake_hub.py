@@ -86,6 +86,8 @@ class FakeHub:
         if message_type == protocol.STATE_REPORT:
             resend = self._apply_reports(message["data"]["lights"])
             return ([protocol.build_state_set(self.entries(resend))] if resend else []), True
+        if message_type == protocol.LOG_BATCH:
+            return [], True
         if not self.answer_pings:
             return [], True
         return [protocol.build_heartbeat_pong()], True

@@ -64,7 +64,19 @@ class ValidateTest(unittest.TestCase):
 
     def test_wifi_on_a_board(self):
         result = config.validate(valid(board="esp32", wifi={"ssid": "home", "password": "pw"}))
-        self.assertEqual(result["wifi"], {"ssid": "home", "password": "pw"})
+        self.assertEqual(result["wifi"], {"ssid": "home", "password": "pw", "power_save": False})
+
+    def test_power_saving_is_off_unless_asked(self):
+        wifi = {"ssid": "home", "password": "pw", "power_save": True}
+        self.assertTrue(config.validate(valid(board="esp32", wifi=wifi))["wifi"]["power_save"])
+        self.assertIn("power_save", self.error_of(valid(wifi={"ssid": "h", "power_save": "yes"})))
+
+    def test_buttons_and_watchdog(self):
+        result = config.validate(valid(lights=[{"room": "R", "light": "L", "pin": 2, "button": 39}]))
+        self.assertEqual(result["lights"][0]["button"], 39)
+        self.assertEqual(result["watchdog_timeout"], config.DEFAULT_WATCHDOG_TIMEOUT)
+        self.assertIn("button", self.error_of(valid(lights=[{"room": "R", "light": "L", "button": 99}])))
+        self.assertIn("watchdog_timeout", self.error_of(valid(watchdog_timeout=-1)))
 
 
 class FileTest(unittest.TestCase):
@@ -90,6 +102,42 @@ class FileTest(unittest.TestCase):
         with self.assertRaises(config.ConfigError) as caught:
             config.load(self.folder)
         self.assertIn("corrupt", str(caught.exception))
+
+    def write(self, name, text):
+        with open(join_path(self.folder, name), "w") as handle:
+            handle.write(text)
+
+    def test_save_keeps_a_last_good_copy(self):
+        config.save(self.folder, valid())
+        names = __import__("os").listdir(self.folder)
+        self.assertIn(config.BACKUP_FILE, names)
+        self.assertTrue(config.exists(self.folder))
+
+    def test_half_written_config_falls_back_to_the_last_good_copy(self):
+        config.save(self.folder, valid(name="good"))
+        self.write(config.CONFIG_FILE, '{"device_id": "dev-1", "secr')  # power cut mid-write
+        notes = []
+        loaded = config.load(self.folder, notes)
+        self.assertEqual(loaded["name"], "good")
+        self.assertIn("corrupt", notes[0])
+        self.assertEqual(config.load(self.folder)["name"], "good")  # config.json repaired
+
+    def test_invalid_config_falls_back_too_and_both_bad_is_an_error(self):
+        config.save(self.folder, valid(name="good"))
+        self.write(config.CONFIG_FILE, json.dumps(valid(hubs="nope")))
+        self.assertEqual(config.load(self.folder)["name"], "good")
+        self.write(config.CONFIG_FILE, "{")
+        self.write(config.BACKUP_FILE, "{")
+        with self.assertRaises(config.ConfigError):
+            config.load(self.folder)
+
+    def test_missing_config_with_a_copy_recovers(self):
+        config.save(self.folder, valid(name="good"))
+        __import__("os").remove(join_path(self.folder, config.CONFIG_FILE))
+        self.assertEqual(config.load(self.folder)["name"], "good")
+
+    def test_no_config_at_all(self):
+        self.assertFalse(config.exists(self.folder))
 
     def test_save_refuses_an_invalid_config(self):
         with self.assertRaises(config.ConfigError):

@@ -123,7 +123,7 @@ class ErrorCodeTest(unittest.TestCase):
 
     def test_unknown_type(self):
         self.assertEqual(
-            self.code_of('{"v": 1, "type": "ota.offer", "data": {}}'), protocol.ERROR_UNKNOWN_TYPE
+            self.code_of('{"v": 1, "type": "ota.unknown", "data": {}}'), protocol.ERROR_UNKNOWN_TYPE
         )
 
     def test_bad_data(self):

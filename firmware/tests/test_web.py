@@ -112,7 +112,7 @@ async def test_status_shape(device):
     async with httpx.AsyncClient(base_url=base(device), auth=PERSON) as client:
         status = (await client.get("/status")).json()
     assert status["device_id"] == "dev-test" and status["name"] == "Test device"
-    assert status["board"] == "host" and status["boot_slot"] is None
+    assert status["board"] == "host" and status["boot_slot"] == 0
     assert isinstance(status["firmware_version"], str)
     assert isinstance(status["uptime"], int) and isinstance(status["free_memory"], int)
     assert status["hub"] == {"connected": False, "url": None, "transport": None, "mode": "local"}

@@ -1,5 +1,6 @@
 """WebSocket frames and handshake keys, HTTP helpers: pure functions, no sockets."""
 
+import hashlib
 import unittest
 
 from firmware import http_client, ws_client
@@ -37,6 +38,8 @@ class FrameTest(unittest.TestCase):
         with self.assertRaises(ws_client.WebSocketError):
             ws_client.decode_frame(b"\x83\x00")  # reserved opcode
 
+    # The ESP32 build has hashlib.sha1; the WebAssembly port used for the MicroPython run does not.
+    @unittest.skipUnless(hasattr(hashlib, "sha1"), "this MicroPython port has no hashlib.sha1")
     def test_accept_key(self):
         # RFC 6455 section 1.3 example.
         self.assertEqual(ws_client.accept_key("dGhlIHNhbXBsZSBub25jZQ=="), "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=")

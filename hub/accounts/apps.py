@@ -4,6 +4,6 @@ from django.apps import AppConfig
 
 
 class AccountsConfig(AppConfig):
-    """Personal API tokens."""
+    """Personal API tokens and user preferences."""
 
     name = "accounts"

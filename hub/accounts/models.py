@@ -16,3 +16,14 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} {self.prefix}… {self.name}".strip()
+
+
+class UserPreference(models.Model):
+    """A user's own settings for the dashboard; for now the language its pages are shown in."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="preference")
+    # A code of settings.LANGUAGES, or empty: follow the browser (Accept-Language).
+    language = models.CharField(max_length=8, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.user} language={self.language or 'browser'}"

@@ -1,9 +1,12 @@
-"""Writes for API tokens."""
+"""Writes for API tokens and user preferences."""
 
+from django.conf import settings
 from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from accounts.models import ApiToken
+from accounts.models import ApiToken, UserPreference
 from lamplighter.secrets import new_secret, secret_hash
 
 TOKEN_PREFIX = "llt_"  # noqa: S105 - a public marker, not a secret
@@ -27,3 +30,11 @@ def api_token_authenticate(*, token: str) -> ApiToken | None:
         return None
     ApiToken.objects.filter(pk=api_token.pk).update(last_used_at=timezone.now())
     return api_token
+
+
+def preference_set_language(*, user: User, language: str) -> UserPreference:
+    """Show the dashboard to the user in this language (a code of settings.LANGUAGES; empty: the browser's)."""
+    if language and language not in dict(settings.LANGUAGES):
+        raise ValidationError(_("unknown language %(code)s") % {"code": language})
+    preference, _created = UserPreference.objects.update_or_create(user=user, defaults={"language": language})
+    return preference

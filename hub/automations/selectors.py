@@ -74,14 +74,19 @@ def weekday_names(mask: int) -> list[str]:
     return [name for bit, name in enumerate(WEEKDAY_NAMES) if mask & (1 << bit)]
 
 
+def schedule_next_at(schedule: Schedule, *, now: datetime) -> datetime | None:
+    """The schedule's next instant after now (None when disabled or without one in the coming week)."""
+    if not schedule.enabled:
+        return None
+    return next_occurrence(schedule_when(schedule), max(now, schedule.armed_at))
+
+
 def schedule_payload(schedule: Schedule, *, now: datetime | None = None) -> dict[str, Any]:
     """A schedule as the API shows it, with its next instant when it is enabled."""
     target_id = {"light": schedule.light_id, "room": schedule.room_id, "scene": schedule.scene_id}[
         schedule.target
     ]
-    next_at = None
-    if schedule.enabled and now is not None:
-        next_at = next_occurrence(schedule_when(schedule), max(now, schedule.armed_at))
+    next_at = schedule_next_at(schedule, now=now) if now is not None else None
     return {
         "id": schedule.pk,
         "home_id": schedule.home_id,

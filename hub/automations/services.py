@@ -9,6 +9,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from automations.models import WEEKDAY_NAMES, Scene, SceneLight, Schedule, ScheduleRun
 from automations.occurrences import occurrences
@@ -31,7 +33,7 @@ def scene_create(*, home: Home, name: str, lights: list[tuple[int, bool]]) -> Sc
     """Create a scene of (light id, on) pairs; every light must belong to the home."""
     name = _clean_name(name, "scene")
     if Scene.objects.filter(home=home, name=name).exists():
-        raise ValidationError(f"a scene named {name!r} already exists in this home")
+        raise ValidationError(_("a scene named “%(name)s” already exists in this home") % {"name": name})
     scene = Scene.objects.create(home=home, name=name)
     _scene_set_lights(scene, lights)
     transaction.on_commit(bridge_resync_request)
@@ -46,7 +48,7 @@ def scene_update(
     if name is not None:
         name = _clean_name(name, "scene")
         if Scene.objects.filter(home_id=scene.home_id, name=name).exclude(pk=scene.pk).exists():
-            raise ValidationError(f"a scene named {name!r} already exists in this home")
+            raise ValidationError(_("a scene named “%(name)s” already exists in this home") % {"name": name})
         scene.name = name
         scene.save(update_fields=["name"])
     if lights is not None:
@@ -72,11 +74,11 @@ def scene_apply(*, scene: Scene) -> list[Light]:
 def _scene_set_lights(scene: Scene, lights: list[tuple[int, bool]]) -> None:
     ids = [light_id for light_id, _ in lights]
     if len(set(ids)) != len(ids):
-        raise ValidationError("a light appears more than once in the scene")
+        raise ValidationError(_("a light appears more than once in the scene"))
     found = set(Light.objects.filter(pk__in=ids, room__home_id=scene.home_id).values_list("pk", flat=True))
     missing = [str(light_id) for light_id in ids if light_id not in found]
     if missing:
-        raise ValidationError("no such light in this home: " + ", ".join(missing))
+        raise ValidationError(_("no such light in this home: %(ids)s") % {"ids": ", ".join(missing)})
     SceneLight.objects.bulk_create(
         SceneLight(scene=scene, light_id=light_id, on=on) for light_id, on in lights
     )
@@ -126,11 +128,17 @@ def _schedule_fill(schedule: Schedule, spec: ScheduleSpec) -> None:
     home = schedule.home
     schedule.name = _clean_name(spec.name, "schedule")
     if Schedule.objects.filter(home=home, name=schedule.name).exclude(pk=schedule.pk).exists():
-        raise ValidationError(f"a schedule named {schedule.name!r} already exists in this home")
+        raise ValidationError(
+            _("a schedule named “%(name)s” already exists in this home") % {"name": schedule.name}
+        )
     if spec.action not in Schedule.Action.values:
-        raise ValidationError("action must be one of " + ", ".join(Schedule.Action.values))
+        raise ValidationError(
+            _("action must be one of %(values)s") % {"values": ", ".join(Schedule.Action.values)}
+        )
     if spec.trigger not in Schedule.Trigger.values:
-        raise ValidationError("trigger must be one of " + ", ".join(Schedule.Trigger.values))
+        raise ValidationError(
+            _("trigger must be one of %(values)s") % {"values": ", ".join(Schedule.Trigger.values)}
+        )
     schedule.action, schedule.trigger, schedule.enabled = spec.action, spec.trigger, spec.enabled
     schedule.light = schedule.room = schedule.scene = None
     if spec.target == Schedule.Target.LIGHT:
@@ -140,19 +148,21 @@ def _schedule_fill(schedule: Schedule, spec: ScheduleSpec) -> None:
     elif spec.target == Schedule.Target.SCENE:
         schedule.scene = _in_home(Scene.objects.filter(home=home), spec.target_id, "scene")
     else:
-        raise ValidationError("target must be one of " + ", ".join(Schedule.Target.values))
+        raise ValidationError(
+            _("target must be one of %(values)s") % {"values": ", ".join(Schedule.Target.values)}
+        )
     schedule.target = spec.target
     if spec.trigger == Schedule.Trigger.TIME:
         if spec.time_of_day is None:
-            raise ValidationError("a time-of-day schedule needs a time (HH:MM)")
+            raise ValidationError(_("a time-of-day schedule needs a time (HH:MM)"))
         schedule.time_of_day = spec.time_of_day.replace(second=0, microsecond=0, tzinfo=None)
         schedule.offset_minutes = 0
     else:
         if home.latitude is None or home.longitude is None:
-            raise ValidationError("set the home's latitude and longitude before using sunrise or sunset")
+            raise ValidationError(_("set the home's latitude and longitude before using sunrise or sunset"))
         if not -MAX_OFFSET_MINUTES <= spec.offset_minutes <= MAX_OFFSET_MINUTES:
             raise ValidationError(
-                f"offset_minutes must be between -{MAX_OFFSET_MINUTES} and {MAX_OFFSET_MINUTES}"
+                _("offset_minutes must be between -%(max)d and %(max)d") % {"max": MAX_OFFSET_MINUTES}
             )
         schedule.time_of_day = None
         schedule.offset_minutes = spec.offset_minutes
@@ -167,17 +177,32 @@ def weekday_mask(names: list[str] | None) -> int:
     for name in names:
         key = str(name).strip().lower()[:3]
         if key not in WEEKDAY_NAMES:
-            raise ValidationError(f"unknown weekday {name!r} (use {', '.join(WEEKDAY_NAMES)})")
+            raise ValidationError(
+                _("unknown weekday “%(name)s” (use %(names)s)")
+                % {"name": name, "names": ", ".join(WEEKDAY_NAMES)}
+            )
         mask |= 1 << WEEKDAY_NAMES.index(key)
     if not mask:
-        raise ValidationError("choose at least one weekday")
+        raise ValidationError(_("choose at least one weekday"))
     return mask
+
+
+# One sentence per kind of thing, so that each language can say it its own way.
+_NOT_IN_HOME = {
+    "light": gettext_lazy("no such light in this home: %(id)s"),
+    "room": gettext_lazy("no such room in this home: %(id)s"),
+    "scene": gettext_lazy("no such scene in this home: %(id)s"),
+}
+_NAME_INVALID = {
+    "scene": gettext_lazy("a scene needs a name of 1 to 64 characters"),
+    "schedule": gettext_lazy("a schedule needs a name of 1 to 64 characters"),
+}
 
 
 def _in_home(queryset: Any, pk: int, what: str) -> Any:
     found = queryset.filter(pk=pk).first()
     if found is None:
-        raise ValidationError(f"no such {what} in this home: {pk}")
+        raise ValidationError(str(_NOT_IN_HOME[what]) % {"id": pk})
     return found
 
 
@@ -263,5 +288,5 @@ def _schedule_switch(schedule: Schedule) -> int:
 def _clean_name(name: str, what: str) -> str:
     name = (name or "").strip()
     if not name or len(name) > 64:
-        raise ValidationError(f"a {what} needs a name of 1 to 64 characters")
+        raise ValidationError(_NAME_INVALID[what])
     return name

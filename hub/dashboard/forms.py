@@ -1,6 +1,7 @@
 """Dashboard forms: they only check shapes; the services decide what is valid."""
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from devices.models import Device
 from homes.models import Home, Room
@@ -9,7 +10,7 @@ from homes.models import Home, Room
 class NameForm(forms.Form):
     """A single name: a home, a room or a device."""
 
-    name = forms.CharField(max_length=64, strip=True)
+    name = forms.CharField(label=_("Name"), max_length=64, strip=True)
 
 
 class RoomChoiceField(forms.ModelChoiceField):
@@ -23,10 +24,10 @@ class RoomChoiceField(forms.ModelChoiceField):
 class LightForm(forms.Form):
     """A light: its name, its room and (optionally) the device that drives it, all of one home."""
 
-    name = forms.CharField(max_length=64, strip=True)
-    room = RoomChoiceField(queryset=Room.objects.none(), empty_label=None)
+    name = forms.CharField(label=_("Name"), max_length=64, strip=True)
+    room = RoomChoiceField(label=_("Room"), queryset=Room.objects.none(), empty_label=None)
     device = forms.ModelChoiceField(
-        queryset=Device.objects.none(), required=False, empty_label="No device yet"
+        label=_("Device"), queryset=Device.objects.none(), required=False, empty_label=_("No device yet")
     )
 
     def __init__(self, *args: object, home: Home, **kwargs: object) -> None:

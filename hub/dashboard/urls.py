@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from dashboard import views
+from dashboard import views, views_automations, views_settings
 
 app_name = "dashboard"
 
@@ -20,4 +20,17 @@ urlpatterns = [
     path("devices/<int:device_pk>/edit/", views.device_edit, name="device-edit"),
     path("devices/<int:device_pk>/rotate-secret/", views.device_rotate_secret, name="device-rotate-secret"),
     path("devices/<int:device_pk>/delete/", views.device_delete, name="device-delete"),
+    path("devices/<int:device_pk>/log/", views.device_log, name="device-log"),
+    path("homes/<int:home_id>/pairing-code/", views.pairing_code_create, name="pairing-code"),
+    path("homes/<int:home_id>/settings/", views_settings.home_settings, name="home-settings"),
+    path("homes/<int:home_id>/scenes/", views_automations.scenes, name="scenes"),
+    path("homes/<int:home_id>/scenes/new/", views_automations.scene_create, name="scene-create"),
+    path("scenes/<int:scene_id>/edit/", views_automations.scene_edit, name="scene-edit"),
+    path("scenes/<int:scene_id>/delete/", views_automations.scene_delete, name="scene-delete"),
+    path("scenes/<int:scene_id>/apply/", views_automations.scene_apply, name="scene-apply"),
+    path("homes/<int:home_id>/schedules/", views_automations.schedules, name="schedules"),
+    path("homes/<int:home_id>/schedules/new/", views_automations.schedule_create, name="schedule-create"),
+    path("schedules/<int:schedule_id>/edit/", views_automations.schedule_edit, name="schedule-edit"),
+    path("schedules/<int:schedule_id>/delete/", views_automations.schedule_delete, name="schedule-delete"),
+    path("language/", views_settings.language_set, name="language"),
 ]

@@ -10,12 +10,15 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_cache_control
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
+from automations.selectors import scene_list
 from dashboard.forms import LightForm, NameForm
 from devices import services as device_services
 from devices.models import Device
-from devices.selectors import device_get, device_list, device_payload
+from devices.selectors import device_get, device_list, device_log_lines, device_payload
 from firmware import protocol
 from homes import services as home_services
 from homes.models import Home
@@ -130,6 +133,7 @@ def home_detail(request: HttpRequest, home_id: int) -> HttpResponse:
         "is_owner": role == "owner",
         "rooms": rooms,
         "devices": devices,
+        "scenes": list(scene_list(user=request.user, home_id=home.pk)),
         # The same shapes the live events carry, so the page's JavaScript starts from them.
         "light_payloads": [light_payload(light) for light in lights],
         "device_payloads": [device_payload(device) for device in devices],
@@ -151,7 +155,7 @@ def room_create(request: HttpRequest, home_id: int) -> HttpResponse:
         and _run(form, lambda d: home_services.room_create(home=home, name=d["name"])) is not None
     ):
         return redirect(_home_url(home.pk))
-    return _form_page(request, form, home=home, title="Add a room", submit="Add room")
+    return _form_page(request, form, home=home, title=_("Add a room"), submit=_("Add room"))
 
 
 @login_required
@@ -166,7 +170,9 @@ def room_edit(request: HttpRequest, room_id: int) -> HttpResponse:
         and _run(form, lambda d: home_services.room_rename(room=room, name=d["name"])) is not None
     ):
         return redirect(_home_url(home.pk))
-    return _form_page(request, form, home=home, title=f"Rename {room.name}", submit="Save")
+    return _form_page(
+        request, form, home=home, title=_("Rename %(name)s") % {"name": room.name}, submit=_("Save")
+    )
 
 
 @login_required
@@ -179,8 +185,14 @@ def room_delete(request: HttpRequest, room_id: int) -> HttpResponse:
         home_services.room_delete(room=room)
         return redirect(_home_url(home.pk))
     lights = room.lights.count()
-    message = f"Delete the room {room.name} and its {lights} light{'s' if lights != 1 else ''}?"
-    return _confirm_page(request, home=home, title=f"Delete {room.name}", message=message)
+    message = ngettext(
+        "Delete the room %(name)s and its %(count)d light?",
+        "Delete the room %(name)s and its %(count)d lights?",
+        lights,
+    ) % {"name": room.name, "count": lights}
+    return _confirm_page(
+        request, home=home, title=_("Delete %(name)s") % {"name": room.name}, message=message
+    )
 
 
 # ---- lights ------------------------------------------------------------------------------
@@ -200,7 +212,7 @@ def light_create(request: HttpRequest, home_id: int) -> HttpResponse:
         is not None
     ):
         return redirect(_home_url(home.pk))
-    return _form_page(request, form, home=home, title="Add a light", submit="Add light")
+    return _form_page(request, form, home=home, title=_("Add a light"), submit=_("Add light"))
 
 
 @login_required
@@ -222,7 +234,9 @@ def light_edit(request: HttpRequest, light_id: int) -> HttpResponse:
         is not None
     ):
         return redirect(_home_url(home.pk))
-    return _form_page(request, form, home=home, title=f"Edit {light.name}", submit="Save")
+    return _form_page(
+        request, form, home=home, title=_("Edit %(name)s") % {"name": light.name}, submit=_("Save")
+    )
 
 
 @login_required
@@ -234,8 +248,10 @@ def light_delete(request: HttpRequest, light_id: int) -> HttpResponse:
     if request.method == "POST":
         light_services.light_delete(light=light)
         return redirect(_home_url(home.pk))
-    message = f"Delete the light {light.name} in {light.room.name}?"
-    return _confirm_page(request, home=home, title=f"Delete {light.name}", message=message)
+    message = _("Delete the light %(light)s in %(room)s?") % {"light": light.name, "room": light.room.name}
+    return _confirm_page(
+        request, home=home, title=_("Delete %(name)s") % {"name": light.name}, message=message
+    )
 
 
 # ---- devices -----------------------------------------------------------------------------
@@ -251,7 +267,12 @@ def device_register(request: HttpRequest, home_id: int) -> HttpResponse:
         registered = _run(form, lambda d: device_services.device_register(home=home, name=d["name"]))
         if registered is not None:
             device, secret = registered
-            return _secret_page(request, device=device, secret=secret, title=f"{device.name} is registered")
+            return _secret_page(
+                request,
+                device=device,
+                secret=secret,
+                title=_("%(name)s is registered") % {"name": device.name},
+            )
     context = {"form": form, "home": home, "cancel_url": _home_url(home.pk)}
     context.update(_connection_help(request))
     return render(request, "dashboard/device_register.html", context)
@@ -281,12 +302,15 @@ def device_rotate_secret(request: HttpRequest, device_pk: int) -> HttpResponse:
     home = _owned_home(request, device.home_id)
     if request.method == "POST":
         secret = device_services.device_rotate_secret(device=device)
-        return _secret_page(request, device=device, secret=secret, title=f"New secret for {device.name}")
-    message = (
-        f"Make a new secret for {device.name}? The current one stops working at once and the device "
+        return _secret_page(
+            request, device=device, secret=secret, title=_("New secret for %(name)s") % {"name": device.name}
+        )
+    message = _(
+        "Make a new secret for %(name)s? The current one stops working at once and the device "
         "is disconnected until it is configured with the new one."
-    )
-    return _confirm_page(request, home=home, title=f"Rotate the secret of {device.name}", message=message)
+    ) % {"name": device.name}
+    title = _("Rotate the secret of %(name)s") % {"name": device.name}
+    return _confirm_page(request, home=home, title=title, message=message)
 
 
 @login_required
@@ -298,5 +322,34 @@ def device_delete(request: HttpRequest, device_pk: int) -> HttpResponse:
     if request.method == "POST":
         device_services.device_delete(device=device)
         return redirect(_home_url(home.pk))
-    message = f"Delete the device {device.name}? Its lights stay, without a device."
-    return _confirm_page(request, home=home, title=f"Delete {device.name}", message=message)
+    message = _("Delete the device %(name)s? Its lights stay, without a device.") % {"name": device.name}
+    return _confirm_page(
+        request, home=home, title=_("Delete %(name)s") % {"name": device.name}, message=message
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def pairing_code_create(request: HttpRequest, home_id: int) -> HttpResponse:
+    """Make a one-time pairing code for a new device (owners), shown once; GET asks first."""
+    home = _owned_home(request, home_id)
+    if request.method != "POST":
+        message = _(
+            "Make a one-time pairing code? Type it into the setup page of a new device within "
+            "10 minutes; it works once."
+        )
+        return _confirm_page(request, home=home, title=_("Pair a new device"), message=message)
+    pairing, code = device_services.pairing_code_create(home=home, user=request.user)
+    context = {"home": home, "code": code[:4] + "-" + code[4:], "expires_at": pairing.expires_at}
+    context.update(_connection_help(request))
+    response = render(request, "dashboard/pairing_code.html", context)
+    patch_cache_control(response, no_store=True, private=True)
+    return response
+
+
+@login_required
+def device_log(request: HttpRequest, device_pk: int) -> HttpResponse:
+    """A device's recent log lines, followed live."""
+    device = _or_404(device_get, user=request.user, device_pk=device_pk)
+    context = {"home": device.home, "device": device, "lines": device_log_lines(device=device)}
+    return render(request, "dashboard/device_log.html", context)

@@ -108,3 +108,44 @@ def device_rotate_secret(request: HttpRequest, device_pk: DatabaseId) -> dict:
     device = selectors.device_get(user=request.user, device_pk=device_pk)
     permissions.home_require_owner(user=request.user, home=device.home)
     return {"device_id": device.device_id, "secret": services.device_rotate_secret(device=device)}
+
+
+class PairingCodeIn(Schema):
+    """The home a new device will join."""
+
+    home_id: int
+
+
+class PairingCodeOut(Schema):
+    """A one-time pairing code, shown once: type it into the device's setup page before it expires."""
+
+    code: str
+    home_id: int
+    expires_at: datetime
+
+
+class DeviceLogLineOut(Schema):
+    """One line of a device's log."""
+
+    id: int
+    seq: int
+    uptime: int
+    level: str
+    text: str
+    received_at: datetime | None
+
+
+@router.post("/pairing-codes", response={201: PairingCodeOut, 403: Error, 404: Error})
+def pairing_code_create(request: HttpRequest, payload: PairingCodeIn) -> Status[dict]:
+    """Make a one-time pairing code for a home (owners): single use, expires in 10 minutes."""
+    home = home_get(user=request.user, home_id=payload.home_id)
+    permissions.home_require_owner(user=request.user, home=home)
+    pairing, code = services.pairing_code_create(home=home, user=request.user)
+    return Status(201, {"code": code, "home_id": home.pk, "expires_at": pairing.expires_at})
+
+
+@router.get("/devices/{device_pk}/logs", response={200: list[DeviceLogLineOut], 404: Error})
+def device_logs(request: HttpRequest, device_pk: int) -> list[dict]:
+    """The device's most recent log lines (as it sent them, secrets already masked), oldest first."""
+    device = selectors.device_get(user=request.user, device_pk=device_pk)
+    return selectors.device_log_lines(device=device)

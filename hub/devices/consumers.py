@@ -50,11 +50,27 @@ class DeviceConsumer(AsyncWebsocketConsumer):
         if self.device is None:
             return
         raw = text_data if text_data is not None else (bytes_data or b"")
+        if self._is_heartbeat(raw) and services.device_seen_recently(
+            device=self.device, connection=Device.Connection.WEBSOCKET
+        ):
+            # Nothing to write (presence writes are throttled): answer on the event loop, so
+            # 10,000 devices' heartbeats do not queue in the one database thread ahead of
+            # their state reports.
+            await self.send(text_data=protocol.encode(protocol.build_heartbeat_pong()))
+            return
         replies, _ = await database_sync_to_async(handlers.receive)(
             self.device, raw, Device.Connection.WEBSOCKET
         )
         for reply in replies:
             await self.send(text_data=protocol.encode(reply))
+
+    @staticmethod
+    def _is_heartbeat(raw: str | bytes) -> bool:
+        """A well-formed heartbeat.ping (anything else goes through the handlers, rejects included)."""
+        try:
+            return protocol.parse(raw, protocol.DEVICE_MESSAGE_TYPES)["type"] == protocol.HEARTBEAT_PING
+        except protocol.ProtocolError:
+            return False
 
     async def device_deliver(self, event: dict[str, Any]) -> None:
         """Runs for realtime.DEVICE_DELIVER: forward a hub message to the device."""

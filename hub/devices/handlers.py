@@ -13,6 +13,9 @@ from firmware import protocol
 
 logger = logging.getLogger(__name__)
 
+# Run after each accepted device.hello; each returns extra replies (the ota app offers lost updates).
+HELLO_HOOKS: list[Callable[[Device, dict[str, Any], str], list[dict[str, Any]]]] = []
+
 
 def handle_device_hello(device: Device, message: dict[str, Any], connection: str) -> list[dict[str, Any]]:
     """A device (re)connected: store what it says and answer with the full desired state."""
@@ -23,7 +26,10 @@ def handle_device_hello(device: Device, message: dict[str, Any], connection: str
                 protocol.ERROR_WRONG_DEVICE, "device_id does not match the credentials", message.get("id")
             )
         ]
-    return [services.device_hello(device=device, data=data, connection=connection)]
+    replies = [services.device_hello(device=device, data=data, connection=connection)]
+    for hook in HELLO_HOOKS:
+        replies.extend(hook(device, data, connection))
+    return replies
 
 
 def handle_state_report(device: Device, message: dict[str, Any], connection: str) -> list[dict[str, Any]]:
@@ -36,10 +42,17 @@ def handle_heartbeat_ping(device: Device, message: dict[str, Any], connection: s
     return [services.device_heartbeat(device=device, data=message["data"], connection=connection)]
 
 
+def handle_log_batch(device: Device, message: dict[str, Any], connection: str) -> list[dict[str, Any]]:
+    """A device sent recent log lines: keep the newest, show them live; no answer."""
+    services.device_logs_append(device=device, data=message["data"])
+    return []
+
+
 HANDLERS: dict[str, Callable[[Device, dict[str, Any], str], list[dict[str, Any]]]] = {
     protocol.DEVICE_HELLO: handle_device_hello,
     protocol.STATE_REPORT: handle_state_report,
     protocol.HEARTBEAT_PING: handle_heartbeat_ping,
+    protocol.LOG_BATCH: handle_log_batch,
 }
 
 

@@ -42,3 +42,48 @@ class Device(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.device_id})"
+
+
+class PairingCode(models.Model):
+    """A one-time code that lets a new device join a home: short-lived, single use, kept only as a hash."""
+
+    home = models.ForeignKey(Home, on_delete=models.CASCADE, related_name="pairing_codes")
+    code_hash = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(
+        "auth.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    device = models.ForeignKey(Device, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+
+    def __str__(self) -> str:
+        return f"pairing code for {self.home} (expires {self.expires_at:%Y-%m-%d %H:%M})"
+
+
+class PairingFailure(models.Model):
+    """A wrong pairing code, by client address: too many within a window lock that address out."""
+
+    remote_addr = models.CharField(max_length=64, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    def __str__(self) -> str:
+        return f"wrong pairing code from {self.remote_addr}"
+
+
+class DeviceLogLine(models.Model):
+    """One line of a device's log, as it sent it in a log.batch (already masked by the device)."""
+
+    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="log_lines")
+    seq = models.PositiveBigIntegerField()
+    uptime = models.PositiveBigIntegerField()
+    level = models.CharField(max_length=5)
+    text = models.CharField(max_length=200)
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["device", "id"], name="device_log_line_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.level} {self.text}"

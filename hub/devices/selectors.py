@@ -40,3 +40,21 @@ def device_payload(device: Device) -> dict[str, Any]:
         "free_memory": device.free_memory,
         "rssi": device.rssi,
     }
+
+
+def device_log_line_payload(line: Any) -> dict[str, Any]:
+    """One device log line as the API and the dashboard's live events show it."""
+    return {
+        "id": line.pk,
+        "seq": line.seq,
+        "uptime": line.uptime,
+        "level": line.level,
+        "text": line.text,
+        "received_at": line.received_at.isoformat() if line.received_at else None,
+    }
+
+
+def device_log_lines(*, device: Device, limit: int = 200) -> list[dict[str, Any]]:
+    """The device's most recent log lines, oldest first."""
+    lines = list(device.log_lines.order_by("-id")[:limit])
+    return [device_log_line_payload(line) for line in reversed(lines)]

@@ -1,5 +1,7 @@
 """Writes for devices: registration, credentials, what a device says, and presence."""
 
+import hashlib
+import hmac
 import secrets
 from datetime import timedelta
 from typing import Any
@@ -8,8 +10,9 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from devices.models import Device
+from devices.models import Device, PairingCode
 from devices.selectors import device_payload
 from firmware import protocol
 from homes.models import Home
@@ -21,9 +24,9 @@ def device_register(*, home: Home, name: str) -> tuple[Device, str]:
     """Register a device in a home; return it with its secret, shown once and stored only as a hash."""
     name = (name or "").strip()
     if not name or len(name) > 64:
-        raise ValidationError("a device needs a name of 1 to 64 characters")
+        raise ValidationError(_("a device needs a name of 1 to 64 characters"))
     if Device.objects.filter(home=home, name=name).exists():
-        raise ValidationError(f"a device named {name!r} already exists in this home")
+        raise ValidationError(_("a device named “%(name)s” already exists in this home") % {"name": name})
     secret = new_secret()
     device = Device.objects.create(
         home=home, name=name, device_id="dev-" + secrets.token_hex(6), secret_hash=secret_hash(secret)
@@ -35,9 +38,9 @@ def device_rename(*, device: Device, name: str) -> Device:
     """Rename a device."""
     name = (name or "").strip()
     if not name or len(name) > 64:
-        raise ValidationError("a device needs a name of 1 to 64 characters")
+        raise ValidationError(_("a device needs a name of 1 to 64 characters"))
     if Device.objects.filter(home=device.home, name=name).exclude(pk=device.pk).exists():
-        raise ValidationError(f"a device named {name!r} already exists in this home")
+        raise ValidationError(_("a device named “%(name)s” already exists in this home") % {"name": name})
     device.name = name
     device.save(update_fields=["name"])
     return device
@@ -114,20 +117,60 @@ def device_report(*, device: Device, data: dict[str, Any], connection: str) -> l
 
 def device_heartbeat(*, device: Device, data: dict[str, Any], connection: str) -> dict[str, Any]:
     """Take in a heartbeat.ping with the device's health figures; answer heartbeat.pong."""
-    fields = {key: data[key] for key in ("uptime", "free_memory", "rssi") if key in data}
-    if fields:
-        Device.objects.filter(pk=device.pk).update(**fields)
-    device_seen(device=device, connection=connection)
+    health: dict[str, Any] = {key: data[key] for key in ("uptime", "free_memory", "rssi") if key in data}
+    # Health figures ride along with the (throttled) presence write: a heartbeat is not a write.
+    device_seen(device=device, connection=connection, health=health)
     return protocol.build_heartbeat_pong()
 
 
-def device_seen(*, device: Device, connection: str, channel_name: str | None = None) -> None:
-    """Record contact; a device that was offline (or changed connection) is announced."""
-    before = Device.objects.filter(pk=device.pk).values("online", "connection").first()
-    updates: dict[str, Any] = {"last_seen": timezone.now(), "online": True, "connection": connection}
+def seen_write_interval() -> float:
+    """Seconds a device's last_seen may go unwritten while it stays in touch the same way.
+
+    Half of what the heartbeat budget leaves after one interval: a device heartbeating on time
+    then always has a last_seen younger than (budget + interval) / 2, well inside the budget.
+    """
+    interval = settings.LAMPLIGHTER_HEARTBEAT_INTERVAL
+    return max(0.0, (interval * settings.LAMPLIGHTER_MISSED_HEARTBEATS - interval) / 2)
+
+
+def device_seen_recently(*, device: Device, connection: str, now: Any = None) -> bool:
+    """True when recording contact now would write nothing (see device_seen); no query."""
+    now = now or timezone.now()
+    return bool(
+        device.online
+        and device.connection == connection
+        and device.last_seen is not None
+        and (now - device.last_seen).total_seconds() < seen_write_interval()
+    )
+
+
+def device_seen(
+    *,
+    device: Device,
+    connection: str,
+    channel_name: str | None = None,
+    health: dict[str, Any] | None = None,
+) -> None:
+    """Record contact; a device that was offline (or changed connection) is announced.
+
+    `device` must hold the row as this request or socket last read or wrote it (the poll view
+    loads it per request; a socket's consumer owns its device's presence): when it shows the
+    same connection, online, seen within seen_write_interval(), nothing is written. That keeps
+    polls and heartbeats of thousands of devices from being one database write each.
+    """
+    now = timezone.now()
+    if channel_name is None and device_seen_recently(device=device, connection=connection, now=now):
+        return
+    before = Device.objects.filter(pk=device.pk).values("online", "connection", "channel_name").first()
+    updates: dict[str, Any] = {"last_seen": now, "online": True, "connection": connection, **(health or {})}
     if channel_name is not None:
         updates["channel_name"] = channel_name
+    elif before is not None and not before["channel_name"] and device.channel_name:
+        # The sweeper gave up on a socket that was only slow: it is still this one.
+        updates["channel_name"] = device.channel_name
     Device.objects.filter(pk=device.pk).update(**updates)
+    for name, value in updates.items():
+        setattr(device, name, value)
     if before is not None and (not before["online"] or before["connection"] != connection):
         _publish_presence(device.pk)
 
@@ -173,3 +216,131 @@ def _publish_presence(device_pk: int) -> None:
 
 def _is_http_url(url: str) -> bool:
     return url.startswith(("http://", "https://")) and len(url) <= 256
+
+
+# ---- pairing: a new device trades a one-time code for its id and secret ----------------------
+
+PAIRING_CODE_TTL = timedelta(minutes=10)
+PAIRING_MAX_FAILURES = 5  # wrong codes per client address within the window ...
+PAIRING_FAILURE_WINDOW = timedelta(minutes=15)  # ... before that address is locked out
+
+
+class PairingLocked(Exception):
+    """Too many wrong pairing codes from this address: try again later."""
+
+
+def _pairing_code_hash(code: str) -> str:
+    # Keyed with the hub's secret key: a leaked table does not give codes to brute-force offline.
+    return hmac.new(settings.SECRET_KEY.encode(), code.encode(), hashlib.sha256).hexdigest()
+
+
+def pairing_code_create(*, home: Home, user: Any = None) -> tuple[PairingCode, str]:
+    """Make a one-time pairing code for the home; return it with the code, shown once."""
+    code = "".join(
+        secrets.choice(protocol.PAIRING_CODE_ALPHABET) for _ in range(protocol.PAIRING_CODE_LENGTH)
+    )
+    pairing = PairingCode.objects.create(
+        home=home,
+        code_hash=_pairing_code_hash(code),
+        created_by=user,
+        expires_at=timezone.now() + PAIRING_CODE_TTL,
+    )
+    return pairing, code
+
+
+def pairing_code_redeem(
+    *, code: str, name: str | None, board: str | None, remote_addr: str
+) -> tuple[Device, str]:
+    """Trade a valid, unused, unexpired code for a new device in its home; return it with its secret.
+
+    ValidationError for a wrong, used or expired code (counted against the address);
+    PairingLocked when the address has had too many wrong codes recently.
+    """
+    from devices.models import PairingFailure
+
+    now = timezone.now()
+    remote_addr = (remote_addr or "unknown")[:64]
+    recent = PairingFailure.objects.filter(
+        remote_addr=remote_addr, created_at__gte=now - PAIRING_FAILURE_WINDOW
+    )
+    if recent.count() >= PAIRING_MAX_FAILURES:
+        raise PairingLocked("too many wrong pairing codes; try again later")
+    with transaction.atomic():
+        pairing = (
+            PairingCode.objects.select_for_update()
+            .filter(code_hash=_pairing_code_hash(code), used_at__isnull=True, expires_at__gt=now)
+            .select_related("home")
+            .first()
+        )
+        if pairing is not None:
+            device, secret = device_register(home=pairing.home, name=_free_device_name(pairing.home, name))
+            if board:
+                device.board = board
+                device.save(update_fields=["board"])
+            pairing.used_at = now
+            pairing.device = device
+            pairing.save(update_fields=["used_at", "device"])
+            return device, secret
+    PairingFailure.objects.create(remote_addr=remote_addr)
+    PairingFailure.objects.filter(created_at__lt=now - PAIRING_FAILURE_WINDOW).delete()
+    raise ValidationError(_("unknown, used or expired pairing code"))
+
+
+def _free_device_name(home: Home, wanted: str | None) -> str:
+    base = (wanted or "").strip()[:56] or "new device"
+    name = base
+    number = 2
+    while Device.objects.filter(home=home, name=name).exists():
+        name = f"{base} {number}"
+        number += 1
+    return name
+
+
+# ---- device logs -----------------------------------------------------------------------------
+
+DEVICE_LOG_KEEP = 200  # lines kept per device
+
+
+def device_logs_append(*, device: Device, data: dict[str, Any]) -> list[dict[str, Any]]:
+    """Store the lines of a log.batch, keep the newest DEVICE_LOG_KEEP, and push them to dashboards."""
+    from devices.models import DeviceLogLine
+    from devices.selectors import device_log_line_payload
+
+    lines = [
+        DeviceLogLine(
+            device=device,
+            seq=line["seq"],
+            uptime=line["uptime"],
+            level=line["level"],
+            text=line["text"][:200],
+        )
+        for line in data["lines"]
+    ]
+    if data.get("dropped"):
+        lines.insert(
+            0,
+            DeviceLogLine(
+                device=device,
+                seq=0,
+                uptime=0,
+                level="WARN",
+                text=f"({data['dropped']} lines dropped on the device)",
+            ),
+        )
+    if not lines:
+        return []
+    with transaction.atomic():
+        created = DeviceLogLine.objects.bulk_create(lines)
+        keep_from = (
+            DeviceLogLine.objects.filter(device=device)
+            .order_by("-id")
+            .values_list("id", flat=True)[DEVICE_LOG_KEEP - 1 : DEVICE_LOG_KEEP]
+        )
+        cutoff = list(keep_from)
+        if cutoff:
+            DeviceLogLine.objects.filter(device=device, id__lt=cutoff[0]).delete()
+    payloads = [device_log_line_payload(line) for line in created]
+    event = realtime.device_log_event(device.pk, payloads)
+    home_id = device.home_id
+    transaction.on_commit(lambda: realtime.publish_to_home(home_id, event))
+    return payloads

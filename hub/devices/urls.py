@@ -8,4 +8,5 @@ from firmware import protocol
 urlpatterns = [
     path(protocol.HUB_POLL_PATH.lstrip("/"), views.lights_status, name="lights-status"),
     path(protocol.HUB_MESSAGES_PATH.lstrip("/"), views.device_messages, name="device-messages"),
+    path(protocol.HUB_PAIR_PATH.lstrip("/"), views.device_pair, name="device-pair"),
 ]

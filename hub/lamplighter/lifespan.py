@@ -11,6 +11,8 @@ from django.conf import settings
 from automations.scheduler import run_schedules_forever
 from devices import lan_push, services
 from mqtt_bridge.bridge import MqttBridge
+from ota import push as ota_push
+from ota.services import jobs_sweep
 
 logger = logging.getLogger(__name__)
 
@@ -24,6 +26,16 @@ async def sweep_presence_forever() -> None:
             await database_sync_to_async(services.devices_mark_missing_offline)()
         except Exception:  # noqa: BLE001 - a failed sweep must not stop the next one
             logger.exception("presence sweep failed")
+
+
+async def run_rollouts_forever() -> None:
+    """Drive OTA rollouts: start jobs on devices that became reachable, fail silent ones."""
+    while True:
+        await asyncio.sleep(max(0.05, settings.LAMPLIGHTER_OTA_TICK))
+        try:
+            await database_sync_to_async(jobs_sweep)()
+        except Exception:  # noqa: BLE001 - a failed sweep must not stop the next one
+            logger.exception("OTA rollout sweep failed")
 
 
 class LifespanApp:
@@ -57,6 +69,8 @@ class LifespanApp:
             # One process owns every socket, so none from a previous run can still be open.
             await database_sync_to_async(services.devices_forget_connections)()
         lan_push.attach(asyncio.get_running_loop())
+        ota_push.attach(asyncio.get_running_loop())
+        self.tasks.append(asyncio.create_task(run_rollouts_forever()))
         self.tasks.append(asyncio.create_task(sweep_presence_forever()))
         self.tasks.append(asyncio.create_task(run_schedules_forever()))
         if settings.MQTT_URL:
@@ -66,6 +80,7 @@ class LifespanApp:
     async def shutdown(self) -> None:
         """Runs once when the server stops."""
         lan_push.attach(None)
+        ota_push.attach(None)
         for task in self.tasks:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

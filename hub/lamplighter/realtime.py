@@ -11,6 +11,7 @@ from channels.layers import get_channel_layer
 # Browser events (server -> dashboard WebSocket).
 LIGHT_STATE = "light.state"
 DEVICE_PRESENCE = "device.presence"
+OTA_JOB = "ota.job"
 # Channel-layer message types, mapped by Channels to consumer methods (home.event -> home_event).
 HOME_EVENT = "home.event"
 DEVICE_DELIVER = "device.deliver"
@@ -37,6 +38,11 @@ def device_presence_event(device_payload: dict[str, Any]) -> dict[str, Any]:
     return {"type": DEVICE_PRESENCE, "device": device_payload}
 
 
+def ota_job_event(job_payload: dict[str, Any]) -> dict[str, Any]:
+    """Browser event: a device's firmware update moved on (state, bytes received, reason)."""
+    return {"type": OTA_JOB, "job": job_payload}
+
+
 def publish_to_home(home_id: int, event: dict[str, Any]) -> None:
     """Send a browser event to every dashboard watching the home (callable from sync code)."""
     layer = get_channel_layer()
@@ -56,3 +62,12 @@ def close_device_socket(device_id: str) -> None:
     layer = get_channel_layer()
     if layer is not None:
         async_to_sync(layer.group_send)(device_group(device_id), {"type": DEVICE_CLOSE})
+
+
+# Browser event: new log lines of a device (its log page shows them live).
+DEVICE_LOG = "device.log"
+
+
+def device_log_event(device_pk: int, lines: list[dict[str, Any]]) -> dict[str, Any]:
+    """Browser event: lines a device just sent (each: seq, uptime, level, text, received_at)."""
+    return {"type": DEVICE_LOG, "device_id": device_pk, "lines": lines}

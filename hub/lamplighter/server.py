@@ -3,6 +3,7 @@
 import argparse
 
 import uvicorn
+from uvicorn.supervisors import Multiprocess
 
 # Device messages are at most 16 KB; anything far larger is refused at the socket.
 WEBSOCKET_MAX_BYTES = 64 * 1024
@@ -37,17 +38,38 @@ def serve_main(argv: list[str]) -> int:
         parser.error("--port must be between 1 and 65535")
     if args.workers < 1:
         parser.error("--workers must be at least 1")
-    config = uvicorn_config(args.host, args.port, args.workers)
     if args.workers > 1:
-        uvicorn.run(
-            config.app,
-            host=args.host,
-            port=args.port,
-            workers=args.workers,
-            lifespan="on",
-            ws_max_size=WEBSOCKET_MAX_BYTES,
-            proxy_headers=True,
-        )
+        problem = multi_worker_problem()
+        if problem:
+            parser.error(problem)
+    config = uvicorn_config(args.host, args.port, args.workers)
+    try:
+        _run(config, args)
+    except KeyboardInterrupt:
+        pass  # uvicorn re-raises Ctrl-C after its graceful shutdown: that is the normal way out
+    return 0
+
+
+def _run(config: uvicorn.Config, args: argparse.Namespace) -> None:
+    if args.workers > 1:
+        # uvicorn's supervisor: one listening socket shared by N processes; a worker that dies
+        # is started again. Same Config as one process (ping, size limit, proxy headers).
+        Multiprocess(config, sockets=[config.bind_socket()]).run()
     else:
         uvicorn.Server(config).run()
-    return 0
+
+
+def multi_worker_problem() -> str:
+    """Why this configuration cannot run several workers, or "" when it can."""
+    import os
+
+    from django.conf import settings
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lamplighter.settings")
+    backend = str(settings.CHANNEL_LAYERS["default"]["BACKEND"])
+    if "InMemoryChannelLayer" in backend:
+        return (
+            "--workers > 1 needs REDIS_URL: the in-memory channel layer lives in one process, "
+            "so a command taken by one worker could never reach a device connected to another"
+        )
+    return ""

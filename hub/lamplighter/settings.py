@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "dashboard",
     "automations",
     "mqtt_bridge",
+    "ota",
 ]
 
 MIDDLEWARE = [
@@ -76,9 +77,12 @@ MIDDLEWARE = [
     # Static files straight from the apps (no build step, no CDN); a proxy may serve STATIC_ROOT instead.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The browser's language (Accept-Language, or the language cookie); the user's choice below wins.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.middleware.user_language_middleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "lamplighter.middleware.DatabaseUnavailableMiddleware",
@@ -102,12 +106,23 @@ TEMPLATES = [
     },
 ]
 
+_DATABASE_URL = os.environ.get("DATABASE_URL", f"sqlite:///{DATA_DIR / 'lamplighter.sqlite3'}")
+_SQLITE = _DATABASE_URL.startswith("sqlite:")
 DATABASES = {
     "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL", f"sqlite:///{DATA_DIR / 'lamplighter.sqlite3'}"),
-        conn_max_age=_env_int("LAMPLIGHTER_DB_CONN_MAX_AGE", 0),
+        _DATABASE_URL,
+        # SQLite: keep each thread's connection (opening one costs ~0.4 ms, more than a query);
+        # PostgreSQL: connections come from a pool instead (below), which needs 0 here.
+        conn_max_age=_env_int("LAMPLIGHTER_DB_CONN_MAX_AGE", 600 if _SQLITE else 0),
     )
 }
+_POOL_SIZE = _env_int("LAMPLIGHTER_DB_POOL_SIZE", 20)  # 0: no pool (then CONN_MAX_AGE applies)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and _POOL_SIZE:
+    # psycopg's pool: every database_sync_to_async and request thread borrows a connection.
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 2,
+        "max_size": _POOL_SIZE,
+    }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers work while a write is in progress; the timeout rides out short locks.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
@@ -123,11 +138,16 @@ if os.environ.get("REDIS_URL"):
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [os.environ["REDIS_URL"]]},
+            "CONFIG": {
+                "hosts": [os.environ["REDIS_URL"]],
+                # Hubs (or test runs) sharing one Redis keep apart by prefix.
+                "prefix": os.environ.get("LAMPLIGHTER_REDIS_PREFIX", "lamplighter"),
+            },
         }
     }
 else:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    # One process: Channels' in-memory layer, with expiry per channel (see the module).
+    CHANNEL_LAYERS = {"default": {"BACKEND": "lamplighter.channel_layer.LazyInMemoryChannelLayer"}}
 
 # Throttling counts live in the cache: Redis when workers share it, process memory otherwise.
 if os.environ.get("REDIS_URL"):
@@ -147,7 +167,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-LANGUAGE_CODE = "en-us"
+LANGUAGE_CODE = "en"
+# The dashboard's languages (each user picks one; the browser's is the default). Names in their own language.
+LANGUAGES = [("en", "English"), ("de", "Deutsch"), ("fr", "Français")]
+# One catalogue for the hub: the dashboard's strings and the service messages it shows (`make messages`).
+LOCALE_PATHS = [Path(__file__).resolve().parent.parent / "dashboard" / "locale"]
 TIME_ZONE = os.environ.get("LAMPLIGHTER_TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
@@ -191,6 +215,19 @@ MQTT_DISCOVERY_PREFIX = os.environ.get("MQTT_DISCOVERY_PREFIX", "homeassistant")
 MQTT_BASE_TOPIC = os.environ.get("MQTT_BASE_TOPIC", "lamplighter")
 MQTT_LEASE_SECONDS = _env_int("MQTT_LEASE_SECONDS", 30)  # a worker leads the bridge this long unrenewed
 MQTT_RESYNC_SECONDS = _env_int("MQTT_RESYNC_SECONDS", 60)  # full discovery re-check (deleted lights)
+
+# OTA firmware updates (docs/ota.md): artifacts live under <data dir>/firmware/.
+LAMPLIGHTER_FIRMWARE_DIR = Path(os.environ.get("LAMPLIGHTER_FIRMWARE_DIR") or DATA_DIR / "firmware").resolve()
+LAMPLIGHTER_FIRMWARE_MAX_BYTES = _env_int("LAMPLIGHTER_FIRMWARE_MAX_BYTES", 4 * 1024 * 1024)
+# Unsigned artifacts are refused unless this is set (development only).
+LAMPLIGHTER_ALLOW_UNSIGNED_FIRMWARE = _env_bool("LAMPLIGHTER_ALLOW_UNSIGNED_FIRMWARE", False)
+# Ed25519 public keys (hex, comma-separated) the hub checks uploaded signatures against; devices check anyway.
+LAMPLIGHTER_FIRMWARE_PUBLIC_KEYS = [
+    key.strip() for key in os.environ.get("LAMPLIGHTER_FIRMWARE_PUBLIC_KEYS", "").split(",") if key.strip()
+]
+LAMPLIGHTER_OTA_TICK = float(os.environ.get("LAMPLIGHTER_OTA_TICK", "2"))  # seconds between rollout checks
+LAMPLIGHTER_OTA_JOB_TIMEOUT = _env_int("LAMPLIGHTER_OTA_JOB_TIMEOUT", 600)  # a job silent this long fails
+LAMPLIGHTER_OTA_PUSH_TIMEOUT = _env_int("LAMPLIGHTER_OTA_PUSH_TIMEOUT", 120)  # one LAN push, whole image
 
 if PRODUCTION:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -10,6 +10,7 @@ from lamplighter.api import api
 urlpatterns = [
     path("", include("dashboard.urls")),
     path("", include("devices.urls")),
+    path("", include("ota.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
     path("login/", ThrottledLoginView.as_view(), name="login"),

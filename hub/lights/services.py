@@ -6,6 +6,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from devices import delivery
 from devices.models import Device
@@ -21,7 +22,9 @@ def light_create(*, room: Room, name: str, device: Device | None = None) -> Ligh
     name = _clean_name(name)
     _check_device_home(device, room)
     if Light.objects.filter(room=room, name=name).exists():
-        raise ValidationError(f"a light named {name!r} already exists in {room.name}")
+        raise ValidationError(
+            _("a light named “%(name)s” already exists in %(room)s") % {"name": name, "room": room.name}
+        )
     light = Light.objects.create(room=room, name=name, device=device)
     _resync_devices(device)
     _publish(light)
@@ -32,10 +35,12 @@ def light_update(*, light: Light, name: str, room: Room, device: Device | None) 
     """Rename a light, move it to another room of its home, or give it another device."""
     name = _clean_name(name)
     if room.home_id != light.room.home_id:
-        raise ValidationError("a light can only move to a room of its own home")
+        raise ValidationError(_("a light can only move to a room of its own home"))
     _check_device_home(device, room)
     if Light.objects.filter(room=room, name=name).exclude(pk=light.pk).exists():
-        raise ValidationError(f"a light named {name!r} already exists in {room.name}")
+        raise ValidationError(
+            _("a light named “%(name)s” already exists in %(room)s") % {"name": name, "room": room.name}
+        )
     previous_device = light.device
     light.name, light.room, light.device = name, room, device
     light.save(update_fields=["name", "room", "device"])
@@ -125,11 +130,13 @@ def _publish(light: Light) -> None:
 
 def _check_device_home(device: Device | None, room: Room) -> None:
     if device is not None and device.home_id != room.home_id:
-        raise ValidationError("the device belongs to another home")
+        raise ValidationError(_("the device belongs to another home"))
 
 
 def _clean_name(name: str) -> str:
     name = (name or "").strip()
     if not name or len(name) > protocol.MAX_NAME_LENGTH:
-        raise ValidationError(f"a light needs a name of 1 to {protocol.MAX_NAME_LENGTH} characters")
+        raise ValidationError(
+            _("a light needs a name of 1 to %(max)d characters") % {"max": protocol.MAX_NAME_LENGTH}
+        )
     return name

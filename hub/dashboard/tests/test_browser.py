@@ -12,6 +12,7 @@ import pytest
 from playwright.sync_api import Browser, Page, WebSocketRoute, expect, sync_playwright
 from websockets.sync.client import ClientConnection, connect
 
+from automations.services import scene_create
 from conftest import LiveHub
 from factories import (
     DEFAULT_TEST_PASSWORD,
@@ -102,6 +103,7 @@ def scene(live_hub: LiveHub) -> SimpleNamespace:
     member = UserFactory()
     home.memberships.create(user=member, role="member")
     spare = LightFactory(room=RoomFactory(home=home, name="Hall"), name="Porch")
+    scene_create(home=home, name="Evening", lights=[(spare.pk, True)])
     return SimpleNamespace(user=user, member=member, home=home, device=device, light=light, spare=spare)
 
 
@@ -225,3 +227,22 @@ def test_lost_hub_connection_is_noticed_and_missed_changes_are_fetched_again(
     expect(banner).to_be_hidden()
     expect(page.locator("#notices")).to_contain_text("Connected to the hub again")
     expect(row.locator('[data-role="pending"]')).to_have_text("pending: on", timeout=WAIT_MS)
+
+
+def test_a_member_applies_a_scene_and_picks_a_language(
+    live_hub: LiveHub, scene: SimpleNamespace, browser: Browser
+) -> None:
+    page = log_in(browser, live_hub, scene.member.username)
+    open_home(page, live_hub, scene.home.pk)
+    row = page.locator(f'[data-light-id="{scene.spare.pk}"]')
+    expect(row.locator('[data-role="pending"]')).to_have_text("pending: off")  # no device: never reported
+    page.get_by_role("button", name="Apply Evening").click()
+    expect(page.locator(".messages")).to_contain_text("Evening applied", timeout=WAIT_MS)
+    expect(row.locator('[data-role="pending"]')).to_have_text("pending: on")
+    # German from the picker: the page and its script's strings.
+    page.get_by_label("Language").select_option("de")
+    page.get_by_role("button", name="Change").click()
+    expect(page.locator("html")).to_have_attribute("lang", "de", timeout=WAIT_MS)
+    expect(page.get_by_role("heading", name="Räume")).to_be_visible()
+    expect(page.get_by_role("button", name="Ton aus")).to_be_visible()
+    expect(row.locator('[data-role="pending"]')).to_have_text("ausstehend: an")

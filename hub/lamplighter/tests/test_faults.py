@@ -88,6 +88,7 @@ def test_device_away_during_100_changes_converges_on_return(
     first = boot(devices, tmp_path / "flash", live_hub.url, device)
     wait_for(lambda: online(device), 10, "the device online")
     first.stop()
+    assert first.thread is not None and not first.thread.is_alive(), "the device did not shut down"
     wait_for(lambda: not online(device), 10, "the device offline")
     with api_client(live_hub, owner) as client:
         for change in range(100):

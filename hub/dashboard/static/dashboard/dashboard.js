@@ -3,6 +3,7 @@
  * Plain JavaScript, no build step. Event envelopes come from hub/lamplighter/realtime.py:
  *   {"type": "light.state", "light": <light payload>}
  *   {"type": "device.presence", "device": <device payload>}
+ *   {"type": "device.log", "device_id": <device pk>, "lines": [<log line payload>...]}
  * A switch shows the state the device REPORTED; it is marked pending until the device confirms.
  */
 (function () {
@@ -32,6 +33,17 @@
     return element ? JSON.parse(element.textContent) : null;
   }
 
+  // The page's language: English strings mapped to it (templatetags/dashboard_i18n.py lists them).
+  const messages = readJson("dashboard-messages") || {};
+  const locale = document.documentElement.lang || undefined;
+
+  function tr(text, values) {
+    const translated = messages[text] || text;
+    return translated.replace(/%\((\w+)\)s/g, function (whole, name) {
+      return values && name in values ? String(values[name]) : whole;
+    });
+  }
+
   function csrfToken() {
     const meta = document.querySelector('meta[name="csrf-token"]');
     return meta ? meta.content : "";
@@ -48,7 +60,7 @@
           return {};
         })
         .then(function (body) {
-          throw new Error(body.detail || "the hub answered " + response.status);
+          throw new Error(body.detail || tr("the hub answered %(status)s", { status: response.status }));
         });
     });
   }
@@ -116,7 +128,7 @@
     function show() {
       const on = soundEnabled();
       toggle.setAttribute("aria-pressed", on ? "true" : "false");
-      toggle.textContent = on ? "Sound on" : "Sound off";
+      toggle.textContent = on ? tr("Sound on") : tr("Sound off");
     }
     toggle.hidden = false;
     show();
@@ -124,7 +136,7 @@
       try {
         window.localStorage.setItem(SOUND_KEY, soundEnabled() ? "off" : "on");
       } catch (error) {
-        notify("This browser does not let the page remember the sound setting.", "bad");
+        notify(tr("This browser does not let the page remember the sound setting."), "bad");
       }
       show();
       beep(660); // also unlocks audio, which browsers allow only after a click
@@ -162,7 +174,7 @@
     row.classList.toggle("is-pending", Boolean(payload.pending));
     const mark = row.querySelector('[data-role="pending"]');
     mark.hidden = !payload.pending;
-    mark.textContent = "pending: " + (payload.desired_on ? "on" : "off");
+    mark.textContent = payload.desired_on ? tr("pending: on") : tr("pending: off");
   }
 
   function switchClicked(toggle) {
@@ -178,7 +190,7 @@
     })
       .then(applyLight)
       .catch(function (error) {
-        notify("Could not switch the light: " + error.message, "bad");
+        notify(tr("Could not switch the light: %(error)s", { error: error.message }), "bad");
       })
       .finally(function () {
         toggle.disabled = false;
@@ -188,18 +200,18 @@
   // ---- devices ----------------------------------------------------------------------------
 
   function connectionLabel(connection) {
-    return { websocket: "WebSocket", http: "HTTP polling" }[connection] || "—";
+    return { websocket: tr("WebSocket"), http: tr("HTTP polling") }[connection] || "—";
   }
 
   function setTime(cell, iso) {
     cell.textContent = "";
     if (!iso) {
-      cell.textContent = "never";
+      cell.textContent = tr("never");
       return;
     }
     const element = document.createElement("time");
     element.dateTime = iso;
-    element.textContent = new Date(iso).toLocaleString();
+    element.textContent = new Date(iso).toLocaleString(locale);
     cell.appendChild(element);
   }
 
@@ -209,10 +221,10 @@
     const changed = known ? known.online !== payload.online : announceUnknown;
     if (changed) {
       if (payload.online) {
-        notify(payload.name + " is back online.", "good");
+        notify(tr("%(name)s is back online.", { name: payload.name }), "good");
         beep(880);
       } else {
-        notify(payload.name + " went offline.", "bad");
+        notify(tr("%(name)s went offline.", { name: payload.name }), "bad");
         beep(330);
       }
     }
@@ -221,12 +233,83 @@
       return;
     }
     const badge = row.querySelector('[data-role="presence"]');
-    badge.textContent = payload.online ? "online" : "offline";
+    badge.textContent = payload.online ? tr("online") : tr("offline");
     badge.className = "badge " + (payload.online ? "online" : "offline");
     row.querySelector('[data-role="connection"]').textContent = connectionLabel(payload.connection);
     row.querySelector('[data-role="mode"]').textContent = payload.mode || "—";
     row.querySelector('[data-role="firmware"]').textContent = payload.firmware_version || "—";
     setTime(row.querySelector('[data-role="last-seen"]'), payload.last_seen);
+  }
+
+  // ---- device log -------------------------------------------------------------------------
+
+  const LOG_LINES_SHOWN = 200;
+
+  function appendLogLines(devicePk, lines) {
+    const list = document.querySelector('[data-device-log="' + devicePk + '"]');
+    if (!list) {
+      return;
+    }
+    const empty = list.querySelector('[data-role="empty"]');
+    if (empty) {
+      empty.remove();
+    }
+    lines.forEach(function (line) {
+      if (list.querySelector('[data-log-id="' + line.id + '"]')) {
+        return; // already shown (the page was rendered after this event was sent)
+      }
+      const item = document.createElement("li");
+      item.className = "log-" + String(line.level).toLowerCase();
+      item.dataset.logId = line.id;
+      const uptime = document.createElement("span");
+      uptime.className = "muted";
+      uptime.textContent = line.uptime + " s";
+      item.appendChild(uptime);
+      item.appendChild(document.createTextNode(" " + line.text)); // text, never HTML
+      list.appendChild(item);
+    });
+    while (list.children.length > LOG_LINES_SHOWN) {
+      list.firstElementChild.remove();
+    }
+  }
+
+  // ---- firmware updates (event "ota.job", built in hub/lamplighter/realtime.py) ---------------
+
+  const JOB_LABELS = {
+    queued: tr("queued"), offered: tr("offered"), downloading: tr("downloading"), verifying: tr("verifying"),
+    rebooting: tr("rebooting"), confirmed: tr("updated"), failed: tr("failed"), rolled_back: tr("rolled back"),
+    canceled: tr("canceled"),
+  };
+
+  function applyJob(job) {
+    const label = (JOB_LABELS[job.state] || job.state) + " " + job.version;
+    const reason = job.reason ? job.reason + (job.detail ? ": " + job.detail : "") : "";
+    // The firmware page: one row per job.
+    const jobRow = document.querySelector('[data-job-id="' + job.id + '"]');
+    if (jobRow) {
+      jobRow.querySelector('[data-role="job-state"]').textContent = JOB_LABELS[job.state] || job.state;
+      const bar = jobRow.querySelector('[data-role="job-progress"]');
+      bar.max = job.size;
+      bar.value = job.received;
+      jobRow.querySelector('[data-role="job-reason"]').textContent = reason;
+    }
+    // The home page: the device row's update cell.
+    const cell = document.querySelector('[data-device-pk="' + job.device_pk + '"] [data-role="ota"]');
+    if (cell) {
+      cell.textContent = "";
+      const bar = document.createElement("progress");
+      bar.max = job.size;
+      bar.value = job.received;
+      const text = document.createElement("span");
+      text.className = "small" + (job.state === "failed" || job.state === "rolled_back" ? " bad" : "");
+      text.textContent = " " + label + (reason ? " (" + reason + ")" : "");
+      cell.appendChild(bar);
+      cell.appendChild(text);
+    }
+    if (job.state === "failed" || job.state === "rolled_back") {
+      const state = (JOB_LABELS[job.state] || job.state) + (reason ? " (" + reason + ")" : "");
+      notify(tr("Update of %(device)s to %(version)s: %(state)s", { device: job.device, version: job.version, state: state }), "bad");
+    }
   }
 
   // ---- live connection --------------------------------------------------------------------
@@ -241,6 +324,10 @@
     } else if (event.type === "device.presence" && event.device) {
       lastEventSeq.set("device:" + event.device.id, ++eventSeq);
       applyDevice(event.device, true);
+    } else if (event.type === "device.log" && Array.isArray(event.lines)) {
+      appendLogLines(event.device_id, event.lines);
+    } else if (event.type === "ota.job" && event.job) {
+      applyJob(event.job);
     }
   }
 
@@ -296,7 +383,7 @@
     if (!lost) {
       lost = true;
       document.getElementById("hub-banner").hidden = false;
-      notify("Lost the connection to the hub. Reconnecting…", "bad");
+      notify(tr("Lost the connection to the hub. Reconnecting…"), "bad");
     }
   }
 
@@ -305,7 +392,7 @@
     if (lost) {
       lost = false;
       document.getElementById("hub-banner").hidden = true;
-      notify("Connected to the hub again.", "good");
+      notify(tr("Connected to the hub again."), "good");
     }
   }
 
@@ -383,8 +470,9 @@
   (readJson("initial-devices") || []).forEach(function (device) {
     devices.set(device.id, device);
   });
-  document.querySelectorAll("time[datetime]").forEach(function (element) {
-    element.textContent = new Date(element.dateTime).toLocaleString();
+  // Times in the browser's zone, except those shown on a home's clock (schedules).
+  document.querySelectorAll("time[datetime]:not([data-home-clock])").forEach(function (element) {
+    element.textContent = new Date(element.dateTime).toLocaleString(locale);
   });
   document.addEventListener("click", function (event) {
     const toggle = event.target.closest(".switch[data-state-url]");

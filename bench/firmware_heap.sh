@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Heap the firmware takes under real MicroPython (the WebAssembly port in Node) after importing
+# every module of the compiled bundle, as gc.mem_alloc() sees it; target <= 64 KB.
+# Usage: bench/firmware_heap.sh   (needs `make install` and `npm ci` in firmware/tools/mpy; `make bench` does both)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=build/firmware-bench
+.venv/bin/lamplighter firmware bundle --output "$out" >/dev/null
+node firmware/tools/mpy/run.mjs heap "$out" -v

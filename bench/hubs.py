@@ -1,0 +1,219 @@
+"""Benchmark plumbing: hub processes, their databases and seeded homes, machine facts, percentiles."""
+
+import json
+import os
+import platform
+import resource
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+HUB_DIR = ROOT / "hub"
+PG = {"host": "127.0.0.1", "port": 5432}
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+def raise_fd_limit() -> int:
+    """Lift RLIMIT_NOFILE to the hard limit (10,000 sockets need more than the usual 1,024)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    return hard
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def percentile(sorted_values: list[float], fraction: float) -> float:
+    """Nearest-rank percentile of sorted values."""
+    if not sorted_values:
+        return float("nan")
+    index = min(len(sorted_values) - 1, max(0, int(round(fraction * len(sorted_values) + 0.5)) - 1))
+    return sorted_values[index]
+
+
+def summary_ms(seconds: list[float]) -> dict[str, float]:
+    """p50/p99/p99.9 in milliseconds."""
+    values = sorted(seconds)
+    return {
+        "n": len(values),
+        "p50": percentile(values, 0.50) * 1000,
+        "p99": percentile(values, 0.99) * 1000,
+        "p999": percentile(values, 0.999) * 1000,
+    }
+
+
+def machine() -> dict[str, str]:
+    """nproc, CPU model, RAM, Python, commit and date: the header of every results table."""
+    cpu = "unknown"
+    with open("/proc/cpuinfo") as handle:
+        for line in handle:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    with open("/proc/meminfo") as handle:
+        mem_kb = int(handle.readline().split()[1])
+    commit = "unknown"
+    if shutil.which("git"):
+        try:
+            commit = subprocess.run(
+                ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
+            ).stdout.strip()
+            dirty = subprocess.run(
+                ["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True
+            ).stdout
+            commit += " (+ uncommitted changes)" if dirty.strip() else ""
+        except subprocess.CalledProcessError:
+            pass
+    return {
+        "nproc": str(os.cpu_count()),
+        "cpu": cpu,
+        "ram": f"{mem_kb / 1024 / 1024:.1f} GiB",
+        "python": platform.python_version(),
+        "commit": commit,
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+    }
+
+
+class Database:
+    """A fresh database for one scenario: SQLite in a folder, or a PostgreSQL database (dropped after)."""
+
+    def __init__(self, kind: str, workdir: Path) -> None:
+        self.kind = kind
+        self.data_dir = workdir / f"{kind}-{uuid.uuid4().hex[:6]}"
+        self.data_dir.mkdir(parents=True)
+        self.pg_name = f"lamplighter_bench_{uuid.uuid4().hex[:8]}" if kind == "postgres" else ""
+        self.env = {
+            **os.environ,
+            "LAMPLIGHTER_DATA_DIR": str(self.data_dir),
+            "LAMPLIGHTER_SECRET_KEY": "bench-" + uuid.uuid4().hex,
+            "LAMPLIGHTER_LOG_LEVEL": "WARNING",
+            "PYTHONPATH": f"{HUB_DIR}{os.pathsep}{ROOT}",
+        }
+        self.env.pop("REDIS_URL", None)
+        self.env.pop("DATABASE_URL", None)
+        self.env.pop("MQTT_URL", None)
+        if kind == "postgres":
+            with _pg() as connection:
+                connection.execute(f'CREATE DATABASE "{self.pg_name}"')
+                user = connection.info.user
+            self.env["DATABASE_URL"] = f"postgres://{user}@{PG['host']}:{PG['port']}/{self.pg_name}"
+
+    def prepare(self, devices: int) -> dict:
+        """Migrate and seed one home with `devices` devices; return the seed (credentials)."""
+        subprocess.run(
+            [sys.executable, "-m", "lamplighter.cli", "migrate", "-v", "0"],
+            cwd=HUB_DIR,
+            env=self.env,
+            check=True,
+        )
+        out = self.data_dir / "seed.json"
+        subprocess.run(
+            [sys.executable, "-m", "lamplighter.loadseed", "--devices", str(devices), "--out", str(out)],
+            cwd=HUB_DIR,
+            env=self.env,
+            check=True,
+        )
+        return dict(json.loads(out.read_text()))
+
+    def drop(self) -> None:
+        """Remove the PostgreSQL database (SQLite folders go with the work dir)."""
+        if self.pg_name:
+            with _pg() as connection:
+                connection.execute(f'DROP DATABASE IF EXISTS "{self.pg_name}" WITH (FORCE)')
+
+
+def _pg():  # type: ignore[no-untyped-def]
+    import psycopg
+
+    last: Exception | None = None
+    for user in ("postgres", "root"):
+        try:
+            return psycopg.connect(**PG, user=user, dbname="postgres", autocommit=True)
+        except psycopg.OperationalError as error:
+            last = error
+    raise RuntimeError(f"cannot reach PostgreSQL: {last}")
+
+
+class Hub:
+    """One `lamplighter serve` (one worker, the embedded default, unless workers > 1: then Redis too)."""
+
+    def __init__(self, database: Database, extra_env: dict[str, str] | None = None, workers: int = 1) -> None:
+        self.port = free_port()
+        self.workers = workers
+        self.env = {**database.env, **(extra_env or {})}
+        self.log = database.data_dir / "hub.log"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        """HTTP base URL."""
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        """WebSocket base URL."""
+        return f"ws://127.0.0.1:{self.port}"
+
+    def start(self) -> "Hub":
+        """Start and wait until it answers."""
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "lamplighter.cli",
+                "serve",
+                "--port",
+                str(self.port),
+                "--workers",
+                str(self.workers),
+            ],
+            cwd=HUB_DIR,
+            env=self.env,
+            stdout=self.log.open("wb"),
+            stderr=subprocess.STDOUT,
+            preexec_fn=raise_fd_limit,  # noqa: PLW1509 - only sets a resource limit
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError("hub exited: " + self.log.read_text()[-2000:])
+            try:
+                if httpx.get(self.url + "/login/", timeout=2).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError("hub did not start: " + self.log.read_text()[-2000:])
+
+    def rss_mb(self) -> float:
+        """Resident memory of the hub process, MiB."""
+        assert self.process is not None
+        with open(f"/proc/{self.process.pid}/status") as handle:
+            for line in handle:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+        return float("nan")
+
+    def stop(self) -> None:
+        """SIGTERM, then SIGKILL."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()

@@ -1,0 +1,193 @@
+"""OTA slots: where an update is written, which slot boots, and what happened at the last boot.
+
+SlotRecords keeps, in files under <flash>/ota/, each slot's manifest and the pending update
+(written when the boot slot is switched), so after a reboot the firmware knows whether it runs
+a new image on trial, or whether the bootloader went back to the old one (a rollback).
+FileSlots stores the images as two files and plays the bootloader's part (ESP-IDF's app
+rollback: a new image boots once on trial; if it does not mark itself valid, the next boot
+returns to the old one). The ESP32's flash partitions are firmware/hal/esp32_ota.py.
+"""
+
+import json
+
+from firmware import storage
+from firmware.compat import fsync, join_path, os, path_exists
+
+OTA_FOLDER = "ota"
+PENDING_FILE = "pending.json"
+ROLLBACK_FILE = "rolled_back.json"
+BOOT_FILE = "boot.json"
+BOOT_VALID = "valid"
+BOOT_PENDING_VERIFY = "pending_verify"
+BOOT_TRIAL = "trial"
+
+
+class SlotRecords:
+    """Manifests of the slots and the pending update, in files; subclasses hold the images."""
+
+    def __init__(self, flash_root):
+        self.folder = join_path(flash_root, OTA_FOLDER)
+        if not path_exists(self.folder):
+            os.mkdir(self.folder)
+
+    def _path(self, name):
+        return join_path(self.folder, name)
+
+    # what subclasses provide: running_slot, open_slot, write_block, discard_slot, _switch, _confirm
+
+    def next_slot(self):
+        """The slot an update goes to: the one not running."""
+        return 1 - self.running_slot()
+
+    def capacity(self):
+        """Largest image a slot holds, or None when only the free space limits it."""
+        return None
+
+    def slot_manifest(self, slot):
+        """The manifest (dict) of the image in this slot, or None (factory image, or being written)."""
+        try:
+            text = storage.read_text(self._path("slot" + str(slot) + ".json"))
+            return json.loads(text) if text else None
+        except (OSError, ValueError):
+            return None
+
+    def close_slot(self, slot, manifest_text):
+        """The image in slot is complete and verified: keep its manifest."""
+        storage.write_text(self._path("slot" + str(slot) + ".json"), manifest_text)
+
+    def forget_manifest(self, slot):
+        """The slot's image is about to be overwritten."""
+        path = self._path("slot" + str(slot) + ".json")
+        if path_exists(path):
+            os.remove(path)
+
+    def set_boot(self, slot, job=None):
+        """Boot slot next, on trial; remember the update so the next boot can confirm or report it."""
+        manifest = self.slot_manifest(slot) or {}
+        storage.write_json(
+            self._path(PENDING_FILE),
+            {"job": job, "slot": slot, "previous": self.running_slot(), "version": manifest.get("version")},
+        )
+        self._switch(slot)
+
+    def pending(self):
+        """The update waiting for confirmation, or None."""
+        try:
+            return storage.read_json(self._path(PENDING_FILE))
+        except storage.StorageError:
+            return None
+
+    def on_trial(self):
+        """True while running a new image that has not yet been confirmed."""
+        pending = self.pending()
+        return pending is not None and pending.get("slot") == self.running_slot()
+
+    def check_boot(self):
+        """At start: if the bootloader went back to the old slot, turn the pending update into a rollback."""
+        pending = self.pending()
+        if pending is not None and pending.get("slot") != self.running_slot():
+            storage.write_json(self._path(ROLLBACK_FILE), pending)
+            os.remove(self._path(PENDING_FILE))
+
+    def mark_valid(self):
+        """The new image reached the hub: keep it. Returns the confirmed update, or None."""
+        pending = self.pending()
+        if pending is None or pending.get("slot") != self.running_slot():
+            return None
+        self._confirm()
+        os.remove(self._path(PENDING_FILE))
+        return pending
+
+    def take_rollback(self):
+        """The update the bootloader rolled back (to report once), or None."""
+        path = self._path(ROLLBACK_FILE)
+        try:
+            record = storage.read_json(path)
+        except storage.StorageError:
+            record = None
+        if path_exists(path):
+            os.remove(path)
+        return record
+
+
+class FileSlots(SlotRecords):
+    """Two image files and a boot-selection file: the host's flash, with ESP-IDF's rollback rules."""
+
+    def __init__(self, flash_root, capacity=None):
+        super().__init__(flash_root)
+        self._capacity = capacity
+        self._handle = None
+        self._running = self._boot()
+        self.check_boot()
+
+    def _read_boot(self):
+        try:
+            return storage.read_json(self._path(BOOT_FILE)) or {}
+        except storage.StorageError:
+            return {}
+
+    def _boot(self):
+        """The bootloader: which slot runs this boot (a trial that was not confirmed falls back)."""
+        record = self._read_boot()
+        slot = record.get("boot", 0)
+        state = record.get("state", BOOT_VALID)
+        if state == BOOT_PENDING_VERIFY:
+            record["state"] = BOOT_TRIAL
+            storage.write_json(self._path(BOOT_FILE), record)
+        elif state == BOOT_TRIAL:
+            # The new image had its one boot and never marked itself valid: back to the old one.
+            slot = record.get("previous", 1 - slot)
+            storage.write_json(self._path(BOOT_FILE), {"boot": slot, "state": BOOT_VALID})
+        return slot
+
+    def running_slot(self):
+        """The slot this boot runs."""
+        return self._running
+
+    def capacity(self):
+        """The configured slot size, if any."""
+        return self._capacity
+
+    def _slot_file(self, slot):
+        return self._path("slot" + str(slot) + ".bin")
+
+    def open_slot(self, slot, size):
+        """Start writing slot from its first byte."""
+        self.forget_manifest(slot)
+        self._handle = open(self._slot_file(slot), "wb")
+
+    def write_block(self, slot, index, block):
+        """Write one block at its place."""
+        self._handle.seek(index * 4096)
+        self._handle.write(block)
+
+    def close_slot(self, slot, manifest_text):
+        """Flush the image, then keep its manifest."""
+        if self._handle is not None:
+            fsync(self._handle)
+            self._handle.close()
+            self._handle = None
+        super().close_slot(slot, manifest_text)
+
+    def discard_slot(self, slot):
+        """Drop a partial image."""
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None
+        if path_exists(self._slot_file(slot)):
+            os.remove(self._slot_file(slot))
+
+    def read_slot(self, slot):
+        """The image bytes of a slot (tests and diagnostics)."""
+        with open(self._slot_file(slot), "rb") as handle:
+            return handle.read()
+
+    def _switch(self, slot):
+        storage.write_json(
+            self._path(BOOT_FILE), {"boot": slot, "previous": self._running, "state": BOOT_PENDING_VERIFY}
+        )
+
+    def _confirm(self):
+        record = self._read_boot()
+        record["state"] = BOOT_VALID
+        storage.write_json(self._path(BOOT_FILE), record)
