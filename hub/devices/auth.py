@@ -3,8 +3,14 @@
 import binascii
 from base64 import b64decode
 
+from django.conf import settings
+
 from devices.models import Device
 from devices.services import device_authenticate
+from lamplighter.throttle import throttle_blocked, throttle_failed
+
+THROTTLE_SCOPE = "device-auth"
+THROTTLED = {"error": "too many failed device authentications from this address; try again later"}
 
 
 def parse_basic(header: str | bytes | None) -> tuple[str, str] | None:
@@ -26,9 +32,23 @@ def parse_basic(header: str | bytes | None) -> tuple[str, str] | None:
     return user, password
 
 
-def device_from_authorization(header: str | bytes | None) -> Device | None:
-    """The device whose Basic credentials are in this Authorization header, or None."""
+def address_throttled(address: str) -> bool:
+    """True while this client address has failed device authentication too often (answer 429)."""
+    limit = settings.LAMPLIGHTER_DEVICE_AUTH_MAX_FAILURES
+    return bool(address) and throttle_blocked(scope=THROTTLE_SCOPE, identity=address, limit=limit)
+
+
+def authentication_failed(address: str) -> None:
+    """Count a failed device authentication against the client address."""
+    if address:
+        window = settings.LAMPLIGHTER_DEVICE_AUTH_WINDOW_SECONDS
+        throttle_failed(scope=THROTTLE_SCOPE, identity=address, window_seconds=window)
+
+
+def device_from_authorization(header: str | bytes | None, address: str = "") -> Device | None:
+    """The device whose Basic credentials are in this Authorization header, or None (counted as a failure)."""
     credentials = parse_basic(header)
-    if credentials is None:
-        return None
-    return device_authenticate(device_id=credentials[0], secret=credentials[1])
+    device = device_authenticate(device_id=credentials[0], secret=credentials[1]) if credentials else None
+    if device is None:
+        authentication_failed(address)
+    return device

@@ -4,7 +4,7 @@ from typing import Any
 
 from channels.db import database_sync_to_async
 
-from devices.auth import device_from_authorization
+from devices.auth import address_throttled, device_from_authorization
 
 
 class DeviceAuthMiddleware:
@@ -15,5 +15,13 @@ class DeviceAuthMiddleware:
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
         header = dict(scope.get("headers") or []).get(b"authorization")
-        device = await database_sync_to_async(device_from_authorization)(header) if header else None
+        client = scope.get("client") or ("", 0)
+        device = await database_sync_to_async(_authorize)(header, str(client[0]))
         return await self.app(dict(scope, device=device), receive, send)
+
+
+def _authorize(header: bytes | None, address: str) -> Any:
+    """The device, or None when the credentials are wrong or the address is throttled."""
+    if address_throttled(address):
+        return None
+    return device_from_authorization(header, address)

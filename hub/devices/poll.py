@@ -17,7 +17,7 @@ from django.db import connection
 from django.http.request import split_domain_port, validate_host
 
 from devices import services
-from devices.auth import parse_basic
+from devices.auth import THROTTLED, address_throttled, authentication_failed, parse_basic
 from devices.models import Device
 from firmware import protocol
 from lamplighter.secrets import secret_matches
@@ -39,16 +39,17 @@ _LIGHTS_SQL = (
 )
 
 
-def lights_status_answer(authorization: str | bytes | None) -> tuple[int, dict[str, Any]]:
-    """(status, body) of a poll: the device's desired states as a hub.welcome, or 401."""
+def lights_status_answer(authorization: str | bytes | None, address: str = "") -> tuple[int, dict[str, Any]]:
+    """(status, body) of a poll: the device's desired states as a hub.welcome, 401, or 429."""
+    if address_throttled(address):
+        return 429, THROTTLED
     credentials = parse_basic(authorization)
-    if credentials is None:
-        return 401, UNAUTHORIZED
-    device_id, secret = credentials
-    if not device_id or len(device_id) > 64 or not secret or len(secret) > 256:
-        return 401, UNAUTHORIZED
-    device = next(iter(Device.objects.raw(_DEVICE_SQL, [device_id])), None)
+    device_id, secret = credentials or ("", "")
+    device = None
+    if device_id and len(device_id) <= 64 and secret and len(secret) <= 256:
+        device = next(iter(Device.objects.raw(_DEVICE_SQL, [device_id])), None)
     if device is None or not secret_matches(secret, device.secret_hash):
+        authentication_failed(address)
         return 401, UNAUTHORIZED
     services.device_seen(device=device, connection=Device.Connection.HTTP)
     with connection.cursor() as cursor:
@@ -78,7 +79,10 @@ class PollRoute:
         if scope["method"] not in ("GET", "HEAD"):
             await _respond(send, 405, {"error": "method not allowed"}, [(b"allow", b"GET, HEAD")])
             return
-        status, body = await database_sync_to_async(lights_status_answer)(headers.get(b"authorization"))
+        client = scope.get("client") or ("", 0)
+        status, body = await database_sync_to_async(lights_status_answer)(
+            headers.get(b"authorization"), str(client[0])
+        )
         extra = [(b"www-authenticate", CHALLENGE.encode())] if status == 401 else []
         await _respond(send, status, body, extra, head=scope["method"] == "HEAD")
 

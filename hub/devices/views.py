@@ -12,7 +12,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from devices import handlers, services
-from devices.auth import device_from_authorization
+from devices.auth import THROTTLED, address_throttled, device_from_authorization
 from devices.models import Device
 from firmware import protocol
 from lights.selectors import device_desired_entries
@@ -23,7 +23,12 @@ def device_basic_auth(view: Callable[..., HttpResponse]) -> Callable[..., HttpRe
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        device = device_from_authorization(request.headers.get("Authorization"))
+        address = request.META.get("REMOTE_ADDR", "")
+        if address_throttled(address):
+            response = JsonResponse(THROTTLED, status=429)
+            response["Retry-After"] = str(settings.LAMPLIGHTER_DEVICE_AUTH_WINDOW_SECONDS)
+            return response
+        device = device_from_authorization(request.headers.get("Authorization"), address)
         if device is None:
             response = JsonResponse({"error": "device credentials required"}, status=401)
             response["WWW-Authenticate"] = 'Basic realm="lamplighter-device", charset="UTF-8"'
