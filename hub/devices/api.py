@@ -113,14 +113,14 @@ def device_rotate_secret(request: HttpRequest, device_pk: DatabaseId) -> dict:
 class PairingCodeIn(Schema):
     """The home a new device will join."""
 
-    home_id: int
+    home_id: DatabaseId
 
 
 class PairingCodeOut(Schema):
     """A one-time pairing code, shown once: type it into the device's setup page before it expires."""
 
     code: str
-    home_id: int
+    home_id: DatabaseId
     expires_at: datetime
 
 
@@ -145,7 +145,7 @@ def pairing_code_create(request: HttpRequest, payload: PairingCodeIn) -> Status[
 
 
 @router.get("/devices/{device_pk}/logs", response={200: list[DeviceLogLineOut], 404: Error})
-def device_logs(request: HttpRequest, device_pk: int) -> list[dict]:
+def device_logs(request: HttpRequest, device_pk: DatabaseId) -> list[dict]:
     """The device's most recent log lines (as it sent them, secrets already masked), oldest first."""
     device = selectors.device_get(user=request.user, device_pk=device_pk)
     return selectors.device_log_lines(device=device)

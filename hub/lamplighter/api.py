@@ -55,6 +55,12 @@ def database_unavailable(request: HttpRequest, error: OperationalError) -> HttpR
     return database_unavailable_response(error)
 
 
+@api.exception_handler(OverflowError)
+def number_out_of_range(request: HttpRequest, error: OverflowError) -> HttpResponse:
+    """A number too large for the database (ids are bounded in the schemas; this is the backstop)."""
+    return api.create_response(request, {"detail": "a number is out of range"}, status=400)
+
+
 @api.exception_handler(ObjectDoesNotExist)
 def not_found(request: HttpRequest, error: ObjectDoesNotExist) -> HttpResponse:
     """Missing, or in a home the user does not belong to: the same answer, so nothing leaks."""

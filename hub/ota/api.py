@@ -12,6 +12,7 @@ from devices.models import Device
 from devices.selectors import device_list
 from homes import permissions
 from homes.selectors import home_get
+from lamplighter.api_types import DatabaseId
 from ota import selectors, services
 from ota.models import Artifact, Rollout
 
@@ -41,9 +42,9 @@ class ArtifactOut(Schema):
 class RolloutIn(Schema):
     """A rollout to start: an artifact to some devices (by id) or to every device of a home."""
 
-    artifact_id: int
-    device_ids: list[int] = []
-    home_id: int | None = None
+    artifact_id: DatabaseId
+    device_ids: list[DatabaseId] = []
+    home_id: DatabaseId | None = None
     batch_size: int = 10
     failure_threshold: int = 20
     delivery: str = Rollout.Delivery.AUTO
@@ -91,7 +92,7 @@ def artifact_upload(request: HttpRequest, version: str, board: str, kind: str = 
 
 
 @router.get("/firmware/rollouts", response=list[dict])
-def rollout_list(request: HttpRequest, home_id: int | None = None) -> list[dict]:
+def rollout_list(request: HttpRequest, home_id: DatabaseId | None = None) -> list[dict]:
     """Rollouts that touch the caller's homes, newest first (the history)."""
     return [
         selectors.rollout_payload(r, jobs=False)
@@ -100,7 +101,7 @@ def rollout_list(request: HttpRequest, home_id: int | None = None) -> list[dict]
 
 
 @router.get("/firmware/rollouts/{rollout_id}", response={200: dict, 404: Error})
-def rollout_detail(request: HttpRequest, rollout_id: int) -> dict:
+def rollout_detail(request: HttpRequest, rollout_id: DatabaseId) -> dict:
     """One rollout with every device's job."""
     return selectors.rollout_payload(selectors.rollout_get(user=request.user, rollout_id=rollout_id))
 
@@ -133,7 +134,7 @@ def rollout_create(request: HttpRequest, payload: RolloutIn) -> Status[dict]:
     return Status(201, selectors.rollout_payload(rollout))
 
 
-def _owned_rollout(request: HttpRequest, rollout_id: int) -> Rollout:
+def _owned_rollout(request: HttpRequest, rollout_id: DatabaseId) -> Rollout:
     rollout = selectors.rollout_get(user=request.user, rollout_id=rollout_id)
     for job in selectors.rollout_jobs(rollout=rollout):
         permissions.home_require_owner(user=request.user, home=job.device.home)
@@ -141,12 +142,12 @@ def _owned_rollout(request: HttpRequest, rollout_id: int) -> Rollout:
 
 
 @router.post("/firmware/rollouts/{rollout_id}/cancel", response={200: dict, 403: Error, 404: Error})
-def rollout_cancel(request: HttpRequest, rollout_id: int) -> dict:
+def rollout_cancel(request: HttpRequest, rollout_id: DatabaseId) -> dict:
     """Cancel a rollout (owners): queued jobs are dropped."""
     return selectors.rollout_payload(services.rollout_cancel(rollout=_owned_rollout(request, rollout_id)))
 
 
 @router.post("/firmware/rollouts/{rollout_id}/resume", response={200: dict, 403: Error, 404: Error})
-def rollout_resume(request: HttpRequest, rollout_id: int) -> dict:
+def rollout_resume(request: HttpRequest, rollout_id: DatabaseId) -> dict:
     """Resume a paused rollout (owners)."""
     return selectors.rollout_payload(services.rollout_resume(rollout=_owned_rollout(request, rollout_id)))
