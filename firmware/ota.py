@@ -20,6 +20,8 @@ BLOCK_SIZE = 4096  # the flash erase block: the updater writes whole blocks
 # Simulator only: a manifest flag the host boot honours, so "a new image that fails to come
 # up" can be tried for real (the host refuses to start the app from that slot).
 SIMULATE_BOOT_FAILURE = "simulate_boot_failure"
+# Set by check_offer on a content manifest: its version and board came from the hub's offer.
+ASSERTED = "asserted"
 
 # Why a device refuses or abandons an update (ota.result reason, shown in the dashboard).
 REFUSED_BAD_MANIFEST = "bad_manifest"
@@ -54,23 +56,47 @@ class UpdateError(Exception):
 # ---- manifest ------------------------------------------------------------------------------
 
 
-def build_manifest(version, board, size, sha256_hex, kind=KIND_IMAGE, extra=None):
-    """The manifest text a release is signed with: it binds version, board, kind, size and hash."""
-    manifest = {
-        "format": MANIFEST_FORMAT,
-        "kind": kind,
-        "board": board,
-        "version": version,
-        "size": size,
-        "sha256": sha256_hex,
-    }
-    if extra:
-        for key in extra:
-            manifest[key] = extra[key]
+def _canonical(manifest):
     # Sorted keys and no spaces: the same fields always give the same bytes (built by hand:
     # MicroPython's json.dumps has neither sort_keys nor separators).
     keys = sorted(manifest)
     return "{" + ",".join(json.dumps(key) + ":" + json.dumps(manifest[key]) for key in keys) + "}"
+
+
+def build_manifest(version, board, size, sha256_hex, kind=KIND_IMAGE, extra=None):
+    """The manifest text a release is signed with: it binds version, board, kind, size and hash.
+
+    version and board both None give a content manifest (format, kind, size and hash only):
+    the device then takes the version and board the hub asserts in its offer.
+    """
+    manifest = {
+        "format": MANIFEST_FORMAT,
+        "kind": kind,
+        "size": size,
+        "sha256": sha256_hex,
+    }
+    if version is not None or board is not None:
+        manifest["board"] = board
+        manifest["version"] = version
+    if extra:
+        for key in extra:
+            manifest[key] = extra[key]
+    return _canonical(manifest)
+
+
+def build_content_manifest(size, sha256_hex, kind=KIND_IMAGE, extra=None):
+    """A content manifest: binds format, kind, size and SHA-256, not the version nor the board."""
+    return build_manifest(None, None, size, sha256_hex, kind, extra)
+
+
+def is_content_manifest(manifest):
+    """True when a parsed manifest binds no version nor board (they come from the hub's offer)."""
+    return "version" not in manifest and "board" not in manifest
+
+
+def record_text(manifest):
+    """A parsed manifest as canonical text (what a slot keeps for a content manifest)."""
+    return _canonical(manifest)
 
 
 def _is_hex(text, length):
@@ -80,6 +106,10 @@ def _is_hex(text, length):
         if char not in "0123456789abcdef":
             return False
     return True
+
+
+def _name_ok(value):
+    return isinstance(value, str) and 0 < len(value) <= 64
 
 
 def parse_manifest(text):
@@ -94,10 +124,11 @@ def parse_manifest(text):
         raise UpdateError(REFUSED_BAD_MANIFEST, "unknown manifest format")
     if manifest.get("kind") not in KINDS:
         raise UpdateError(REFUSED_BAD_MANIFEST, "kind must be image or bundle")
-    for key in ("board", "version"):
-        value = manifest.get(key)
-        if not isinstance(value, str) or not value or len(value) > 64:
-            raise UpdateError(REFUSED_BAD_MANIFEST, key + " must be a string of 1 to 64 characters")
+    # A full manifest binds board and version; a content manifest has neither (never one alone).
+    if not is_content_manifest(manifest):
+        for key in ("board", "version"):
+            if not _name_ok(manifest.get(key)):
+                raise UpdateError(REFUSED_BAD_MANIFEST, key + " must be a string of 1 to 64 characters")
     size = manifest.get("size")
     if isinstance(size, bool) or not isinstance(size, int) or size <= 0:
         raise UpdateError(REFUSED_BAD_MANIFEST, "size must be a positive integer")
@@ -132,9 +163,24 @@ def signature_ok(public_key, manifest_text, signature_hex):
 
 
 def check_offer(
-    manifest_text, signature_hex, board, running_version, public_key, allow_unsigned, capacity, force=False
+    manifest_text,
+    signature_hex,
+    board,
+    running_version,
+    public_key,
+    allow_unsigned,
+    capacity,
+    force=False,
+    offered_version=None,
+    offered_board=None,
 ):
-    """Every check that can be made before a byte is written; the parsed manifest, or UpdateError."""
+    """Every check that can be made before a byte is written; the parsed manifest, or UpdateError.
+
+    A content manifest (no version, no board) is taken only with a valid signature; its version
+    and board are then the ones the hub asserts in the offer (offered_version, offered_board),
+    and the board and downgrade checks apply to those. A full manifest binds its own: asserted
+    values, when given, must be the same.
+    """
     manifest = parse_manifest(manifest_text)
     if signature_hex:
         if public_key is None:
@@ -143,6 +189,18 @@ def check_offer(
             raise UpdateError(REFUSED_BAD_SIGNATURE, "the manifest signature does not verify")
     elif public_key is not None or not allow_unsigned:
         raise UpdateError(REFUSED_UNSIGNED, "unsigned firmware is refused")
+    if is_content_manifest(manifest):
+        if not signature_hex:
+            raise UpdateError(REFUSED_UNSIGNED, "a manifest without version and board must be signed")
+        if not _name_ok(offered_version) or not _name_ok(offered_board):
+            raise UpdateError(REFUSED_BAD_MANIFEST, "the offer does not say which version and board")
+        manifest["version"] = offered_version
+        manifest["board"] = offered_board
+        manifest[ASSERTED] = True
+    else:
+        for key, offered in (("version", offered_version), ("board", offered_board)):
+            if offered is not None and offered != manifest[key]:
+                raise UpdateError(REFUSED_BAD_MANIFEST, "the offer's " + key + " differs from the signed one")
     if manifest["board"] != board:
         raise UpdateError(REFUSED_WRONG_BOARD, "built for " + manifest["board"] + ", this is " + board)
     order = compare_versions(manifest["version"], running_version)
@@ -174,6 +232,9 @@ class Updater:
         self.slots = slots
         self.manifest = manifest
         self.manifest_text = manifest_text
+        # What the slot keeps: the signed text, or (content manifest) its fields with the
+        # version and board the hub asserted, so the running version is known after the reboot.
+        self.record = record_text(manifest) if manifest.get(ASSERTED) else manifest_text
         self.job = job
         self.size = manifest["size"]
         self.received = 0
@@ -219,7 +280,7 @@ class Updater:
         if digest != self.manifest["sha256"]:
             raise UpdateError(REFUSED_BAD_HASH, "SHA-256 " + digest[:16] + "... does not match the manifest")
         try:
-            self.slots.close_slot(self.slot, self.manifest_text)
+            self.slots.close_slot(self.slot, self.record)
             self.slots.set_boot(self.slot, self.job)
         except OSError as error:
             raise UpdateError(FAILED_WRITE, str(error))

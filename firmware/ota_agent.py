@@ -98,8 +98,10 @@ class OtaAgent:
 
     # ---- starting an update ----------------------------------------------------------------
 
-    def _check(self, manifest_text, signature, force):
-        """The offer's checks (busy included); returns the manifest or raises UpdateError."""
+    def _check(self, manifest_text, signature, force, version=None, board=None):
+        """The offer's checks (busy included); returns the manifest or raises UpdateError.
+
+        version and board are the hub's assertion, used only for a content manifest."""
         if self.updater is not None:
             raise ota.UpdateError(ota.REFUSED_BUSY, "an update is already running")
         return ota.check_offer(
@@ -111,6 +113,8 @@ class OtaAgent:
             self.allow_unsigned(),
             self.slots.capacity(),
             force,
+            version,
+            board,
         )
 
     def handle_offer(self, message):
@@ -120,7 +124,13 @@ class OtaAgent:
         if self.updater is not None and getattr(self.updater, "job", None) == job:
             return  # offered again after the hub link came back: the download goes on
         try:
-            manifest = self._check(data["manifest"], data.get("signature"), data.get("force", False))
+            manifest = self._check(
+                data["manifest"],
+                data.get("signature"),
+                data.get("force", False),
+                data.get("version"),
+                data.get("board"),
+            )
         except ota.UpdateError as error:
             self.device.log.warning("update refused: " + str(error))
             self._result(job, protocol.OTA_FAILED, error.code, error.detail)
@@ -236,7 +246,13 @@ class OtaAgent:
             except (ValueError, UnicodeError):
                 raise ota.UpdateError(ota.REFUSED_BAD_MANIFEST, "the manifest header is not base64")
             force = headers.get(protocol.OTA_HEADER_FORCE) == "1"
-            manifest = self._check(manifest_text, headers.get(protocol.OTA_HEADER_SIGNATURE), force)
+            manifest = self._check(
+                manifest_text,
+                headers.get(protocol.OTA_HEADER_SIGNATURE),
+                force,
+                headers.get(protocol.OTA_HEADER_VERSION),
+                headers.get(protocol.OTA_HEADER_BOARD),
+            )
             if request.content_length > manifest["size"]:
                 raise ota.UpdateError(ota.REFUSED_BAD_HASH, "the body is larger than the manifest's size")
         except ota.UpdateError as error:

@@ -68,6 +68,9 @@ OTA_HEADER_JOB = "X-Lamplighter-Job"
 OTA_HEADER_MANIFEST = "X-Lamplighter-Manifest"  # base64 of the manifest text
 OTA_HEADER_SIGNATURE = "X-Lamplighter-Signature"  # hex, absent when unsigned
 OTA_HEADER_FORCE = "X-Lamplighter-Force"  # "1" allows a downgrade
+# The hub's asserted version and board, sent only with a content manifest (no version/board).
+OTA_HEADER_VERSION = "X-Lamplighter-Version"
+OTA_HEADER_BOARD = "X-Lamplighter-Board"
 
 # /control_led actions.
 ACTION_ON = "on"
@@ -296,11 +299,17 @@ def check_pair_response(body):
 # ---- OTA ----------------------------------------------------------------------------
 
 
-def build_ota_offer(job, url, manifest, signature=None, force=False):
-    """Hub -> device: install this image; url (absolute, or a path on the hub) serves it with Range."""
-    return envelope(
-        OTA_OFFER, {"job": job, "url": url, "manifest": manifest, "signature": signature, "force": bool(force)}
-    )
+def build_ota_offer(job, url, manifest, signature=None, force=False, version=None, board=None):
+    """Hub -> device: install this image; url (absolute, or a path on the hub) serves it with Range.
+
+    version and board (the hub's assertion) go with a content manifest only, which binds neither.
+    """
+    data = {"job": job, "url": url, "manifest": manifest, "signature": signature, "force": bool(force)}
+    if version is not None:
+        data["version"] = version
+    if board is not None:
+        data["board"] = board
+    return envelope(OTA_OFFER, data)
 
 
 def build_ota_progress(job, state, received, size):
@@ -325,6 +334,9 @@ def _check_ota_offer(data):
         _check_text(data["signature"], "signature", 128)
     if not isinstance(data.get("force", False), bool):
         _fail("force must be true or false")
+    for key in ("version", "board"):
+        if data.get(key) is not None:
+            _check_text(data[key], key, 64)
     return data
 
 

@@ -49,4 +49,16 @@ SIGNED = {
         "8b69a8ad04757b03ea698eece37291f6621ed02637425a209d4ba06586e4808d"
         "b9d5c5f6d9a1b433c3a06ea89cb2a3a9f3b1e543af5d3bdd3e70a0bada73c500",
     ),
+    # Content-only manifests (no version, no board): the offer asserts them.
+    "content": (
+        '{"format":1,"kind":"image","sha256":"3421d9aa928a94decb191ab8e8b76c1d8434bf602c5b3ba10ad42f54c8199c34","size":10000}',
+        "5cf0c1168fee011109e1a23d41288adbb6532bd70f68e6ff207a86c1e9c361e3"
+        "3c06c1fe27da7d536d188236e5b32abdb927ea34b4642512718bdbfc6b3df205",
+    ),
+    # Signed over other bytes of the same size: the test image must fail its hash.
+    "content_other": (
+        '{"format":1,"kind":"image","sha256":"a75d5c7d993389d9b6e5f7adc0a059aba20dc25e11c00f8164c4ec72e966047f","size":10000}',
+        "dce2d5eebd6cb8ab9852b29322e2d2e5e7ff470e6fb33799cd104b9297baccb5"
+        "e98185f2c223940f66c942756b1cdf7142e0ee0466945366323e1b4bce6cc803",
+    ),
 }

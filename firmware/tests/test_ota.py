@@ -21,10 +21,21 @@ def check(
     capacity=None,
     force=False,
     signed=True,
+    version=None,
+    offered_board=None,
 ):
     manifest, signature = fx.SIGNED[name]
     return ota.check_offer(
-        manifest, signature if signed else None, board, running, key, allow_unsigned, capacity, force
+        manifest,
+        signature if signed else None,
+        board,
+        running,
+        key,
+        allow_unsigned,
+        capacity,
+        force,
+        version,
+        offered_board,
     )
 
 
@@ -59,6 +70,18 @@ class ManifestTest(unittest.TestCase):
         ):
             with self.assertRaises(ota.UpdateError) as caught:
                 ota.parse_manifest(text)
+            self.assertEqual(caught.exception.code, ota.REFUSED_BAD_MANIFEST)
+
+    def test_content_manifest(self):
+        text = ota.build_content_manifest(10, "ab" * 32)
+        self.assertEqual(text, '{"format":1,"kind":"image","sha256":"' + "ab" * 32 + '","size":10}')
+        manifest = ota.parse_manifest(text)
+        self.assertTrue(ota.is_content_manifest(manifest))
+        self.assertFalse(ota.is_content_manifest(ota.parse_manifest(fx.SIGNED["good"][0])))
+        # Never one of version and board without the other.
+        for half in ('{"board":"esp32",', '{"version":"1.0",'):
+            with self.assertRaises(ota.UpdateError) as caught:
+                ota.parse_manifest(half + text[1:])
             self.assertEqual(caught.exception.code, ota.REFUSED_BAD_MANIFEST)
 
     def test_version_order(self):
@@ -103,6 +126,61 @@ class CheckOfferTest(unittest.TestCase):
 
     def test_too_large(self):
         self.refused(ota.REFUSED_TOO_LARGE, "good", capacity=fx.IMAGE_SIZE - 1)
+
+
+class ContentSignatureTest(unittest.TestCase):
+    """A content-only signature: version and board come from the offer, the checks still apply."""
+
+    def refused(self, code, *args, **kwargs):
+        with self.assertRaises(ota.UpdateError) as caught:
+            check(*args, **kwargs)
+        self.assertEqual(caught.exception.code, code)
+
+    def test_accepted_with_the_asserted_version_and_board(self):
+        manifest = check("content", version="0.2.0", offered_board="host")
+        self.assertEqual(manifest["version"], "0.2.0")
+        self.assertEqual(manifest["board"], "host")
+        self.assertTrue(manifest[ota.ASSERTED])
+        self.assertEqual(manifest["sha256"], fx.IMAGE_SHA256)
+
+    def test_wrong_board_and_downgrade_use_the_asserted_fields(self):
+        self.refused(ota.REFUSED_WRONG_BOARD, "content", version="0.2.0", offered_board="esp32")
+        self.refused(ota.REFUSED_DOWNGRADE, "content", version="0.0.9", offered_board="host")
+        self.refused(ota.REFUSED_SAME_VERSION, "content", version="0.1.0", offered_board="host")
+        self.assertEqual(
+            check("content", version="0.0.9", offered_board="host", force=True)["version"], "0.0.9"
+        )
+
+    def test_only_with_a_valid_signature(self):
+        self.refused(ota.REFUSED_UNSIGNED, "content", signed=False, version="0.2.0", offered_board="host")
+        self.refused(
+            ota.REFUSED_UNSIGNED,
+            "content",
+            signed=False,
+            key=None,
+            allow_unsigned=True,
+            version="0.2.0",
+            offered_board="host",
+        )
+        self.refused(ota.REFUSED_NO_KEY, "content", key=None, version="0.2.0", offered_board="host")
+        manifest, signature = fx.SIGNED["content"]
+        tampered = manifest.replace('"size":10000', '"size":10001')
+        with self.assertRaises(ota.UpdateError) as caught:
+            ota.check_offer(tampered, signature, "host", "0.1.0", KEY, False, None, False, "0.2.0", "host")
+        self.assertEqual(caught.exception.code, ota.REFUSED_BAD_SIGNATURE)
+
+    def test_the_offer_must_assert_version_and_board(self):
+        self.refused(ota.REFUSED_BAD_MANIFEST, "content")
+        self.refused(ota.REFUSED_BAD_MANIFEST, "content", version="0.2.0")
+        self.refused(ota.REFUSED_BAD_MANIFEST, "content", offered_board="host")
+        self.refused(ota.REFUSED_BAD_MANIFEST, "content", version="", offered_board="host")
+
+    def test_a_full_manifest_keeps_its_own_version_and_board(self):
+        self.assertEqual(check("good", version="0.2.0", offered_board="host")["version"], "0.2.0")
+        self.assertNotIn(ota.ASSERTED, check("good"))
+        # An assertion cannot override what the key signed.
+        self.refused(ota.REFUSED_BAD_MANIFEST, "older", version="0.3.0", offered_board="host")
+        self.refused(ota.REFUSED_BAD_MANIFEST, "esp32", version="0.2.0", offered_board="host")
 
 
 class SlotsTestCase(unittest.TestCase):
@@ -174,6 +252,37 @@ class UpdaterTest(SlotsTestCase):
         self.assertEqual(rebooted.running_slot(), 0)
         self.assertIsNone(rebooted.slot_manifest(1))
         self.assertIsNone(rebooted.pending())
+
+
+class ContentUpdaterTest(SlotsTestCase):
+    def updater(self, name, job=7):
+        slots = FileSlots(self.flash)
+        manifest_text, signature = fx.SIGNED[name]
+        manifest = ota.check_offer(
+            manifest_text, signature, "host", "0.1.0", KEY, False, None, False, "0.2.0", "host"
+        )
+        updater = ota.Updater(slots, manifest, manifest_text, job)
+        updater.begin()
+        updater.write(fx.image())
+        return slots, updater
+
+    def test_the_slot_keeps_the_asserted_version(self):
+        slots, updater = self.updater("content")
+        updater.finish()
+        record = slots.slot_manifest(updater.slot)
+        self.assertEqual((record["version"], record["board"]), ("0.2.0", "host"))
+        self.assertEqual(record["sha256"], fx.IMAGE_SHA256)
+        self.assertTrue(record[ota.ASSERTED])
+        self.assertEqual(FileSlots(self.flash).pending()["version"], "0.2.0")
+
+    def test_a_content_signature_over_other_bytes_is_refused(self):
+        slots, updater = self.updater("content_other")
+        with self.assertRaises(ota.UpdateError) as caught:
+            updater.finish()
+        self.assertEqual(caught.exception.code, ota.REFUSED_BAD_HASH)
+        updater.abort()
+        self.assertEqual(FileSlots(self.flash).running_slot(), 0)
+        self.assertIsNone(FileSlots(self.flash).pending())
 
 
 class RollbackTest(SlotsTestCase):

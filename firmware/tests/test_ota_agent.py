@@ -18,7 +18,7 @@ def hub_auth(device):
     return ("hub", device.lan_token)
 
 
-def push_headers(name, job=5, force=False, signature=True):
+def push_headers(name, job=5, force=False, signature=True, version=None, board=None):
     manifest, sig = fx.SIGNED[name]
     headers = {
         protocol.OTA_HEADER_JOB: str(job),
@@ -28,6 +28,10 @@ def push_headers(name, job=5, force=False, signature=True):
         headers[protocol.OTA_HEADER_SIGNATURE] = sig
     if force:
         headers[protocol.OTA_HEADER_FORCE] = "1"
+    if version is not None:
+        headers[protocol.OTA_HEADER_VERSION] = version
+    if board is not None:
+        headers[protocol.OTA_HEADER_BOARD] = board
     return headers
 
 
@@ -84,6 +88,28 @@ async def test_a_pushed_image_is_verified_switched_and_confirmed(keyed_flash):
     assert boot_again(keyed_flash, config).status_payload()["firmware_version"] == "0.2.0"
 
 
+async def test_a_content_signed_image_takes_the_asserted_version(keyed_flash):
+    config = device_config()
+    async with running_device(keyed_flash, config) as device:
+        response = await push(device, "content", version="0.2.0", board="host")
+        assert response.status_code == 200, response.text
+        assert response.json() == {"status": "rebooting", "version": "0.2.0", "boot_slot": 1}
+    rebooted = boot_again(keyed_flash, config)
+    assert rebooted.status_payload()["firmware_version"] == "0.2.0"
+    rebooted.ota.on_welcome()
+    assert rebooted.hub._messages[-1]["data"]["version"] == "0.2.0"
+
+
+async def test_a_content_signed_offer_over_the_hub_link(device):
+    manifest, signature = fx.SIGNED["content"]
+    device.ota.handle_offer(
+        protocol.build_ota_offer(3, "/x", manifest, signature, version="0.0.9", board="host")
+    )
+    result = device.hub._messages[-1]["data"]
+    assert result["status"] == "failed" and result["reason"] == ota.REFUSED_DOWNGRADE
+    assert device.ota.updater is None
+
+
 async def test_an_image_that_does_not_come_up_is_rolled_back(keyed_flash):
     config = device_config()
     async with running_device(keyed_flash, config) as device:
@@ -109,6 +135,13 @@ async def test_an_image_that_does_not_come_up_is_rolled_back(keyed_flash):
         ("bad_hash", {}, None, ota.REFUSED_BAD_HASH),
         ("longer", {}, None, ota.REFUSED_TRUNCATED),
         ("good", {}, fx.image()[:-1] + b"X", ota.REFUSED_BAD_HASH),
+        # Content-only signatures: the hub's asserted version and board are checked the same way.
+        ("content", {"version": "0.2.0", "board": "esp32"}, None, ota.REFUSED_WRONG_BOARD),
+        ("content", {"version": "0.0.9", "board": "host"}, None, ota.REFUSED_DOWNGRADE),
+        ("content", {}, None, ota.REFUSED_BAD_MANIFEST),
+        ("content", {"version": "0.2.0", "board": "host", "signature": False}, None, ota.REFUSED_UNSIGNED),
+        ("content_other", {"version": "0.2.0", "board": "host"}, None, ota.REFUSED_BAD_HASH),
+        ("good", {"version": "0.3.0", "board": "host"}, None, ota.REFUSED_BAD_MANIFEST),
     ],
 )
 async def test_refusals_keep_the_running_image(device, keyed_flash, name, options, body, code):

@@ -53,6 +53,17 @@ class BuildTest(unittest.TestCase):
         self.assertEqual(parsed, message)
         return parsed
 
+    def test_ota_offer_asserted_version_and_board(self):
+        plain = protocol.build_ota_offer(4, "/device/firmware/4", "{}", "ab" * 64)
+        self.assertNotIn("version", plain["data"])
+        self.assertNotIn("board", plain["data"])
+        message = protocol.build_ota_offer(4, "/device/firmware/4", "{}", "ab" * 64, False, "0.2.0", "esp32")
+        parsed = self.roundtrip(message, protocol.HUB_MESSAGE_TYPES)
+        self.assertEqual((parsed["data"]["version"], parsed["data"]["board"]), ("0.2.0", "esp32"))
+        message["data"]["board"] = "x" * 65
+        with self.assertRaises(protocol.ProtocolError):
+            protocol.parse(protocol.encode(message), protocol.HUB_MESSAGE_TYPES)
+
     def test_device_hello(self):
         message = protocol.build_device_hello("dev-1", "0.1.0", "host", [entry()], boot_slot=1)
         parsed = self.roundtrip(message, protocol.DEVICE_MESSAGE_TYPES)

@@ -15,6 +15,8 @@ USAGE = """usage: lamplighter firmware COMMAND [ARGS]
   bundle [--output DIR]                                   compile the firmware (mpy-cross) for a board
   keygen DIR                                              write a signing key pair into DIR
   sign ARTIFACT --key PRIVATE_KEY [--version V --board B] write ARTIFACT.sig beside it
+                                                          (--version/--board: recommended, the
+                                                          signature binds them; without: content only)
   upload ARTIFACT --version V --board B [--signature F]   store an artifact, print its id
   rollout ARTIFACT_ID (--device ID ... | --home ID) [--batch-size N] [--failure-threshold P]
                                                           start a rollout, print its id
@@ -47,25 +49,41 @@ def _sign(args: argparse.Namespace) -> int:
     from ota import signing
 
     artifact = Path(args.artifact)
-    # The signature binds version and board: from the flags, else from ARTIFACT.json beside it.
+    # Version and board from the flags, else from ARTIFACT.json beside it: the signature binds
+    # them (recommended). With neither, a content-only signature (kind, size, SHA-256): the
+    # version and board are then given at upload and asserted by the hub.
     meta: dict = {}
     sidecar = artifact.with_name(artifact.name + ".json")
     if sidecar.exists():
-        meta = json.loads(sidecar.read_text())
+        try:
+            meta = json.loads(sidecar.read_text())
+        except (OSError, ValueError) as error:
+            print(f"error: {sidecar.name}: {error}", file=sys.stderr)
+            return 1
+        if not isinstance(meta, dict):
+            meta = {}
     version, board = args.version or meta.get("version"), args.board or meta.get("board")
     kind = args.kind or meta.get("kind") or "image"
-    if not version or not board:
+    if bool(version) != bool(board):
         print(
-            "error: the signature binds the version and the board: give --version and --board "
-            f"(or put them in {sidecar.name})",
+            "error: give both --version and --board (or put both in "
+            f"{sidecar.name}), or neither for a content-only signature",
             file=sys.stderr,
         )
         return 2
     try:
-        target = signing.sign_artifact(artifact, Path(args.key), version=version, board=board, kind=kind)
+        target = signing.sign_artifact(
+            artifact, Path(args.key), version=version or None, board=board or None, kind=kind
+        )
     except (OSError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
+    if not version:
+        print(
+            "note: content-only signature (kind, size, SHA-256); the version and board given at "
+            "upload are asserted by the hub. Add --version and --board to bind them (recommended).",
+            file=sys.stderr,
+        )
     print(target)
     return 0
 
@@ -165,11 +183,20 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     keygen = commands.add_parser("keygen", help="write a signing key pair")
     keygen.add_argument("dir")
-    sign = commands.add_parser("sign", help="sign an artifact's manifest")
+    sign = commands.add_parser(
+        "sign",
+        help="sign an artifact's manifest",
+        description=(
+            "Write ARTIFACT.sig beside the artifact. With --version and --board (or ARTIFACT.json) "
+            "the signature binds them: recommended, devices then refuse a wrong board or a "
+            "downgrade on the key's word. Without them it is content-only (kind, size, SHA-256): "
+            "the version and board given at upload are asserted by the hub."
+        ),
+    )
     sign.add_argument("artifact")
     sign.add_argument("--key", required=True, help="the private key from keygen")
-    sign.add_argument("--version")
-    sign.add_argument("--board")
+    sign.add_argument("--version", help="bind this version (recommended, with --board)")
+    sign.add_argument("--board", help="bind this board (recommended, with --version)")
     sign.add_argument("--kind", choices=("image", "bundle"))
     upload = commands.add_parser("upload", help="store an artifact on the hub")
     upload.add_argument("artifact")

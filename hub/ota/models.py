@@ -1,5 +1,7 @@
 """Firmware artifacts (files under the data dir), rollouts, and one update job per device."""
 
+import json
+
 from django.conf import settings
 from django.db import models
 
@@ -35,6 +37,15 @@ class Artifact(models.Model):
 
     def __str__(self) -> str:
         return f"{self.board} {self.version} ({self.kind})"
+
+    @property
+    def content_only(self) -> bool:
+        """True when the signed manifest binds no version nor board (the hub asserts them)."""
+        try:
+            manifest = json.loads(self.manifest)
+        except ValueError:
+            return False
+        return isinstance(manifest, dict) and "version" not in manifest and "board" not in manifest
 
 
 class Rollout(models.Model):

@@ -54,6 +54,9 @@ def _push_plan(job_id: int) -> dict[str, Any] | None:
         headers[protocol.OTA_HEADER_SIGNATURE] = artifact.signature
     if job.rollout.force:
         headers[protocol.OTA_HEADER_FORCE] = "1"
+    if artifact.content_only:  # the signature binds no version nor board: the hub asserts them
+        headers[protocol.OTA_HEADER_VERSION] = artifact.version
+        headers[protocol.OTA_HEADER_BOARD] = artifact.board
     return {
         "url": job.device.lan_url.rstrip("/") + protocol.DEVICE_UPDATE_PATH,
         "token": job.device.lan_token,

@@ -112,6 +112,11 @@ def artifact_payload(artifact: Artifact) -> dict[str, Any]:
         "size": artifact.size,
         "sha256": artifact.sha256,
         "signed": bool(artifact.signature),
+        # "release": the signature binds version and board; "content": only the bytes (the hub
+        # asserts version and board); null when unsigned.
+        "signature_binds": ("content" if artifact.content_only else "release")
+        if artifact.signature
+        else None,
         "created_at": artifact.created_at.isoformat(),
     }
 

@@ -77,7 +77,9 @@ def artifact_upload(
     """Store a firmware file (SHA-256 computed while it streams in) with its signed manifest.
 
     Unsigned files are refused unless LAMPLIGHTER_ALLOW_UNSIGNED_FIRMWARE is set. A signed
-    manifest must match the file (size, hash) and the version and board given here.
+    manifest must match the file (size, hash, kind); a full one also the version and board given
+    here. A content-only one binds neither: the version and board given here are recorded and
+    asserted by the hub in its offers.
     """
     version, board = (version or "").strip(), (board or "").strip()
     if not version or len(version) > 64 or not board or len(board) > 64:
@@ -100,7 +102,9 @@ def artifact_upload(
         if signed is not None:
             manifest_text, signature, manifest = signed
             kind = kind or manifest["kind"]
-            expected = {"sha256": sha256, "size": size, "version": version, "board": board, "kind": kind}
+            expected = {"sha256": sha256, "size": size, "kind": kind}
+            if not ota.is_content_manifest(manifest):
+                expected.update(version=version, board=board)
             wrong = [key for key, value in expected.items() if manifest[key] != value]
             if wrong:
                 raise ValidationError("the signed manifest does not match the upload: " + ", ".join(wrong))
@@ -269,12 +273,16 @@ def _job_start(job: Job, rollout: Rollout) -> bool:
 def job_offer(job: Job) -> dict[str, Any]:
     """The ota.offer for a job (pull: the device downloads from the hub's firmware route)."""
     artifact = job.rollout.artifact
+    # A content-only manifest binds no version nor board: the hub asserts the uploaded ones.
+    asserted = artifact.content_only
     return protocol.build_ota_offer(
         job.pk,
         protocol.HUB_FIRMWARE_PATH + str(job.pk),
         artifact.manifest,
         artifact.signature or None,
         job.rollout.force,
+        artifact.version if asserted else None,
+        artifact.board if asserted else None,
     )
 
 

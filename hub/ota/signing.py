@@ -1,7 +1,12 @@
 """Release signing with Ed25519 (`cryptography`): key pairs, signature files, and their checks.
 
-A signature file (<artifact>.sig) is JSON: the manifest text (firmware/ota.py) that binds the
-version, board, kind, size and SHA-256, and the hex Ed25519 signature of exactly that text.
+A signature file (<artifact>.sig) is JSON: the manifest text (firmware/ota.py) and the hex
+Ed25519 signature of exactly that text. Two kinds of manifest (docs/ota.md):
+
+- full (recommended): binds version, board, kind, size and SHA-256;
+- content: binds kind, size and SHA-256 only; the version and board are given at upload and
+  asserted by the hub in its offers (downgrade and board checks then rest on the hub).
+
 Devices verify the same signature with their own pure-Python verifier.
 """
 
@@ -76,14 +81,22 @@ def sign_artifact(
     artifact: Path,
     key_path: Path,
     *,
-    version: str,
-    board: str,
+    version: str | None = None,
+    board: str | None = None,
     kind: str = ota.KIND_IMAGE,
     extra: dict[str, Any] | None = None,
 ) -> Path:
-    """Sign the artifact's manifest and write <artifact>.sig beside it; return its path."""
+    """Sign the artifact's manifest and write <artifact>.sig beside it; return its path.
+
+    With version and board: a full manifest that binds them (recommended). With neither: a
+    content manifest (kind, size, SHA-256 only)."""
+    if (version is None) != (board is None):
+        raise ValueError("give both the version and the board, or neither (content-only signature)")
     sha256, size = file_digest(artifact)
-    manifest = ota.build_manifest(version, board, size, sha256, kind, extra)
+    if version is None:
+        manifest = ota.build_content_manifest(size, sha256, kind, extra)
+    else:
+        manifest = ota.build_manifest(version, board, size, sha256, kind, extra)
     ota.parse_manifest(manifest)  # the fields a device will check
     target = artifact.with_name(artifact.name + SIGNATURE_SUFFIX)
     target.write_text(json.dumps(sign_manifest(load_private_key(key_path), manifest), indent=2) + "\n")

@@ -36,9 +36,22 @@ def signature_file(data: bytes, version: str, board: str = "host", key: Any = TE
     return json.dumps(signing.sign_manifest(key, manifest))
 
 
-def upload(client: httpx.Client, data: bytes, version: str, board: str = "host", **extra: Any) -> int:
-    """Upload a signed artifact through the API; its id."""
-    sig = signature_file(data, version, board, **extra)
+def content_signature_file(data: bytes, key: Any = TEST_KEY, kind: str = ota.KIND_IMAGE) -> str:
+    """A content-only .sig (kind, size, SHA-256; no version, no board) for these bytes."""
+    manifest = ota.build_content_manifest(len(data), hashlib.sha256(data).hexdigest(), kind)
+    return json.dumps(signing.sign_manifest(key, manifest))
+
+
+def upload(
+    client: httpx.Client,
+    data: bytes,
+    version: str,
+    board: str = "host",
+    content_only: bool = False,
+    **extra: Any,
+) -> int:
+    """Upload a signed artifact through the API (content_only: a signature that binds only the bytes); its id."""
+    sig = content_signature_file(data) if content_only else signature_file(data, version, board, **extra)
     response = client.post(
         "/api/v1/firmware/artifacts",
         params={"version": version, "board": board},

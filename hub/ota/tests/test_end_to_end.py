@@ -122,6 +122,29 @@ def test_push_rollout_on_the_lan(live_hub: LiveHub, started: list, tmp_path: Pat
         assert status(sim)["firmware_version"] == "0.2.0" and status(sim)["boot_slot"] == 1
 
 
+def test_content_only_signatures_over_pull_and_push(live_hub: LiveHub, started: list, tmp_path: Path) -> None:
+    """A `sign` without --version/--board: the hub asserts the uploaded version and board."""
+    owner, devices = make_home(2)
+    pulled = boot(started, tmp_path, live_hub.url, devices[0])
+    pushed = boot(
+        started, tmp_path, live_hub.url, devices[1], transport="http", poll_interval=600, advertise_lan=True
+    )
+    wait_for(lambda: connected(devices[0]), 10, "the WebSocket")
+    wait_for(lambda: Device.objects.get(pk=devices[1].pk).lan_url == pushed.url, 10, "hello")
+    with api_client(live_hub, owner) as client:
+        artifact = helpers.upload(client, helpers.image(200_000), "0.2.0", content_only=True)
+        pull = helpers.start_rollout(client, artifact, [devices[0].pk], delivery="pull")
+        push = helpers.start_rollout(client, artifact, [devices[1].pk], delivery="push")
+        jobs = wait_for(lambda: helpers.jobs_done(pull), 30, "the pull") + wait_for(
+            lambda: helpers.jobs_done(push), 30, "the push"
+        )
+    assert [(job.state, job.path) for job in jobs] == [("confirmed", "pull"), ("confirmed", "push")], [
+        (j.reason, j.detail) for j in jobs
+    ]
+    for sim in (pulled, pushed):
+        assert status(sim)["firmware_version"] == "0.2.0" and status(sim)["boot_slot"] == 1
+
+
 def test_an_image_that_does_not_come_up_is_rolled_back(
     live_hub: LiveHub, started: list, tmp_path: Path
 ) -> None:

@@ -84,6 +84,41 @@ def test_size_limit_and_hub_release_keys(settings: Any, firmware_dir: Path) -> N
         upload(helpers.image(900), "0.3.0", signature=other)
 
 
+def test_a_content_only_signature_takes_version_and_board_from_the_upload(settings: Any) -> None:
+    settings.LAMPLIGHTER_FIRMWARE_PUBLIC_KEYS = [helpers.PUBLIC_KEY_HEX]
+    data = helpers.image(700)
+    artifact = upload(data, "0.4.0", "esp32", signature=helpers.content_signature_file(data))
+    assert (artifact.version, artifact.board, artifact.kind) == ("0.4.0", "esp32", "image")
+    assert artifact.content_only and "version" not in json.loads(artifact.manifest)
+    # Over other bytes, another kind, or with a key the hub does not know: refused.
+    other = helpers.content_signature_file(helpers.image(700, seed=2))
+    with pytest.raises(ValidationError, match="does not match the upload: sha256"):
+        upload(data, "0.5.0", signature=other)
+    bundle = helpers.content_signature_file(data, kind="bundle")
+    with pytest.raises(ValidationError, match="kind"):
+        upload(data, "0.5.0", kind="image", signature=bundle)
+    stranger = helpers.content_signature_file(data, key=Ed25519PrivateKey.generate())
+    with pytest.raises(ValidationError, match="does not verify"):
+        upload(data, "0.5.0", signature=stranger)
+
+
+def test_offers_assert_version_and_board_for_content_only_signatures() -> None:
+    device = DeviceFactory(home=HomeFactory())
+    full = upload(helpers.image(100))
+    data = helpers.image(200)
+    content = upload(data, "0.3.0", signature=helpers.content_signature_file(data))
+    assert not full.content_only
+    offers = []
+    for artifact in (full, content):
+        rollout = services.rollout_create(artifact=artifact, devices=[device], start=False)
+        offers.append(services.job_offer(rollout.jobs.get())["data"])
+        rollout.jobs.all().delete()
+    assert "version" not in offers[0] and "board" not in offers[0]
+    assert (offers[1]["version"], offers[1]["board"]) == ("0.3.0", "host")
+    assert offers[1]["manifest"] == content.manifest and offers[1]["signature"] == content.signature
+    protocol.validate(protocol.envelope(protocol.OTA_OFFER, offers[1]))
+
+
 def test_a_release_is_uploaded_once() -> None:
     upload(helpers.image(100))
     with pytest.raises(ValidationError, match="already"):
