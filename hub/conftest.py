@@ -1,6 +1,7 @@
 """Hub test fixtures: a real hub server on a free loopback port, and authenticated API clients."""
 
 import asyncio
+import base64
 import socket
 import threading
 import time
@@ -99,6 +100,17 @@ def hub_server(transactional_db: None, settings: object) -> Iterator[HubServer]:
 def live_hub(hub_server: HubServer) -> LiveHub:
     """The real ASGI app (HTTP, WebSockets, lifespan) on a free port; stopped after the test."""
     return LiveHub("127.0.0.1", hub_server.port)
+
+
+def bearer(user: object) -> dict[str, str]:
+    """Test-client headers with a fresh personal API token of `user`."""
+    _, token = api_token_create(user=user)  # type: ignore[arg-type]
+    return {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+
+
+def basic(user: str, password: str) -> dict[str, str]:
+    """Test-client headers with HTTP Basic credentials (a device's id and secret)."""
+    return {"HTTP_AUTHORIZATION": "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()}
 
 
 def api_client(hub: LiveHub, user: object) -> httpx.Client:

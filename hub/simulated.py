@@ -1,13 +1,19 @@
 """Tests only: the real firmware (as the simulator) run in a background thread against a live hub."""
 
 import asyncio
+import base64
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from websockets.sync.client import ClientConnection, connect
+
 from firmware import config as config_module
 from firmware import log as log_module
+from firmware import protocol
 from firmware.app import Device
 from firmware.hal.host import HostHal
 from firmware.simulator import free_port
@@ -91,3 +97,32 @@ def wait_for(predicate: Any, timeout: float = 10.0, what: str = "a condition") -
             return value
         time.sleep(0.05)
     raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+@contextmanager
+def device_socket(
+    ws_url: str, device_id: str, secret: str, lights: list[dict], board: str = "host"
+) -> Iterator[ClientConnection]:
+    """Play a device by hand: open its WebSocket, say hello (firmware 2.0.1), read the welcome."""
+    token = base64.b64encode(f"{device_id}:{secret}".encode()).decode()
+    with connect(
+        ws_url + protocol.HUB_WEBSOCKET_PATH,
+        additional_headers={"Authorization": "Basic " + token},
+        open_timeout=5,
+    ) as socket:
+        hello = protocol.build_device_hello(device_id, "2.0.1", board, lights, mode=protocol.MODE_REMOTE)
+        socket.send(protocol.encode(hello))
+        assert protocol.parse(socket.recv(timeout=5))["type"] == protocol.HUB_WELCOME
+        yield socket
+
+
+def receive_type(socket: ClientConnection, message_type: str, timeout: float = 5.0) -> dict[str, Any]:
+    """The next hub message of this type on a hand-played device socket (others are skipped)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise AssertionError(f"no {message_type} within {timeout} s")
+        message = protocol.parse(socket.recv(timeout=max(0.1, remaining)))
+        if message["type"] == message_type:
+            return message

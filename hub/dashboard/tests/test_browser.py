@@ -1,16 +1,14 @@
 """Headless Chromium against a live hub: log in, flip a switch, see it pending, confirmed, and live elsewhere."""
 
-import base64
 import os
 import shutil
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, WebSocketRoute, expect, sync_playwright
-from websockets.sync.client import ClientConnection, connect
 
 from automations.services import scene_create
 from conftest import LiveHub
@@ -23,6 +21,7 @@ from factories import (
     UserFactory,
 )
 from firmware import protocol
+from simulated import device_socket, receive_type
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -67,28 +66,9 @@ def open_home(page: Page, hub: LiveHub, home_id: int) -> None:
     expect(page.locator("html")).to_have_attribute("data-hub", "connected", timeout=WAIT_MS)
 
 
-@contextmanager
-def device_online(hub: LiveHub, device_id: str, lights: list[dict]) -> Iterator[ClientConnection]:
+def device_online(hub: LiveHub, device_id: str, lights: list[dict]) -> Any:
     """Play the device: open its WebSocket, say hello, read the welcome; close on leaving."""
-    token = base64.b64encode(f"{device_id}:{DEVICE_SECRET}".encode()).decode()
-    with connect(
-        hub.ws_url + protocol.HUB_WEBSOCKET_PATH,
-        additional_headers={"Authorization": "Basic " + token},
-        open_timeout=5,
-    ) as socket:
-        hello = protocol.build_device_hello(device_id, "2.0.1", "host", lights, mode=protocol.MODE_REMOTE)
-        socket.send(protocol.encode(hello))
-        assert protocol.parse(socket.recv(timeout=5))["type"] == protocol.HUB_WELCOME
-        yield socket
-
-
-def receive_type(socket: ClientConnection, message_type: str) -> dict:
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline:
-        message = protocol.parse(socket.recv(timeout=max(0.1, deadline - time.monotonic())))
-        if message["type"] == message_type:
-            return message
-    raise AssertionError(f"no {message_type} within 5 s")
+    return device_socket(hub.ws_url, device_id, DEVICE_SECRET, lights)
 
 
 @pytest.fixture

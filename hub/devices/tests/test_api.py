@@ -1,23 +1,12 @@
 """REST API for devices: registration shows the secret once, rotation, scoping, roles."""
 
-import base64
-
 import pytest
 from django.test import Client
 
-from accounts.services import api_token_create
+from conftest import basic, bearer
 from factories import DeviceFactory, HomeFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
-
-
-def bearer(user: object) -> dict[str, str]:
-    _, token = api_token_create(user=user)  # type: ignore[arg-type]
-    return {"HTTP_AUTHORIZATION": f"Bearer {token}"}
-
-
-def basic(user: str, password: str) -> dict[str, str]:
-    return {"HTTP_AUTHORIZATION": "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()}
 
 
 def test_register_returns_a_working_secret_once(client: Client) -> None:

@@ -7,18 +7,13 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from accounts.services import api_token_create
+from conftest import bearer
 from devices import services
 from devices.models import Device, PairingCode
 from factories import HomeFactory, UserFactory
 from firmware import protocol
 
 pytestmark = pytest.mark.django_db
-
-
-def bearer(user: object) -> dict[str, str]:
-    _, token = api_token_create(user=user)  # type: ignore[arg-type]
-    return {"HTTP_AUTHORIZATION": f"Bearer {token}"}
 
 
 def pair(client: Client, code: str, name: str | None = "porch", addr: str = "10.0.0.9") -> object:

@@ -1,22 +1,17 @@
 """Device HTTP routes: /lights_status/ and the polling message route; auth and bad input."""
 
-import base64
 import json
 
 import pytest
 from django.test import Client
 
+from conftest import basic
 from devices.models import Device
 from factories import DeviceFactory, LightFactory, RoomFactory
 from firmware import protocol
 from lights.models import Light
 
 pytestmark = pytest.mark.django_db
-
-
-def basic(user: str, password: str) -> dict[str, str]:
-    token = base64.b64encode(f"{user}:{password}".encode()).decode()
-    return {"HTTP_AUTHORIZATION": f"Basic {token}"}
 
 
 @pytest.fixture

@@ -3,15 +3,10 @@
 import pytest
 from django.test import Client
 
-from accounts.services import api_token_create
+from conftest import bearer
 from factories import HomeFactory, RoomFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
-
-
-def bearer(user: object) -> dict[str, str]:
-    _, token = api_token_create(user=user)  # type: ignore[arg-type]
-    return {"HTTP_AUTHORIZATION": f"Bearer {token}"}
 
 
 def test_a_user_sees_only_their_homes_with_their_role(client: Client) -> None:

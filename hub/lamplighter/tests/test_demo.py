@@ -5,8 +5,10 @@ import re
 import signal
 import subprocess
 import sys
-import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -15,6 +17,7 @@ from conftest import free_port
 from devices.models import Device
 from lamplighter.demo import demo_prepare
 from lights.models import Light
+from simulated import wait_for
 
 DEVICE_LINE = re.compile(r"^Device (\S+): (http://127\.0\.0\.1:\d+) (dev-[0-9a-f]+):(\S+)$")
 
@@ -30,30 +33,35 @@ def test_prepare_is_repeatable_and_rotates_secrets() -> None:
     assert Light.objects.filter(device__isnull=False).count() == 5
 
 
-def wait_for(predicate, timeout: float, what: str):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def test_demo_serves_and_stops_cleanly(tmp_path: Path) -> None:
+@contextmanager
+def running_demo(
+    tmp_path: Path, devices: int = 2, stderr: Any = subprocess.DEVNULL, **env_extra: str
+) -> Iterator[tuple[subprocess.Popen[str], list[str], dict[str, str], int]]:
+    """`lamplighter demo` in its own data dir: (process, contract lines, env, port); Ctrl-C on leaving."""
     port = free_port()
-    env = dict(os.environ, LAMPLIGHTER_DATA_DIR=str(tmp_path), LAMPLIGHTER_HEARTBEAT_INTERVAL="2")
+    env = dict(os.environ, LAMPLIGHTER_DATA_DIR=str(tmp_path), **env_extra)
     env.pop("LAMPLIGHTER_DEMO_PASSWORD", None)
     demo = subprocess.Popen(
-        [sys.executable, "-m", "lamplighter.cli", "demo", "--port", str(port), "--devices", "2"],
+        [sys.executable, "-m", "lamplighter.cli", "demo", "--port", str(port), "--devices", str(devices)],
         env=env,
         stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
+        stderr=stderr,
         text=True,
     )
     try:
         assert demo.stdout is not None
-        lines = [demo.stdout.readline().rstrip("\n") for _ in range(4)]
+        yield demo, [demo.stdout.readline().rstrip("\n") for _ in range(2 + devices)], env, port
+    finally:
+        demo.send_signal(signal.SIGINT)
+        try:
+            demo.wait(timeout=20)
+        finally:
+            if demo.poll() is None:
+                demo.kill()
+
+
+def test_demo_serves_and_stops_cleanly(tmp_path: Path) -> None:
+    with running_demo(tmp_path, devices=2, LAMPLIGHTER_HEARTBEAT_INTERVAL="2") as (demo, lines, env, port):
         assert lines[0] == f"Dashboard: http://127.0.0.1:{port}/"
         login = re.fullmatch(r"Login: (\S+) (\S+)", lines[1])
         assert login and login.group(1) == "demo"
@@ -87,13 +95,6 @@ def test_demo_serves_and_stops_cleanly(tmp_path: Path) -> None:
         assert {"room": light["room"], "light": light["name"], "on": True}.items() <= next(
             entry for entry in on_device if entry["light"] == light["name"] and entry["room"] == light["room"]
         ).items()
-    finally:
-        demo.send_signal(signal.SIGINT)
-        try:
-            demo.wait(timeout=20)
-        finally:
-            if demo.poll() is None:
-                demo.kill()
     assert demo.returncode == 0
 
 

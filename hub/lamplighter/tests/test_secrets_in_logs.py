@@ -1,8 +1,6 @@
 """Secrets never reach a log: run the demo, drive the main flows, scan every line it logged."""
 
-import os
 import re
-import signal
 import subprocess
 import sys
 import threading
@@ -10,21 +8,11 @@ from pathlib import Path
 
 import httpx
 
-from conftest import free_port
-from lamplighter.tests.test_demo import DEVICE_LINE, wait_for
+from lamplighter.tests.test_demo import DEVICE_LINE, running_demo
+from simulated import wait_for
 
 
 def test_no_secret_in_any_log_line(tmp_path: Path) -> None:
-    port = free_port()
-    env = dict(os.environ, LAMPLIGHTER_DATA_DIR=str(tmp_path), LAMPLIGHTER_LOG_LEVEL="DEBUG")
-    env.pop("LAMPLIGHTER_DEMO_PASSWORD", None)
-    demo = subprocess.Popen(
-        [sys.executable, "-m", "lamplighter.cli", "demo", "--port", str(port), "--devices", "2"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
     logged: list[str] = []
     secrets: list[str] = []
 
@@ -32,9 +20,12 @@ def test_no_secret_in_any_log_line(tmp_path: Path) -> None:
         for line in stream:  # type: ignore[attr-defined]
             logged.append(line)
 
-    try:
-        assert demo.stdout is not None and demo.stderr is not None
-        contract = [demo.stdout.readline() for _ in range(4)]
+    with running_demo(tmp_path, devices=2, stderr=subprocess.PIPE, LAMPLIGHTER_LOG_LEVEL="DEBUG") as (
+        demo,
+        contract,
+        env,
+        port,
+    ):
         readers = [
             threading.Thread(target=collect, args=(s,), daemon=True) for s in (demo.stdout, demo.stderr)
         ]
@@ -81,9 +72,6 @@ def test_no_secret_in_any_log_line(tmp_path: Path) -> None:
         device_pk = next(d["id"] for d in api.get("/api/v1/devices").json() if d["device_id"] == device_id)
         secrets.append(api.post(f"/api/v1/devices/{device_pk}/rotate-secret").json()["secret"])
         wait_for(lambda: len(logged) > 10, 5, "log lines")
-    finally:
-        demo.send_signal(signal.SIGINT)
-        demo.wait(timeout=20)
     secrets += [path.read_text().strip() for path in tmp_path.glob("devices/*/lan_token")]
     assert len(secrets) >= 7 and all(len(s) >= 12 for s in secrets)
     leaks = [(secret[:4] + "…", line.strip()) for line in logged for secret in secrets if secret in line]

@@ -1,7 +1,6 @@
 """The bridge end to end: a real hub, the real Mosquitto, a paho client playing Home Assistant, and a
 device on the hub's WebSocket. Each test run uses its own base topic and discovery prefix."""
 
-import base64
 import json
 import secrets
 import shutil
@@ -13,10 +12,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import paho.mqtt.client as mqtt
 import pytest
-from websockets.sync.client import ClientConnection, connect
 
 from automations.services import scene_create
 from conftest import LiveHub, free_port
@@ -24,6 +23,7 @@ from factories import DeviceFactory, HomeFactory, LightFactory, RoomFactory, Use
 from firmware import protocol
 from lights.models import Light
 from lights.services import light_delete, light_update
+from simulated import device_socket, receive_type
 
 BROKER = ("127.0.0.1", 1883)
 DEVICE_SECRET = "bridge-test-device-secret"
@@ -142,28 +142,14 @@ def bridged(
     )
 
 
-@contextmanager
-def device_online(hub: LiveHub, device_id: str, lights: list[dict]) -> Iterator[ClientConnection]:
+def device_online(hub: LiveHub, device_id: str, lights: list[dict]) -> Any:
     """Play the device: open its WebSocket, say hello (as firmware 2.0.1 on an m5core2), read the welcome."""
-    token = base64.b64encode(f"{device_id}:{DEVICE_SECRET}".encode()).decode()
-    with connect(
-        hub.ws_url + protocol.HUB_WEBSOCKET_PATH,
-        additional_headers={"Authorization": "Basic " + token},
-        open_timeout=5,
-    ) as sock:
-        hello = protocol.build_device_hello(device_id, "2.0.1", "m5core2", lights, mode=protocol.MODE_REMOTE)
-        sock.send(protocol.encode(hello))
-        assert protocol.parse(sock.recv(timeout=5))["type"] == protocol.HUB_WELCOME
-        yield sock
+    return device_socket(hub.ws_url, device_id, DEVICE_SECRET, lights, board="m5core2")
 
 
-def receive_state_set(sock: ClientConnection) -> dict:
-    deadline = time.monotonic() + WAIT
-    while time.monotonic() < deadline:
-        message = protocol.parse(sock.recv(timeout=max(0.1, deadline - time.monotonic())))
-        if message["type"] == protocol.STATE_SET:
-            return message["data"]["lights"][0]
-    raise AssertionError("no state.set")
+def receive_state_set(sock: Any) -> dict:
+    """The first light of the next state.set the hub sends the device."""
+    return receive_type(sock, protocol.STATE_SET, timeout=WAIT)["data"]["lights"][0]
 
 
 def wait_db(predicate, timeout: float = WAIT) -> None:  # type: ignore[no-untyped-def]
