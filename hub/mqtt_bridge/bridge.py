@@ -328,14 +328,16 @@ class MqttBridge:
     async def _sync_all_now(self, *, force: bool) -> None:
         lights = await database_sync_to_async(selectors.bridge_lights)()
         scenes = await database_sync_to_async(selectors.bridge_scenes)()
+        gone_lights = self._light_ids - {row["id"] for row in lights}
+        gone_scenes = self._scene_ids - {scene["id"] for scene in scenes}
+        # Expected before publishing: the broker echoes our retained configs back, and one not
+        # yet expected would be taken for a stale leftover and removed (handle_message).
+        self._scene_ids = {scene["id"] for scene in scenes}
         for row in lights:
             await self._publish_light(row, force=force)
         for scene in scenes:
             config = discovery.scene_config_payload(self.topics, scene, self.hub_version)
             await self._publish(self.topics.scene_config(scene["id"]), discovery.encode(config), force=force)
-        gone_lights = self._light_ids - {row["id"] for row in lights}
-        gone_scenes = self._scene_ids - {scene["id"] for scene in scenes}
-        self._scene_ids = {scene["id"] for scene in scenes}
         for light_id in gone_lights:
             self._light_ids.discard(light_id)
             for topic in (
