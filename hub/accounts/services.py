@@ -10,6 +10,7 @@ from accounts.models import ApiToken, UserPreference
 from lamplighter.secrets import new_secret, secret_hash
 
 TOKEN_PREFIX = "llt_"  # noqa: S105 - a public marker, not a secret
+TOKEN_USE_WRITE_INTERVAL = 60  # seconds: last_used_at is at most this stale
 
 
 def api_token_create(*, user: User, name: str = "") -> tuple[ApiToken, str]:
@@ -28,7 +29,12 @@ def api_token_authenticate(*, token: str) -> ApiToken | None:
     api_token = ApiToken.objects.select_related("user").filter(token_hash=secret_hash(token)).first()
     if api_token is None or not api_token.user.is_active:
         return None
-    ApiToken.objects.filter(pk=api_token.pk).update(last_used_at=timezone.now())
+    now = timezone.now()
+    last = api_token.last_used_at
+    if last is None or (now - last).total_seconds() >= TOKEN_USE_WRITE_INTERVAL:
+        # Throttled: a script calling the API in a loop is not one write per request.
+        ApiToken.objects.filter(pk=api_token.pk).update(last_used_at=now)
+        api_token.last_used_at = now
     return api_token
 
 

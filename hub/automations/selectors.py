@@ -4,24 +4,31 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 
-from automations.models import WEEKDAY_NAMES, Scene, Schedule
+from automations.models import WEEKDAY_NAMES, Scene, SceneLight, Schedule
 from automations.occurrences import When, next_occurrence
 from homes.selectors import home_list
 
 
 def scene_list(*, user: User | AnonymousUser, home_id: int | None = None) -> QuerySet[Scene]:
     """Scenes of the user's homes, optionally of one home."""
-    scenes = Scene.objects.filter(home__in=home_list(user=user)).prefetch_related("entries__light__room")
+    # Entries with their light and room joined in one query: prefetching "entries__light" would
+    # look lights up by id in one SQL expression, which SQLite refuses past ~1,000 lights
+    # ("Expression tree is too large": the 503 a 1,000-light scene got).
+    entries = SceneLight.objects.select_related("light__room")
+    scenes = Scene.objects.filter(home__in=home_list(user=user)).prefetch_related(
+        Prefetch("entries", queryset=entries)
+    )
     if home_id is not None:
         scenes = scenes.filter(home_id=home_id)
     return scenes.order_by("home_id", "name")
 
 
-def scene_get(*, user: User | AnonymousUser, scene_id: int) -> Scene:
-    """One scene of the user's homes; Scene.DoesNotExist otherwise."""
-    return scene_list(user=user).select_related("home").get(pk=scene_id)
+def scene_get(*, user: User | AnonymousUser, scene_id: int, with_lights: bool = True) -> Scene:
+    """One scene of the user's homes; Scene.DoesNotExist otherwise (with_lights: its entries read too)."""
+    scenes = scene_list(user=user) if with_lights else Scene.objects.filter(home__in=home_list(user=user))
+    return scenes.select_related("home").get(pk=scene_id)
 
 
 def scene_payload(scene: Scene) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from automations.occurrences import occurrences
 from automations.selectors import schedule_when
 from homes.models import Home, Room
 from lights.models import Light
-from lights.services import light_set_desired
+from lights.services import lights_set_desired, lights_set_desired_states
 from mqtt_bridge.services import bridge_resync_request
 
 logger = logging.getLogger(__name__)
@@ -64,11 +64,15 @@ def scene_delete(*, scene: Scene) -> None:
     transaction.on_commit(bridge_resync_request)
 
 
-@transaction.atomic
 def scene_apply(*, scene: Scene) -> list[Light]:
-    """Ask every light of the scene for its state, through the one desired-state path."""
-    entries = list(SceneLight.objects.filter(scene=scene).select_related("light"))
-    return [light_set_desired(light=entry.light, on=entry.on) for entry in entries]
+    """Ask every light of the scene for its state, in one bulk write (one state.set per device)."""
+    in_scene = Light.objects.filter(scene_entries__scene=scene)
+    return lights_set_desired_states(
+        groups=[
+            (in_scene.filter(scene_entries__on=True), True),
+            (in_scene.filter(scene_entries__on=False), False),
+        ]
+    )
 
 
 def _scene_set_lights(scene: Scene, lights: list[tuple[int, bool]]) -> None:
@@ -273,16 +277,14 @@ def _schedule_switch(schedule: Schedule) -> int:
     if schedule.target == Schedule.Target.SCENE and schedule.scene is not None:
         if on:
             return len(scene_apply(scene=schedule.scene))
-        lights = [entry.light for entry in schedule.scene.entries.select_related("light")]
+        lights = Light.objects.filter(scene_entries__scene=schedule.scene)
     elif schedule.target == Schedule.Target.ROOM and schedule.room is not None:
-        lights = list(Light.objects.filter(room=schedule.room))
+        lights = Light.objects.filter(room=schedule.room)
     elif schedule.light is not None:
-        lights = [schedule.light]
+        lights = Light.objects.filter(pk=schedule.light.pk)
     else:
-        lights = []
-    for light in lights:
-        light_set_desired(light=light, on=on)
-    return len(lights)
+        return 0
+    return len(lights_set_desired(lights=lights, on=on))
 
 
 def _clean_name(name: str, what: str) -> str:

@@ -7,9 +7,10 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from homes.selectors import home_ids_for_user
 from lamplighter import realtime
+from lamplighter.consumer_base import NoConnectionCloseDispatch
 
 
-class DashboardConsumer(AsyncJsonWebsocketConsumer):
+class DashboardConsumer(NoConnectionCloseDispatch, AsyncJsonWebsocketConsumer):
     """One browser tab; read-only: changes go through the REST API, results come back here."""
 
     groups_joined: list[str]

@@ -1,6 +1,8 @@
 """The device WebSocket: thin; protocol parsing and handling live in devices.handlers."""
 
+import asyncio
 import logging
+import weakref
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -9,12 +11,13 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from devices import handlers, services
 from devices.models import Device
 from firmware import protocol
-from lamplighter import realtime
+from lamplighter import dbbatch, realtime
+from lamplighter.consumer_base import NoConnectionCloseDispatch
 
 logger = logging.getLogger(__name__)
 
 
-class DeviceConsumer(AsyncWebsocketConsumer):
+class DeviceConsumer(NoConnectionCloseDispatch, AsyncWebsocketConsumer):
     """One device's live connection; scope["device"] is set by DeviceAuthMiddleware."""
 
     device: Device | None = None
@@ -30,8 +33,11 @@ class DeviceConsumer(AsyncWebsocketConsumer):
         await self.channel_layer.group_send(realtime.device_group(device_id), {"type": realtime.DEVICE_CLOSE})
         await self.channel_layer.group_add(realtime.device_group(device_id), self.channel_name)
         await self.accept()
-        await database_sync_to_async(services.device_seen)(
-            device=self.device, connection=Device.Connection.WEBSOCKET, channel_name=self.channel_name
+        await dbbatch.run(
+            services.device_seen,
+            device=self.device,
+            connection=Device.Connection.WEBSOCKET,
+            channel_name=self.channel_name,
         )
 
     async def disconnect(self, code: int) -> None:
@@ -41,36 +47,38 @@ class DeviceConsumer(AsyncWebsocketConsumer):
         await self.channel_layer.group_discard(
             realtime.device_group(self.device.device_id), self.channel_name
         )
-        await database_sync_to_async(services.device_disconnected)(
-            device=self.device, channel_name=self.channel_name
-        )
+        await dbbatch.run(services.device_disconnected, device=self.device, channel_name=self.channel_name)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         """Runs for each frame from the device."""
         if self.device is None:
             return
         raw = text_data if text_data is not None else (bytes_data or b"")
-        if self._is_heartbeat(raw) and services.device_seen_recently(
-            device=self.device, connection=Device.Connection.WEBSOCKET
-        ):
-            # Nothing to write (presence writes are throttled): answer on the event loop, so
-            # 10,000 devices' heartbeats do not queue in the one database thread ahead of
-            # their state reports.
-            await self.send(text_data=protocol.encode(protocol.build_heartbeat_pong()))
-            return
-        replies, _ = await database_sync_to_async(handlers.receive)(
-            self.device, raw, Device.Connection.WEBSOCKET
-        )
+        try:
+            message = protocol.parse(raw, protocol.DEVICE_MESSAGE_TYPES)
+        except protocol.ProtocolError:
+            # The handlers answer with the reject (and log it).
+            replies, _ = await database_sync_to_async(handlers.receive)(
+                self.device, raw, Device.Connection.WEBSOCKET
+            )
+        else:
+            kind = message["type"]
+            if kind == protocol.HEARTBEAT_PING and services.device_seen_recently(
+                device=self.device, connection=Device.Connection.WEBSOCKET
+            ):
+                # Nothing to write (presence writes are throttled): answer on the event loop, so
+                # 10,000 devices' heartbeats do not queue in the one database thread ahead of
+                # their state reports.
+                replies = [protocol.build_heartbeat_pong()]
+            elif kind == protocol.STATE_REPORT:
+                replies = await report_batch(self.device, message["data"])
+            else:
+                # A hello (thousands at once after a hub restart), a log batch, an OTA message.
+                replies = await dbbatch.run(
+                    handlers.dispatch, self.device, message, Device.Connection.WEBSOCKET
+                )
         for reply in replies:
             await self.send(text_data=protocol.encode(reply))
-
-    @staticmethod
-    def _is_heartbeat(raw: str | bytes) -> bool:
-        """A well-formed heartbeat.ping (anything else goes through the handlers, rejects included)."""
-        try:
-            return protocol.parse(raw, protocol.DEVICE_MESSAGE_TYPES)["type"] == protocol.HEARTBEAT_PING
-        except protocol.ProtocolError:
-            return False
 
     async def device_deliver(self, event: dict[str, Any]) -> None:
         """Runs for realtime.DEVICE_DELIVER: forward a hub message to the device."""
@@ -79,3 +87,59 @@ class DeviceConsumer(AsyncWebsocketConsumer):
     async def device_close(self, event: dict[str, Any]) -> None:
         """Runs for realtime.DEVICE_CLOSE: a newer socket took over, or the secret changed."""
         await self.close(code=4000)
+
+
+# ---- state reports of many sockets, written together ------------------------------------------
+
+REPORT_BATCH_MAX = 500
+_batches: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _ReportBatch]" = weakref.WeakKeyDictionary()
+
+
+class _ReportBatch:
+    """State reports waiting for the database thread, and the task that writes them.
+
+    While one batch is written, the reports arriving meanwhile wait and go next, together: when
+    a fan-out reaches 1,000 devices, their 1,000 acks cost a few transactions, not 1,000 (each
+    with its crossing to the database thread). A lone report goes at once, as before.
+    """
+
+    def __init__(self) -> None:
+        self.waiting: list[tuple[Device, dict[str, Any], asyncio.Future[list[dict[str, Any]]]]] = []
+        self.task: asyncio.Task[None] | None = None
+
+    async def drain(self) -> None:
+        while self.waiting:
+            batch, self.waiting = self.waiting[:REPORT_BATCH_MAX], self.waiting[REPORT_BATCH_MAX:]
+            try:
+                results = await database_sync_to_async(services.device_reports_many)(
+                    reports=[(device, data, Device.Connection.WEBSOCKET) for device, data, _ in batch]
+                )
+            except Exception:  # noqa: BLE001 - one bad report must not fail the others: one by one
+                results = None
+            for index, (device, data, future) in enumerate(batch):
+                if future.done():
+                    continue
+                if results is not None:
+                    future.set_result(results[index])
+                    continue
+                try:
+                    future.set_result(
+                        await database_sync_to_async(services.device_report)(
+                            device=device, data=data, connection=Device.Connection.WEBSOCKET
+                        )
+                    )
+                except Exception as error:  # noqa: BLE001 - handed to that report's socket
+                    future.set_exception(error)
+
+
+async def report_batch(device: Device, data: dict[str, Any]) -> list[dict[str, Any]]:
+    """Write a state.report (with those of other sockets waiting too); return the replies."""
+    loop = asyncio.get_running_loop()
+    batch = _batches.get(loop)
+    if batch is None:
+        batch = _batches[loop] = _ReportBatch()
+    future: asyncio.Future[list[dict[str, Any]]] = loop.create_future()
+    batch.waiting.append((device, data, future))
+    if batch.task is None or batch.task.done():
+        batch.task = loop.create_task(batch.drain())
+    return await future

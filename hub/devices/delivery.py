@@ -1,7 +1,8 @@
 """Deliver desired states to a device over the best live path: WebSocket, LAN push, or its next poll."""
 
 import logging
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from devices import lan_push
 from devices.models import Device
@@ -18,12 +19,23 @@ PATH_LAN = "lan"
 PATH_POLL = "poll"
 
 
-def deliver_desired(*, device: Device, lights: "list[Light]") -> str:
-    """Send these lights' desired states to their device; return the path taken."""
+def deliver_desired(*, device: Device, lights: "list[Light]", fresh: bool = False) -> str:
+    """Send these lights' desired states to their device; return the path taken.
+
+    fresh: `device` was read in the transaction that just committed (its paths are current),
+    so it is not read again.
+    """
     from lights.selectors import light_wire_entry
 
     entries = [light_wire_entry(light) for light in lights]
-    current = Device.objects.filter(pk=device.pk).values("channel_name", "lan_url", "lan_token").first()
+    if fresh:
+        current: Mapping[str, Any] | None = {
+            "channel_name": device.channel_name,
+            "lan_url": device.lan_url,
+            "lan_token": device.lan_token,
+        }
+    else:
+        current = Device.objects.filter(pk=device.pk).values("channel_name", "lan_url", "lan_token").first()
     if current is None or not entries:
         return PATH_POLL
     if current["channel_name"]:
@@ -33,6 +45,38 @@ def deliver_desired(*, device: Device, lights: "list[Light]") -> str:
         lan_push.submit(lan_url=current["lan_url"], lan_token=current["lan_token"], entries=entries)
         return PATH_LAN
     return PATH_POLL
+
+
+def deliver_desired_many(*, batches: "list[tuple[Device, list[Light]]]") -> dict[str, str]:
+    """deliver_desired for many devices at once: one query, one loop crossing for every socket.
+
+    Returns each device_id's path. Each device gets one state.set with all its lights.
+    """
+    from lights.selectors import light_wire_entry
+
+    paths: dict[str, str] = {}
+    current: dict[int, Mapping[str, Any]] = {}
+    pks = [device.pk for device, _ in batches]
+    for start in range(0, len(pks), 500):
+        for values in Device.objects.filter(pk__in=pks[start : start + 500]).values(
+            "pk", "channel_name", "lan_url", "lan_token"
+        ):
+            current[values["pk"]] = values
+    socket_messages: list[tuple[str, dict]] = []
+    for device, lights in batches:
+        paths[device.device_id] = PATH_POLL
+        row = current.get(device.pk)
+        if row is None or not lights:
+            continue
+        entries = [light_wire_entry(light) for light in lights]
+        if row["channel_name"]:
+            socket_messages.append((device.device_id, protocol.build_state_set(entries)))
+            paths[device.device_id] = PATH_WEBSOCKET
+        elif row["lan_token"] and lan_push.is_pushable_url(row["lan_url"]):
+            lan_push.submit(lan_url=row["lan_url"], lan_token=row["lan_token"], entries=entries)
+            paths[device.device_id] = PATH_LAN
+    realtime.send_many_to_devices(socket_messages)
+    return paths
 
 
 def deliver_snapshot(*, device: Device) -> None:

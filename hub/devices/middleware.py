@@ -2,9 +2,8 @@
 
 from typing import Any
 
-from channels.db import database_sync_to_async
-
 from devices.auth import address_throttled, device_from_authorization
+from lamplighter import dbbatch
 
 
 class DeviceAuthMiddleware:
@@ -16,7 +15,8 @@ class DeviceAuthMiddleware:
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
         header = dict(scope.get("headers") or []).get(b"authorization")
         client = scope.get("client") or ("", 0)
-        device = await database_sync_to_async(_authorize)(header, str(client[0]))
+        # Batched with other sockets' database work (a connect storm authenticates thousands).
+        device = await dbbatch.run(_authorize, header, str(client[0]))
         return await self.app(dict(scope, device=device), receive, send)
 
 

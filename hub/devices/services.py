@@ -67,42 +67,72 @@ def device_authenticate(*, device_id: str, secret: str) -> Device | None:
     """The device with this id and secret, or None."""
     if not device_id or len(device_id) > 64 or not secret or len(secret) > 256:
         return None
-    device = Device.objects.filter(device_id=device_id).first()
+    # Written out: every device socket and message authenticates, and the ORM's .first() (an
+    # ORDER BY to build) cost more than the query in a connect storm of 10,000 devices.
+    device = next(iter(Device.objects.raw(_DEVICE_BY_ID_SQL, [device_id])), None)
     if device is None or not secret_matches(secret, device.secret_hash):
         return None
     return device
 
 
+_DEVICE_BY_ID_SQL = "SELECT * FROM devices_device WHERE device_id = %s"
+
+
 def device_hello(*, device: Device, data: dict[str, Any], connection: str) -> dict[str, Any]:
     """Take in a device.hello: who the device is now and its lights; answer with hub.welcome."""
-    from lights.selectors import device_desired_entries
-    from lights.services import light_reports_apply
+    from lights.selectors import light_wire_entry
+    from lights.services import device_lights_reconcile
 
     lan_url = data.get("lan_url") or ""
+    facts = {
+        "protocol_version": data["protocol"],
+        "firmware_version": data["firmware_version"],
+        "board": data["board"],
+        "mode": data.get("mode", protocol.MODE_LOCAL),
+        "lan_url": lan_url if _is_http_url(lan_url) else "",
+        "lan_token": data.get("lan_token") or "",
+    }
+    # Thousands of devices reconnect at once after a hub restart: each costs as few queries as
+    # can be (no write when it says what it said before; its lights read once, not twice).
     with transaction.atomic():
-        Device.objects.filter(pk=device.pk).update(
-            protocol_version=data["protocol"],
-            firmware_version=data["firmware_version"],
-            board=data["board"],
-            mode=data.get("mode", protocol.MODE_LOCAL),
-            lan_url=lan_url if _is_http_url(lan_url) else "",
-            lan_token=data.get("lan_token") or "",
-        )
-        light_reports_apply(device=device, entries=data["lights"])
+        if any(getattr(device, name) != value for name, value in facts.items()):
+            Device.objects.filter(pk=device.pk).update(**facts)
+            for name, value in facts.items():
+                setattr(device, name, value)
+        lights, _, _ = device_lights_reconcile(device=device, entries=data["lights"])
         device_seen(device=device, connection=connection)
     return protocol.build_hub_welcome(
-        device.device_id, settings.LAMPLIGHTER_HEARTBEAT_INTERVAL, device_desired_entries(device=device)
+        device.device_id,
+        settings.LAMPLIGHTER_HEARTBEAT_INTERVAL,
+        [light_wire_entry(light) for light in lights],
     )
 
 
 def device_report(*, device: Device, data: dict[str, Any], connection: str) -> list[dict[str, Any]]:
     """Take in a state.report; answer with a state.set for lights the device must change."""
-    from lights.selectors import light_wire_entry
     from lights.services import light_reports_apply
 
     with transaction.atomic():
         resend, unknown = light_reports_apply(device=device, entries=data["lights"])
         device_seen(device=device, connection=connection)
+    return _report_replies(resend, unknown)
+
+
+def device_reports_many(*, reports: list[tuple[Device, dict[str, Any], str]]) -> list[list[dict[str, Any]]]:
+    """device_report for many devices at once (each: device, data, connection), in one
+    transaction: when 1,000 devices ack a fan-out together, their reports are written together."""
+    from lights.services import lights_reports_apply_many
+
+    with transaction.atomic():
+        results = lights_reports_apply_many(reports=[(device, data["lights"]) for device, data, _ in reports])
+        for device, _, connection in reports:
+            device_seen(device=device, connection=connection)
+    return [_report_replies(resend, unknown) for resend, unknown in results]
+
+
+def _report_replies(resend: list[Any], unknown: list[str]) -> list[dict[str, Any]]:
+    from lights.selectors import light_wire_entry
+
     replies = []
     if resend:
         replies.append(protocol.build_state_set([light_wire_entry(light) for light in resend]))
@@ -139,6 +169,8 @@ def device_seen_recently(*, device: Device, connection: str, now: Any = None) ->
     return bool(
         device.online
         and device.connection == connection
+        # In touch over HTTP with a socket still on record: that socket is dead, clear it now.
+        and not (connection == Device.Connection.HTTP and device.channel_name)
         and device.last_seen is not None
         and (now - device.last_seen).total_seconds() < seen_write_interval()
     )
@@ -161,10 +193,17 @@ def device_seen(
     now = timezone.now()
     if channel_name is None and device_seen_recently(device=device, connection=connection, now=now):
         return
-    before = Device.objects.filter(pk=device.pk).values("online", "connection", "channel_name").first()
+    before = next(
+        iter(Device.objects.filter(pk=device.pk).values("online", "connection", "channel_name")), None
+    )
     updates: dict[str, Any] = {"last_seen": now, "online": True, "connection": connection, **(health or {})}
     if channel_name is not None:
         updates["channel_name"] = channel_name
+    elif connection == Device.Connection.HTTP:
+        # A device polls (or posts its messages) only when it has no socket: a channel_name
+        # still on record is a dead socket, and commands routed there (instead of LAN push or
+        # the next poll) would be lost until the sweeper noticed.
+        updates["channel_name"] = ""
     elif before is not None and not before["channel_name"] and device.channel_name:
         # The sweeper gave up on a socket that was only slow: it is still this one.
         updates["channel_name"] = device.channel_name
@@ -172,7 +211,9 @@ def device_seen(
     for name, value in updates.items():
         setattr(device, name, value)
     if before is not None and (not before["online"] or before["connection"] != connection):
-        _publish_presence(device.pk)
+        # A socket's device was read whole as it connected: current, so not read again (a
+        # connect storm announces 10,000 devices). Others are read (the poll route loads a few columns).
+        _publish_presence(device.pk, device if channel_name is not None else None)
 
 
 def device_disconnected(*, device: Device, channel_name: str) -> None:
@@ -205,8 +246,9 @@ def devices_forget_connections() -> None:
     Device.objects.exclude(channel_name="").update(channel_name="", connection=Device.Connection.NONE)
 
 
-def _publish_presence(device_pk: int) -> None:
-    device = Device.objects.filter(pk=device_pk).first()
+def _publish_presence(device_pk: int, device: Device | None = None) -> None:
+    if device is None:
+        device = next(iter(Device.objects.filter(pk=device_pk)), None)
     if device is None:
         return
     event = realtime.device_presence_event(device_payload(device))

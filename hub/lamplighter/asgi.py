@@ -14,6 +14,7 @@ from django.db import connections  # noqa: E402
 from devices.poll import PollRoute  # noqa: E402
 from lamplighter.lifespan import LifespanApp  # noqa: E402
 from lamplighter.routing import websocket_application  # noqa: E402 - needs Django set up first
+from lights.fastpath import LightStateRoute  # noqa: E402
 
 
 def close_request_connections(**kwargs: object) -> None:
@@ -27,7 +28,10 @@ def close_request_connections(**kwargs: object) -> None:
 
 request_finished.connect(close_request_connections)
 
-# The device poll route is answered before Django's middleware (see devices.poll).
+# The device poll route and a token's light state call are answered before Django's
+# middleware (see devices.poll, lights.fastpath); everything else goes through it.
 application = LifespanApp(
-    ProtocolTypeRouter({"http": PollRoute(django_asgi_app), "websocket": websocket_application})
+    ProtocolTypeRouter(
+        {"http": PollRoute(LightStateRoute(django_asgi_app)), "websocket": websocket_application}
+    )
 )

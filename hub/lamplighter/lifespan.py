@@ -10,6 +10,7 @@ from django.conf import settings
 
 from automations.scheduler import run_schedules_forever
 from devices import lan_push, services
+from lamplighter import realtime
 from mqtt_bridge.bridge import MqttBridge
 from ota import push as ota_push
 from ota.services import jobs_sweep
@@ -69,6 +70,7 @@ class LifespanApp:
             # One process owns every socket, so none from a previous run can still be open.
             await database_sync_to_async(services.devices_forget_connections)()
         lan_push.attach(asyncio.get_running_loop())
+        realtime.attach(asyncio.get_running_loop())
         ota_push.attach(asyncio.get_running_loop())
         self.tasks.append(asyncio.create_task(run_rollouts_forever()))
         self.tasks.append(asyncio.create_task(sweep_presence_forever()))
@@ -80,6 +82,7 @@ class LifespanApp:
     async def shutdown(self) -> None:
         """Runs once when the server stops."""
         lan_push.attach(None)
+        realtime.attach(None)
         ota_push.attach(None)
         for task in self.tasks:
             task.cancel()

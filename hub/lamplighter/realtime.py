@@ -3,10 +3,13 @@
 Every browser event envelope is built here, so the dashboard's JavaScript has one source.
 """
 
+import asyncio
 from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+
+from lamplighter.channel_layer import LazyInMemoryChannelLayer
 
 # Browser events (server -> dashboard WebSocket).
 LIGHT_STATE = "light.state"
@@ -45,23 +48,72 @@ def ota_job_event(job_payload: dict[str, Any]) -> dict[str, Any]:
 
 def publish_to_home(home_id: int, event: dict[str, Any]) -> None:
     """Send a browser event to every dashboard watching the home (callable from sync code)."""
-    layer = get_channel_layer()
-    if layer is not None:
-        async_to_sync(layer.group_send)(home_group(home_id), {"type": HOME_EVENT, "event": event})
+    publish_many_to_home(home_id, [event])
+
+
+def publish_many_to_home(home_id: int, events: list[dict[str, Any]]) -> None:
+    """Send browser events, in order, to every dashboard watching the home (one loop crossing)."""
+    group = home_group(home_id)
+    group_send_many([(group, {"type": HOME_EVENT, "event": event}) for event in events])
 
 
 def send_to_device(device_id: str, message: dict[str, Any]) -> None:
     """Queue a protocol message on the device's WebSocket (callable from sync code)."""
-    layer = get_channel_layer()
-    if layer is not None:
-        async_to_sync(layer.group_send)(device_group(device_id), {"type": DEVICE_DELIVER, "message": message})
+    send_many_to_devices([(device_id, message)])
+
+
+def send_many_to_devices(messages: list[tuple[str, dict[str, Any]]]) -> None:
+    """Queue protocol messages on devices' WebSockets, in order (one loop crossing for all)."""
+    group_send_many(
+        [
+            (device_group(device_id), {"type": DEVICE_DELIVER, "message": message})
+            for device_id, message in messages
+        ]
+    )
 
 
 def close_device_socket(device_id: str) -> None:
     """Ask the device's WebSocket to close (secret rotated, or a newer connection took over)."""
+    group_send_many([(device_group(device_id), {"type": DEVICE_CLOSE})])
+
+
+# The loop that runs the hub's sockets (set by the lifespan). With the in-memory layer, sync
+# code hands its sends to that loop without waiting for them: async_to_sync would block the
+# worker thread until the loop got round to it (a GIL switch interval of 5 ms when the loop is
+# busy), once per event. Sends from one thread stay in order (call_soon_threadsafe is FIFO).
+_loop: asyncio.AbstractEventLoop | None = None
+
+
+def attach(loop: asyncio.AbstractEventLoop | None) -> None:
+    """Tell the module which event loop runs the sockets (None when the hub stops)."""
+    global _loop
+    _loop = loop
+
+
+def group_send_many(sends: list[tuple[str, dict[str, Any]]]) -> None:
+    """group_send each (group, message), in order, from sync code."""
     layer = get_channel_layer()
-    if layer is not None:
-        async_to_sync(layer.group_send)(device_group(device_id), {"type": DEVICE_CLOSE})
+    if layer is None or not sends:
+        return
+    loop = _loop
+    if isinstance(layer, LazyInMemoryChannelLayer) and loop is not None and loop.is_running():
+        loop.call_soon_threadsafe(_start_sends, layer, sends)
+        return
+    async_to_sync(_send_all)(layer, sends)
+
+
+_pending: set["asyncio.Task[None]"] = set()
+
+
+def _start_sends(layer: Any, sends: list[tuple[str, dict[str, Any]]]) -> None:
+    task = asyncio.get_running_loop().create_task(_send_all(layer, sends))
+    _pending.add(task)
+    task.add_done_callback(_pending.discard)
+
+
+async def _send_all(layer: Any, sends: list[tuple[str, dict[str, Any]]]) -> None:
+    for group, message in sends:
+        await layer.group_send(group, message)
 
 
 # Browser event: new log lines of a device (its log page shows them live).

@@ -139,7 +139,11 @@ if os.environ.get("REDIS_URL"):
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
-                "hosts": [os.environ["REDIS_URL"]],
+                # A consumer waits for its next message with BZPOPMIN for 5 s (channels_redis'
+                # brpop_timeout), and redis-py 8 reads with a 5 s socket timeout by default: the
+                # empty answer and the timeout raced, and the loser was a TimeoutError that killed
+                # the consumer (an idle device or dashboard socket dropped without a close frame).
+                "hosts": [{"address": os.environ["REDIS_URL"], "socket_timeout": 30}],
                 # Hubs (or test runs) sharing one Redis keep apart by prefix.
                 "prefix": os.environ.get("LAMPLIGHTER_REDIS_PREFIX", "lamplighter"),
             },

@@ -8,7 +8,7 @@ from pydantic import StrictBool
 
 from devices.models import Device
 from homes import permissions
-from homes.selectors import room_get
+from homes.selectors import home_get, room_get
 from lamplighter.api_types import DatabaseId
 from lights import selectors, services
 from lights.models import Light
@@ -121,3 +121,11 @@ def light_set_state(request: HttpRequest, light_id: DatabaseId, payload: LightSt
     """Ask for a state: stored at once, delivered to the device; `pending` until it confirms."""
     light = selectors.light_get(user=request.user, light_id=light_id)
     return Status(202, selectors.light_payload(services.light_set_desired(light=light, on=payload.on)))
+
+
+@router.post("/homes/{home_id}/lights/state", response={202: list[LightOut], 404: Error})
+def home_lights_set_state(request: HttpRequest, home_id: DatabaseId, payload: LightStateIn) -> Status[list]:
+    """Ask every light of a home for one state ("all off"): stored at once, one message per device."""
+    home = home_get(user=request.user, home_id=home_id)
+    lights = services.lights_set_desired(lights=Light.objects.filter(room__home=home), on=payload.on)
+    return Status(202, [selectors.light_payload(light) for light in lights])

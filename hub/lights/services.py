@@ -4,7 +4,8 @@ from functools import partial
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import F, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -62,11 +63,28 @@ def _resync_devices(*devices: Device | None) -> None:
         transaction.on_commit(partial(delivery.deliver_snapshot, device=device))
 
 
-@transaction.atomic
 def light_set_desired(*, light: Light, on: bool) -> Light:
     """Store a new desired state with the next version, then deliver it once committed."""
+    locked = light_set_desired_in(lights=Light.objects.all(), light_id=light.pk, on=on)
+    if locked is None:
+        raise Light.DoesNotExist("no such light")
+    return locked
+
+
+@transaction.atomic
+def light_set_desired_in(*, lights: QuerySet[Light], light_id: int, on: bool) -> Light | None:
+    """light_set_desired for the light of `lights` (e.g. those a user may see) with this id; None
+    when there is none. Finding and locking it is one query (the API's hot path)."""
     # of=("self",): lock the light row only; PostgreSQL refuses FOR UPDATE on the outer-joined device.
-    locked = Light.objects.select_for_update(of=("self",)).select_related("room", "device").get(pk=light.pk)
+    locked = (
+        lights.select_for_update(of=("self",))
+        .select_related("room", "device")
+        .filter(pk=light_id)
+        .order_by()
+        .first()
+    )
+    if locked is None:
+        return None
     locked.desired_on = on
     locked.desired_version += 1
     locked.desired_at = timezone.now()
@@ -74,8 +92,62 @@ def light_set_desired(*, light: Light, on: bool) -> Light:
     _publish(locked)
     if locked.device is not None:
         device = locked.device
-        transaction.on_commit(lambda: delivery.deliver_desired(device=device, lights=[locked]))
+        # The device row was read with the light, in this transaction: no second read.
+        transaction.on_commit(lambda: delivery.deliver_desired(device=device, lights=[locked], fresh=True))
     return locked
+
+
+def lights_set_desired(*, lights: QuerySet[Light], on: bool) -> list[Light]:
+    """Store a desired state for many lights at once (e.g. "all off"), then deliver it.
+
+    One transaction, one version bump per light, one UPDATE (per 500 lights), one event
+    crossing to the loop for the dashboards, and one state.set per device once committed.
+    """
+    return lights_set_desired_states(groups=[(lights, on)])
+
+
+@transaction.atomic
+def lights_set_desired_states(*, groups: list[tuple[QuerySet[Light], bool]]) -> list[Light]:
+    """lights_set_desired for several (lights, on) groups in one transaction (a scene's on and off).
+
+    Returns the lights as stored, sorted by home, room and name.
+    """
+    now = timezone.now()
+    changed: list[Light] = []
+    seen: set[int] = set()
+    for lights, on in groups:
+        locked = [
+            light
+            for light in lights.select_for_update(of=("self",))
+            .select_related("room", "device")
+            .order_by("pk")
+            if light.pk not in seen
+        ]
+        pks = [light.pk for light in locked]
+        for start in range(0, len(pks), _BULK_CHUNK):
+            Light.objects.filter(pk__in=pks[start : start + _BULK_CHUNK]).update(
+                desired_on=on, desired_version=F("desired_version") + 1, desired_at=now
+            )
+        for light in locked:
+            light.desired_on, light.desired_version, light.desired_at = on, light.desired_version + 1, now
+        seen.update(pks)
+        changed += locked
+    changed.sort(key=lambda light: (light.room.home_id, light.room.name, light.name))
+    events: dict[int, list[dict[str, Any]]] = {}
+    by_device: dict[int, tuple[Device, list[Light]]] = {}
+    for light in changed:
+        events.setdefault(light.room.home_id, []).append(realtime.light_state_event(light_payload(light)))
+        if light.device is not None:
+            by_device.setdefault(light.device.pk, (light.device, []))[1].append(light)
+    # Devices first: the commands are what the user waits for; the dashboards follow.
+    if by_device:
+        transaction.on_commit(partial(delivery.deliver_desired_many, batches=list(by_device.values())))
+    for home_id, home_events in events.items():
+        transaction.on_commit(partial(realtime.publish_many_to_home, home_id, home_events))
+    return changed
+
+
+_BULK_CHUNK = 500  # ids per IN (...) list
 
 
 @transaction.atomic
@@ -85,41 +157,103 @@ def light_reports_apply(*, device: Device, entries: list[dict[str, Any]]) -> tup
     Returns the lights whose desired state the device must be sent again, and the names of
     reported lights this device does not drive.
     """
-    lights = {
-        (light.room.name, light.name): light
-        for light in Light.objects.select_for_update(of=("self",))
-        .select_related("room", "device")
-        .filter(device=device)
-    }
-    now = timezone.now()
-    resend: list[Light] = []
-    unknown: list[str] = []
-    for entry in entries:
-        light = lights.get((entry["room"], entry["light"]))
-        if light is None:
-            unknown.append(entry["room"] + "/" + entry["light"])
-            continue
-        outcome = protocol.classify_report(light.desired_version, entry)
-        reported_on = entry["state"]["on"]
-        light.reported_on, light.reported_version, light.reported_at = reported_on, entry["version"], now
-        fields = ["reported_on", "reported_version", "reported_at"]
-        if outcome == protocol.REPORT_LOCAL_CHANGE:
-            light.desired_on = reported_on
-            light.desired_version = max(light.desired_version, entry["version"]) + 1
-            light.desired_at = now
-            fields += ["desired_on", "desired_version", "desired_at"]
-            resend.append(light)
-        elif outcome == protocol.REPORT_AHEAD:
-            # The hub forgot versions (restored database): jump past the device's.
-            light.desired_version = entry["version"] + 1
-            light.desired_at = now
-            fields += ["desired_version", "desired_at"]
-            resend.append(light)
-        elif outcome == protocol.REPORT_CONFLICT:
-            resend.append(light)
-        light.save(update_fields=fields)
-        _publish(light)
+    _, resend, unknown = device_lights_reconcile(device=device, entries=entries)
     return resend, unknown
+
+
+def device_lights_reconcile(
+    *, device: Device, entries: list[dict[str, Any]]
+) -> tuple[list[Light], list[Light], list[str]]:
+    """light_reports_apply inside the caller's transaction, also returning every light of the
+    device as stored (sorted by room and name): a device.hello answers with them, without
+    reading them again."""
+    lights = _lights_of_devices([device.pk]).get(device.pk, {})
+    [(resend, unknown)] = _reconcile([(lights, entries)])
+    return sorted(lights.values(), key=lambda light: (light.room.name, light.name)), resend, unknown
+
+
+@transaction.atomic
+def lights_reports_apply_many(
+    *, reports: list[tuple[Device, list[dict[str, Any]]]]
+) -> list[tuple[list[Light], list[str]]]:
+    """light_reports_apply for the reports of many devices at once (a fan-out's acks): one
+    transaction, one read of their lights, one statement for the plain reports."""
+    lights = _lights_of_devices(sorted({device.pk for device, _ in reports}))
+    return _reconcile([(lights.get(device.pk, {}), entries) for device, entries in reports])
+
+
+def _lights_of_devices(device_pks: list[int]) -> dict[int, dict[tuple[str, str], Light]]:
+    """The lights of these devices, locked, by device and (room, name)."""
+    found: dict[int, dict[tuple[str, str], Light]] = {pk: {} for pk in device_pks}
+    for start in range(0, len(device_pks), _BULK_CHUNK):
+        for light in (
+            Light.objects.select_for_update(of=("self",))
+            .select_related("room", "device")
+            .filter(device_id__in=device_pks[start : start + _BULK_CHUNK])
+            .order_by()  # a dict: the model's ordering would only cost query-building time
+        ):
+            found[light.device_id][(light.room.name, light.name)] = light  # type: ignore[index]
+    return found
+
+
+_REPORTED_SQL = "UPDATE {table} SET reported_on = %s, reported_version = %s, reported_at = %s WHERE id = %s"
+
+
+def _reconcile(
+    reports: list[tuple[dict[tuple[str, str], Light], list[dict[str, Any]]]],
+) -> list[tuple[list[Light], list[str]]]:
+    """Classify each reported light (see protocol.classify_report) and store it; per report,
+    the lights to send again and the names the device does not drive."""
+    now = timezone.now()
+    results: list[tuple[list[Light], list[str]]] = []
+    plain: dict[int, Light] = {}  # only the reported fields change: written together
+    changed: list[Light] = []
+    for lights, entries in reports:
+        resend: list[Light] = []
+        unknown: list[str] = []
+        for entry in entries:
+            light = lights.get((entry["room"], entry["light"]))
+            if light is None:
+                unknown.append(entry["room"] + "/" + entry["light"])
+                continue
+            outcome = protocol.classify_report(light.desired_version, entry)
+            reported_on = entry["state"]["on"]
+            light.reported_on, light.reported_version, light.reported_at = reported_on, entry["version"], now
+            fields = ["reported_on", "reported_version", "reported_at"]
+            if outcome == protocol.REPORT_LOCAL_CHANGE:
+                light.desired_on = reported_on
+                light.desired_version = max(light.desired_version, entry["version"]) + 1
+                light.desired_at = now
+                fields += ["desired_on", "desired_version", "desired_at"]
+                resend.append(light)
+            elif outcome == protocol.REPORT_AHEAD:
+                # The hub forgot versions (restored database): jump past the device's.
+                light.desired_version = entry["version"] + 1
+                light.desired_at = now
+                fields += ["desired_version", "desired_at"]
+                resend.append(light)
+            elif outcome == protocol.REPORT_CONFLICT:
+                resend.append(light)
+            if len(fields) == 3:
+                plain[light.pk] = light
+            else:
+                plain.pop(light.pk, None)
+                light.save(update_fields=fields)
+            changed.append(light)
+        results.append((resend, unknown))
+    if plain:
+        with connection.cursor() as cursor:
+            at = connection.ops.adapt_datetimefield_value(now)
+            cursor.executemany(
+                _REPORTED_SQL.format(table=connection.ops.quote_name(Light._meta.db_table)),
+                [(light.reported_on, light.reported_version, at, light.pk) for light in plain.values()],
+            )
+    events: dict[int, list[dict[str, Any]]] = {}
+    for light in changed:
+        events.setdefault(light.room.home_id, []).append(realtime.light_state_event(light_payload(light)))
+    for home_id, home_events in events.items():
+        transaction.on_commit(partial(realtime.publish_many_to_home, home_id, home_events))
+    return results
 
 
 def _publish(light: Light) -> None:

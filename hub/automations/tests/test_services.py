@@ -173,14 +173,14 @@ def test_a_failing_schedule_is_recorded_and_others_still_fire(home, monkeypatch)
     first, second = light_in(home, "A"), light_in(home, "B")
     at_seven(home, "light", first.pk, name="Breaks")
     at_seven(home, "light", second.pk, name="Works", time_of_day=time(7, 1))
-    real = services.light_set_desired
+    real = services.lights_set_desired
 
-    def flaky(*, light, on):  # type: ignore[no-untyped-def]
-        if light.pk == first.pk:
+    def flaky(*, lights, on):  # type: ignore[no-untyped-def]
+        if lights.filter(pk=first.pk).exists():
             raise RuntimeError("device exploded")
-        return real(light=light, on=on)
+        return real(lights=lights, on=on)
 
-    monkeypatch.setattr(services, "light_set_desired", flaky)
+    monkeypatch.setattr(services, "lights_set_desired", flaky)
     runs = schedules_run_due(now=MONDAY_0700_PARIS + timedelta(minutes=2))
     assert [(run.schedule.name, run.outcome) for run in runs] == [("Breaks", "failed"), ("Works", "fired")]
     assert "device exploded" in runs[0].detail

@@ -1,5 +1,6 @@
 """The device WebSocket, in-process: auth, hello/welcome, delivery, bad frames, presence."""
 
+import asyncio
 import base64
 import json
 
@@ -11,6 +12,7 @@ from devices.models import Device
 from factories import DeviceFactory, LightFactory, RoomFactory
 from firmware import protocol
 from lamplighter.routing import websocket_application
+from lights.models import Light
 from lights.services import light_set_desired
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -105,3 +107,43 @@ async def test_a_second_connection_replaces_the_first() -> None:
     refreshed = await Device.objects.aget(pk=device.pk)
     assert refreshed.online
     await second.disconnect()
+
+
+async def test_reports_of_many_sockets_at_once_each_get_their_own_answer() -> None:
+    @database_sync_to_async
+    def make() -> list[tuple[Device, object]]:
+        room = RoomFactory(name="Hall")
+        made = []
+        for i in range(6):
+            device = DeviceFactory(home=room.home, secret="porch-secret")
+            made.append((device, LightFactory(room=room, name=f"L{i}", device=device)))
+        return made
+
+    made = await make()
+    sockets = [(await connect_and_hello(device))[0] for device, _ in made]
+
+    def report(i: int) -> str:
+        if i == 1:  # a light it does not drive
+            entries = [protocol.light_entry("Hall", "Nope", protocol.light_state(True), 1)]
+        else:  # i == 2: switched at the device itself; the others: applied version 1
+            entries = [protocol.light_entry("Hall", f"L{i}", protocol.light_state(True), 1, i == 2)]
+        return protocol.encode(protocol.build_state_report(entries))
+
+    await asyncio.gather(*(socket.send_to(text_data=report(i)) for i, socket in enumerate(sockets)))
+    resend = protocol.parse(await sockets[2].receive_from(timeout=5))
+    assert resend["type"] == protocol.STATE_SET and resend["data"]["lights"][0]["version"] == 2
+    reject = protocol.parse(await sockets[1].receive_from(timeout=5))
+    assert reject["type"] == protocol.MESSAGE_REJECT and "Hall/Nope" in reject["data"]["reason"]
+    for i, socket in enumerate(sockets):
+        if i not in (1, 2):
+            assert await socket.receive_nothing(timeout=0.2)
+    stored = {light.name: light async for light in Light.objects.filter(room__name="Hall")}
+    for i in range(6):
+        light = stored[f"L{i}"]
+        if i == 1:
+            assert light.reported_on is None
+        else:
+            assert light.reported_on is True and light.reported_version == 1
+    assert (stored["L2"].desired_on, stored["L2"].desired_version) == (True, 2)
+    for socket in sockets:
+        await socket.disconnect()

@@ -1,15 +1,20 @@
 """Presence writes are throttled: polls and heartbeats of a device seen recently write nothing."""
 
+import base64
 from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from devices import delivery
 from devices.models import Device
-from devices.services import device_heartbeat, device_seen, seen_write_interval
-from factories import DeviceFactory
+from devices.poll import lights_status_answer
+from devices.services import device_disconnected, device_heartbeat, device_seen, seen_write_interval
+from factories import DeviceFactory, LightFactory, RoomFactory
+from firmware import protocol
 
 pytestmark = pytest.mark.django_db
 
@@ -42,3 +47,33 @@ def test_a_socket_the_sweep_gave_up_on_gets_its_channel_back() -> None:
     device_heartbeat(device=device, data={}, connection=Device.Connection.WEBSOCKET)
     stored = Device.objects.get(pk=device.pk)
     assert stored.online and stored.channel_name == "specific.a!1"
+
+
+@pytest.mark.parametrize("touch", ["poll route", "poll view", "device message"])
+def test_a_device_in_touch_over_http_has_no_socket_on_record(touch: str, client: Client) -> None:
+    """It fell back to polling: its old socket is dead, so commands go by LAN push or the next poll."""
+    room = RoomFactory(name="Office")
+    device = DeviceFactory(home=room.home, secret="s3cret", lan_url="http://127.0.0.1:9", lan_token="t")
+    light = LightFactory(room=room, name="Desk", device=device)
+    device_seen(device=device, connection=Device.Connection.WEBSOCKET, channel_name="specific.dead!1")
+    assert delivery.deliver_desired(device=device, lights=[light]) == delivery.PATH_WEBSOCKET
+    authorization = "Basic " + base64.b64encode(f"{device.device_id}:s3cret".encode()).decode()
+    if touch == "poll route":
+        assert lights_status_answer(authorization)[0] == 200
+    elif touch == "poll view":
+        assert client.get("/lights_status/", HTTP_AUTHORIZATION=authorization).status_code == 200
+    else:
+        ping = protocol.encode(protocol.build_heartbeat_ping(uptime=5))
+        response = client.post(
+            protocol.HUB_MESSAGES_PATH,
+            ping,
+            content_type="application/json",
+            HTTP_AUTHORIZATION=authorization,
+        )
+        assert response.status_code == 200, response.content
+    stored = Device.objects.get(pk=device.pk)
+    assert stored.channel_name == "" and stored.online and stored.connection == Device.Connection.HTTP
+    assert delivery.deliver_desired(device=stored, lights=[light]) == delivery.PATH_LAN
+    # The dead socket closing late changes nothing: the device stays online over HTTP.
+    device_disconnected(device=stored, channel_name="specific.dead!1")
+    assert Device.objects.get(pk=device.pk).online
