@@ -1,12 +1,24 @@
 """`lamplighter serve`: the hub under uvicorn."""
 
 import argparse
+import os
 
 import uvicorn
 from uvicorn.supervisors import Multiprocess
 
 # Device messages are at most 16 KB; anything far larger is refused at the socket.
 WEBSOCKET_MAX_BYTES = 64 * 1024
+
+
+LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
+
+
+def log_level() -> str:
+    """LAMPLIGHTER_LOG_LEVEL, checked (default info)."""
+    level = os.environ.get("LAMPLIGHTER_LOG_LEVEL", "INFO").strip().lower()
+    if level not in LOG_LEVELS:
+        raise SystemExit(f"LAMPLIGHTER_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {level!r}")
+    return level
 
 
 def uvicorn_config(host: str, port: int, workers: int = 1) -> uvicorn.Config:
@@ -21,7 +33,8 @@ def uvicorn_config(host: str, port: int, workers: int = 1) -> uvicorn.Config:
         ws_ping_interval=20,
         ws_ping_timeout=20,
         proxy_headers=True,
-        log_level="info",
+        # The server logs at the hub's level: at WARNING, no line per request or socket.
+        log_level=log_level(),
     )
 
 
