@@ -131,13 +131,19 @@ def fsync(handle):
             pass
 
 
-try:
-    import ssl as _ssl
-except ImportError:  # pragma: no cover - a port built without TLS
+def _tls_module():
+    # Imported on first use: the ESP32's ssl is frozen Python that a plain-http device never needs.
     try:
-        import tls as _ssl  # type: ignore[no-redef]
-    except ImportError:
-        _ssl = None
+        import ssl
+
+        return ssl
+    except ImportError:  # pragma: no cover - a port built without TLS
+        try:
+            import tls  # type: ignore[import-not-found]
+
+            return tls
+        except ImportError:
+            return None
 
 
 def tls_context(cafile=None):
@@ -148,6 +154,7 @@ def tls_context(cafile=None):
     runtime's default trust store is used where there is one (CPython); MicroPython has none,
     so it needs the CA file (ValueError otherwise).
     """
+    _ssl = _tls_module()
     if _ssl is None:  # pragma: no cover
         raise ValueError("this runtime has no TLS")
     creator = getattr(_ssl, "create_default_context", None)

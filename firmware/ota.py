@@ -1,8 +1,8 @@
 """OTA update logic shared by device and hub: the signed manifest, the checks, and the updater.
 
 Plain synchronous code (no asyncio), so the same tests run under MicroPython. The async glue
-(download, push route, reporting) is firmware/ota_agent.py; the slots are firmware/ota_slots.py
-(files) and firmware/hal/esp32_ota.py (flash partitions). docs/ota.md explains the flow.
+(download, push route, reporting) is firmware/ota_agent.py and firmware/ota_transfer.py; the
+slots are firmware/ota_slots.py and firmware/hal/esp32_ota.py. docs/ota.md explains the flow.
 """
 
 import binascii
@@ -17,9 +17,6 @@ KIND_IMAGE = "image"  # a full image for the device's OTA partition
 KIND_BUNDLE = "bundle"  # an application bundle (the firmware's Python files)
 KINDS = (KIND_IMAGE, KIND_BUNDLE)
 BLOCK_SIZE = 4096  # the flash erase block: the updater writes whole blocks
-# Simulator only: a manifest flag the host boot honours, so "a new image that fails to come
-# up" can be tried for real (the host refuses to start the app from that slot).
-SIMULATE_BOOT_FAILURE = "simulate_boot_failure"
 # Set by check_offer on a content manifest: its version and board came from the hub's offer.
 ASSERTED = "asserted"
 

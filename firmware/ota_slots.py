@@ -3,23 +3,18 @@
 SlotRecords keeps, in files under <flash>/ota/, each slot's manifest and the pending update
 (written when the boot slot is switched), so after a reboot the firmware knows whether it runs
 a new image on trial, or whether the bootloader went back to the old one (a rollback).
-FileSlots stores the images as two files and plays the bootloader's part (ESP-IDF's app
-rollback: a new image boots once on trial; if it does not mark itself valid, the next boot
-returns to the old one). The ESP32's flash partitions are firmware/hal/esp32_ota.py.
+The images themselves: the ESP32's flash partitions (firmware/hal/esp32_ota.py), or the
+simulator's two files (FileSlots in firmware/hal/host.py).
 """
 
 import json
 
 from firmware import storage
-from firmware.compat import fsync, join_path, os, path_exists
+from firmware.compat import join_path, os, path_exists
 
 OTA_FOLDER = "ota"
 PENDING_FILE = "pending.json"
 ROLLBACK_FILE = "rolled_back.json"
-BOOT_FILE = "boot.json"
-BOOT_VALID = "valid"
-BOOT_PENDING_VERIFY = "pending_verify"
-BOOT_TRIAL = "trial"
 
 
 class SlotRecords:
@@ -42,6 +37,10 @@ class SlotRecords:
     def capacity(self):
         """Largest image a slot holds, or None when only the free space limits it."""
         return None
+
+    def boot_fails(self):
+        """True when the running image must not start (only the simulator's slots say so)."""
+        return False
 
     def slot_manifest(self, slot):
         """The manifest (dict) of the image in this slot, or None (factory image, or being written)."""
@@ -108,86 +107,3 @@ class SlotRecords:
         if path_exists(path):
             os.remove(path)
         return record
-
-
-class FileSlots(SlotRecords):
-    """Two image files and a boot-selection file: the host's flash, with ESP-IDF's rollback rules."""
-
-    def __init__(self, flash_root, capacity=None):
-        super().__init__(flash_root)
-        self._capacity = capacity
-        self._handle = None
-        self._running = self._boot()
-        self.check_boot()
-
-    def _read_boot(self):
-        try:
-            return storage.read_json(self._path(BOOT_FILE)) or {}
-        except storage.StorageError:
-            return {}
-
-    def _boot(self):
-        """The bootloader: which slot runs this boot (a trial that was not confirmed falls back)."""
-        record = self._read_boot()
-        slot = record.get("boot", 0)
-        state = record.get("state", BOOT_VALID)
-        if state == BOOT_PENDING_VERIFY:
-            record["state"] = BOOT_TRIAL
-            storage.write_json(self._path(BOOT_FILE), record)
-        elif state == BOOT_TRIAL:
-            # The new image had its one boot and never marked itself valid: back to the old one.
-            slot = record.get("previous", 1 - slot)
-            storage.write_json(self._path(BOOT_FILE), {"boot": slot, "state": BOOT_VALID})
-        return slot
-
-    def running_slot(self):
-        """The slot this boot runs."""
-        return self._running
-
-    def capacity(self):
-        """The configured slot size, if any."""
-        return self._capacity
-
-    def _slot_file(self, slot):
-        return self._path("slot" + str(slot) + ".bin")
-
-    def open_slot(self, slot, size):
-        """Start writing slot from its first byte."""
-        self.forget_manifest(slot)
-        self._handle = open(self._slot_file(slot), "wb")
-
-    def write_block(self, slot, index, block):
-        """Write one block at its place."""
-        self._handle.seek(index * 4096)
-        self._handle.write(block)
-
-    def close_slot(self, slot, manifest_text):
-        """Flush the image, then keep its manifest."""
-        if self._handle is not None:
-            fsync(self._handle)
-            self._handle.close()
-            self._handle = None
-        super().close_slot(slot, manifest_text)
-
-    def discard_slot(self, slot):
-        """Drop a partial image."""
-        if self._handle is not None:
-            self._handle.close()
-            self._handle = None
-        if path_exists(self._slot_file(slot)):
-            os.remove(self._slot_file(slot))
-
-    def read_slot(self, slot):
-        """The image bytes of a slot (tests and diagnostics)."""
-        with open(self._slot_file(slot), "rb") as handle:
-            return handle.read()
-
-    def _switch(self, slot):
-        storage.write_json(
-            self._path(BOOT_FILE), {"boot": slot, "previous": self._running, "state": BOOT_PENDING_VERIFY}
-        )
-
-    def _confirm(self):
-        record = self._read_boot()
-        record["state"] = BOOT_VALID
-        storage.write_json(self._path(BOOT_FILE), record)

@@ -1,12 +1,25 @@
-"""Host hardware (CPython simulator): pins in memory, a folder as flash, log lines in a list."""
+"""Host hardware (CPython simulator): pins in memory, a folder as flash, log lines in a list.
+
+FileSlots, the simulator's OTA slots, lives here too: only the host needs it, and a board
+never imports this module (it is left out of the bundle).
+"""
 
 import gc
 import time
 
-from firmware.compat import ticks_add, ticks_diff, ticks_ms
+from firmware import storage
+from firmware.compat import fsync, os, path_exists, ticks_add, ticks_diff, ticks_ms
+from firmware.ota_slots import SlotRecords
 from firmware.watchdog import SimulatedWatchdog
 
 MAX_DISPLAY_LINES = 200
+BOOT_FILE = "boot.json"
+BOOT_VALID = "valid"
+BOOT_PENDING_VERIFY = "pending_verify"
+BOOT_TRIAL = "trial"
+# A manifest flag the host's boot honours, so "a new image that fails to come up" can be tried
+# for real: the simulated device refuses to start from that slot (docs/ota.md).
+SIMULATE_BOOT_FAILURE = "simulate_boot_failure"
 
 
 class HostHal:
@@ -115,8 +128,6 @@ class HostHal:
 
     def ota_slots(self):
         """The OTA slots: two files in the flash folder, with the bootloader's rollback rules."""
-        from firmware.ota_slots import FileSlots
-
         return FileSlots(self.flash_root)
 
     def display(self, line):
@@ -124,3 +135,91 @@ class HostHal:
         self.display_lines.append(line)
         if len(self.display_lines) > MAX_DISPLAY_LINES:
             del self.display_lines[0]
+
+
+class FileSlots(SlotRecords):
+    """Two image files and a boot-selection file: the host's flash, with ESP-IDF's rollback rules."""
+
+    def __init__(self, flash_root, capacity=None):
+        super().__init__(flash_root)
+        self._capacity = capacity
+        self._handle = None
+        self._running = self._boot()
+        self.check_boot()
+
+    def _read_boot(self):
+        try:
+            return storage.read_json(self._path(BOOT_FILE)) or {}
+        except storage.StorageError:
+            return {}
+
+    def _boot(self):
+        """The bootloader: which slot runs this boot (a trial that was not confirmed falls back)."""
+        record = self._read_boot()
+        slot = record.get("boot", 0)
+        state = record.get("state", BOOT_VALID)
+        if state == BOOT_PENDING_VERIFY:
+            record["state"] = BOOT_TRIAL
+            storage.write_json(self._path(BOOT_FILE), record)
+        elif state == BOOT_TRIAL:
+            # The new image had its one boot and never marked itself valid: back to the old one.
+            slot = record.get("previous", 1 - slot)
+            storage.write_json(self._path(BOOT_FILE), {"boot": slot, "state": BOOT_VALID})
+        return slot
+
+    def running_slot(self):
+        """The slot this boot runs."""
+        return self._running
+
+    def capacity(self):
+        """The configured slot size, if any."""
+        return self._capacity
+
+    def boot_fails(self):
+        """The running image is marked as one that never comes up."""
+        manifest = self.slot_manifest(self._running)
+        return bool(manifest and manifest.get(SIMULATE_BOOT_FAILURE))
+
+    def _slot_file(self, slot):
+        return self._path("slot" + str(slot) + ".bin")
+
+    def open_slot(self, slot, size):
+        """Start writing slot from its first byte."""
+        self.forget_manifest(slot)
+        self._handle = open(self._slot_file(slot), "wb")
+
+    def write_block(self, slot, index, block):
+        """Write one block at its place."""
+        self._handle.seek(index * 4096)
+        self._handle.write(block)
+
+    def close_slot(self, slot, manifest_text):
+        """Flush the image, then keep its manifest."""
+        if self._handle is not None:
+            fsync(self._handle)
+            self._handle.close()
+            self._handle = None
+        super().close_slot(slot, manifest_text)
+
+    def discard_slot(self, slot):
+        """Drop a partial image."""
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None
+        if path_exists(self._slot_file(slot)):
+            os.remove(self._slot_file(slot))
+
+    def read_slot(self, slot):
+        """The image bytes of a slot (tests and diagnostics)."""
+        with open(self._slot_file(slot), "rb") as handle:
+            return handle.read()
+
+    def _switch(self, slot):
+        storage.write_json(
+            self._path(BOOT_FILE), {"boot": slot, "previous": self._running, "state": BOOT_PENDING_VERIFY}
+        )
+
+    def _confirm(self):
+        record = self._read_boot()
+        record["state"] = BOOT_VALID
+        storage.write_json(self._path(BOOT_FILE), record)

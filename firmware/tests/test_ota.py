@@ -5,7 +5,7 @@ import unittest
 
 from firmware import ota
 from firmware.compat import join_path, os
-from firmware.ota_slots import FileSlots
+from firmware.hal.host import SIMULATE_BOOT_FAILURE, FileSlots
 from firmware.tests import ota_fixtures as fx
 from firmware.tests.support import make_folder
 
@@ -290,7 +290,7 @@ class RollbackTest(SlotsTestCase):
         self.install("fails_boot", job=9)
         trial = FileSlots(self.flash)
         self.assertEqual(trial.running_slot(), 1)
-        self.assertTrue(trial.slot_manifest(1)[ota.SIMULATE_BOOT_FAILURE])
+        self.assertTrue(trial.slot_manifest(1)[SIMULATE_BOOT_FAILURE])
         # No mark_valid: the image never reached the hub. Next boot:
         after = FileSlots(self.flash)
         self.assertEqual(after.running_slot(), 0)
