@@ -7,7 +7,7 @@ from django.conf import settings
 
 from devices.models import Device
 from devices.services import device_authenticate
-from lamplighter.throttle import throttle_blocked, throttle_failed
+from lamplighter.throttle import athrottle_blocked, throttle_blocked, throttle_failed
 
 THROTTLE_SCOPE = "device-auth"
 THROTTLED = {"error": "too many failed device authentications from this address; try again later"}
@@ -36,6 +36,12 @@ def address_throttled(address: str) -> bool:
     """True while this client address has failed device authentication too often (answer 429)."""
     limit = settings.LAMPLIGHTER_DEVICE_AUTH_MAX_FAILURES
     return bool(address) and throttle_blocked(scope=THROTTLE_SCOPE, identity=address, limit=limit)
+
+
+async def aaddress_throttled(address: str) -> bool:
+    """address_throttled, awaited in the event loop."""
+    limit = settings.LAMPLIGHTER_DEVICE_AUTH_MAX_FAILURES
+    return bool(address) and await athrottle_blocked(scope=THROTTLE_SCOPE, identity=address, limit=limit)
 
 
 def authentication_failed(address: str) -> None:

@@ -3,62 +3,120 @@
 It is the hub's hottest HTTP route (every polling device, every few seconds) and needs none
 of what Django's middleware stack gives browsers (sessions, CSRF, messages, static files).
 Through that stack a request hops between the event loop and worker threads several times
-(WhiteNoise is sync-only); here it takes one hop: authenticate, record contact, read the
-desired states, in one database_sync_to_async call. The Django view in devices.views gives
-the same answer for the same request (the tests check both).
+(WhiteNoise is sync-only). Here the device row and its lights come in one statement: on
+SQLite in one database thread hop, on PostgreSQL awaited in the event loop (poll_reader), with
+a thread only when contact must be written. A database that is away gives 503, as elsewhere.
+The Django view in devices.views gives the same answer for the same request (the tests check both).
 """
 
 import json
+import logging
 from typing import Any
 
+import psycopg
+from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from django.conf import settings
-from django.db import connection
+from django.db import InterfaceError, OperationalError, connection
 from django.http.request import split_domain_port, validate_host
+from django.utils import timezone
+from psycopg_pool import PoolTimeout
 
-from devices import services
-from devices.auth import THROTTLED, address_throttled, authentication_failed, parse_basic
+from devices import poll_reader, services
+from devices.auth import THROTTLED, aaddress_throttled, address_throttled, authentication_failed, parse_basic
 from devices.models import Device
 from firmware import protocol
+from lamplighter.middleware import RETRY_AFTER_SECONDS, UNAVAILABLE
 from lamplighter.secrets import secret_matches
+
+logger = logging.getLogger(__name__)
 
 UNAUTHORIZED = {"error": "device credentials required"}
 CHALLENGE = 'Basic realm="lamplighter-device", charset="UTF-8"'
 
 
-# The two reads of a poll, written out: the ORM spends ~0.2 ms building the device query and
-# ~0.5 ms the lights one (three models instantiated per light), more than the rest of the
-# request together; these take ~0.07 ms each (bench/README.md). Plain SQL both engines run.
-_DEVICE_SQL = (
-    "SELECT id, device_id, secret_hash, online, connection, last_seen, channel_name "
-    "FROM devices_device WHERE device_id = %s"
+# A poll's reads in one statement: the device row (for its secret and presence) and its lights.
+# Through the ORM they took ~0.7 ms (two querysets, three models per light), more than the rest
+# of the request together; written out and joined, one round trip. Plain SQL both engines run.
+_DEVICE_COLUMNS = ("id", "device_id", "secret_hash", "online", "connection", "last_seen", "channel_name")
+_POLL_SQL = (
+    "SELECT d.id, d.device_id, d.secret_hash, d.online, d.connection, d.last_seen, d.channel_name, "
+    "r.name, l.name, l.desired_on, l.desired_version FROM devices_device d "
+    "LEFT JOIN lights_light l ON l.device_id = d.id LEFT JOIN homes_room r ON r.id = l.room_id "
+    "WHERE d.device_id = %s ORDER BY r.name, l.name"
 )
-_LIGHTS_SQL = (
-    "SELECT r.name, l.name, l.desired_on, l.desired_version FROM lights_light l "
-    "JOIN homes_room r ON r.id = l.room_id WHERE l.device_id = %s ORDER BY r.name, l.name"
-)
+
+
+def _poll_rows(device_id: str) -> list[tuple[Any, ...]]:
+    """The device's row joined with each of its lights (one row with NULL lights when it has none)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_POLL_SQL, [device_id])
+        return list(cursor.fetchall())
+
+
+def _credentials(authorization: str | bytes | None) -> tuple[str, str] | None:
+    """(device id, secret) when the header could name a device at all."""
+    credentials = parse_basic(authorization)
+    if credentials is None:
+        return None
+    device_id, secret = credentials
+    plausible = device_id and len(device_id) <= 64 and secret and len(secret) <= 256
+    return (device_id, secret) if plausible else None
+
+
+def _answer(
+    rows: list[tuple[Any, ...]], credentials: tuple[str, str] | None
+) -> tuple[int, dict[str, Any], Device | None]:
+    """(status, body, the authenticated device or None) from the poll's rows."""
+    if not rows or credentials is None or not secret_matches(credentials[1], rows[0][2]):
+        return 401, UNAUTHORIZED, None
+    device = _device_from_row(rows[0])
+    entries = [
+        protocol.light_entry(room, light, protocol.light_state(bool(on)), version)
+        for *_, room, light, on, version in rows
+        if light is not None
+    ]
+    body = protocol.build_hub_welcome(device.device_id, settings.LAMPLIGHTER_HEARTBEAT_INTERVAL, entries)
+    return 200, body, device
+
+
+def _device_from_row(row: tuple[Any, ...]) -> Device:
+    """A Device with the polled columns loaded (Model.from_db wants them in the model's field order)."""
+    values = dict(zip(_DEVICE_COLUMNS, row[: len(_DEVICE_COLUMNS)], strict=True))
+    if values["last_seen"] is not None and timezone.is_naive(values["last_seen"]):
+        # SQLite hands a plain cursor naive datetimes (the ORM would make them aware): stored as UTC.
+        values["last_seen"] = timezone.make_aware(values["last_seen"], connection.timezone)
+    ordered = [field.attname for field in Device._meta.concrete_fields if field.attname in values]
+    return Device.from_db(connection.alias, ordered, [values[name] for name in ordered])
 
 
 def lights_status_answer(authorization: str | bytes | None, address: str = "") -> tuple[int, dict[str, Any]]:
     """(status, body) of a poll: the device's desired states as a hub.welcome, 401, or 429."""
     if address_throttled(address):
         return 429, THROTTLED
-    credentials = parse_basic(authorization)
-    device_id, secret = credentials or ("", "")
-    device = None
-    if device_id and len(device_id) <= 64 and secret and len(secret) <= 256:
-        device = next(iter(Device.objects.raw(_DEVICE_SQL, [device_id])), None)
-    if device is None or not secret_matches(secret, device.secret_hash):
+    credentials = _credentials(authorization)
+    status, body, device = _answer(_poll_rows(credentials[0]) if credentials else [], credentials)
+    if device is None:
         authentication_failed(address)
-        return 401, UNAUTHORIZED
-    services.device_seen(device=device, connection=Device.Connection.HTTP)
-    with connection.cursor() as cursor:
-        cursor.execute(_LIGHTS_SQL, [device.pk])
-        entries = [
-            protocol.light_entry(room, light, protocol.light_state(bool(on)), version)
-            for room, light, on, version in cursor.fetchall()
-        ]
-    return 200, protocol.build_hub_welcome(device.device_id, settings.LAMPLIGHTER_HEARTBEAT_INTERVAL, entries)
+    else:
+        services.device_seen(device=device, connection=Device.Connection.HTTP)
+    return status, body
+
+
+async def lights_status_answer_async(
+    authorization: str | bytes | None, address: str = ""
+) -> tuple[int, dict[str, Any]]:
+    """lights_status_answer on PostgreSQL: the read in the event loop, threads only for writes."""
+    if await aaddress_throttled(address):
+        return 429, THROTTLED
+    credentials = _credentials(authorization)
+    rows = await poll_reader.reader.rows(_POLL_SQL, [credentials[0]]) if credentials else []
+    status, body, device = _answer(rows, credentials)
+    if device is None:
+        await sync_to_async(authentication_failed, thread_sensitive=False)(address)
+    elif not services.device_seen_recently(device=device, connection=Device.Connection.HTTP):
+        await database_sync_to_async(services.device_seen)(device=device, connection=Device.Connection.HTTP)
+    return status, body
 
 
 class PollRoute:
@@ -80,9 +138,17 @@ class PollRoute:
             await _respond(send, 405, {"error": "method not allowed"}, [(b"allow", b"GET, HEAD")])
             return
         client = scope.get("client") or ("", 0)
-        status, body = await database_sync_to_async(lights_status_answer)(
-            headers.get(b"authorization"), str(client[0])
-        )
+        authorization, address = headers.get(b"authorization"), str(client[0])
+        try:
+            if connection.vendor == "postgresql":
+                status, body = await lights_status_answer_async(authorization, address)
+            else:
+                status, body = await database_sync_to_async(lights_status_answer)(authorization, address)
+        except (OperationalError, InterfaceError, psycopg.OperationalError, PoolTimeout) as error:
+            logger.warning("poll: database unavailable: %s", type(error).__name__)
+            retry = [(b"retry-after", str(RETRY_AFTER_SECONDS).encode())]
+            await _respond(send, 503, {"detail": UNAVAILABLE}, retry)
+            return
         extra = [(b"www-authenticate", CHALLENGE.encode())] if status == 401 else []
         await _respond(send, status, body, extra, head=scope["method"] == "HEAD")
 

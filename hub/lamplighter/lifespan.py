@@ -9,7 +9,7 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 
 from automations.scheduler import run_schedules_forever
-from devices import lan_push, services
+from devices import lan_push, poll_reader, services
 from lamplighter import realtime
 from mqtt_bridge.bridge import MqttBridge
 from ota import push as ota_push
@@ -84,6 +84,7 @@ class LifespanApp:
         lan_push.attach(None)
         realtime.attach(None)
         ota_push.attach(None)
+        await poll_reader.reader.close()
         for task in self.tasks:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -157,11 +157,13 @@ else:
 if os.environ.get("REDIS_URL"):
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "lamplighter.cache.SharedRedisCache",
             "LOCATION": os.environ["REDIS_URL"],
             "KEY_PREFIX": os.environ.get("LAMPLIGHTER_REDIS_PREFIX", "lamplighter"),
         }
     }
+else:
+    CACHES = {"default": {"BACKEND": "lamplighter.cache.InProcessCache"}}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_PASSWORD_VALIDATORS = [

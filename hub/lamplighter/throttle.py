@@ -19,6 +19,11 @@ def throttle_blocked(*, scope: str, identity: str, limit: int) -> bool:
     return int(cache.get(_key(scope, identity), 0)) >= limit
 
 
+async def athrottle_blocked(*, scope: str, identity: str, limit: int) -> bool:
+    """throttle_blocked for the event loop (the hub's cache backends await it without a thread)."""
+    return int(await cache.aget(_key(scope, identity), 0)) >= limit
+
+
 def throttle_failed(*, scope: str, identity: str, window_seconds: int) -> int:
     """Count one failure; the window starts at the first failure. Returns the count."""
     key = _key(scope, identity)

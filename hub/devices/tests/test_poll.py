@@ -1,9 +1,13 @@
 """/lights_status/ as the hub serves it (devices.poll.PollRoute, before Django), over a real server."""
 
+from base64 import b64encode
+
 import httpx
 import pytest
+from django.db import OperationalError
 
 from conftest import LiveHub
+from devices import poll
 from devices.models import Device
 from factories import DeviceFactory, LightFactory, RoomFactory
 from firmware import protocol
@@ -32,3 +36,45 @@ def test_poll_route_answers_like_the_django_view(live_hub: LiveHub) -> None:
         assert client.get("/lights_status/", headers={"Host": "evil.example"}).status_code == 400
     device.refresh_from_db()
     assert device.online and device.connection == Device.Connection.HTTP
+
+
+def test_repeated_polls_record_contact_once_and_a_device_without_lights_gets_none(live_hub: LiveHub) -> None:
+    room = RoomFactory(name="Hall")
+    device = DeviceFactory(home=room.home, secret="hall-secret")
+    LightFactory(room=room, name="Lamp", device=device)
+    bare = DeviceFactory(home=room.home, secret="bare-secret")
+    with httpx.Client(base_url=live_hub.url) as client:
+        seen = []
+        for _ in range(3):
+            response = client.get("/lights_status/", auth=(device.device_id, "hall-secret"))
+            assert response.status_code == 200
+            assert [entry["light"] for entry in response.json()["data"]["lights"]] == ["Lamp"]
+            device.refresh_from_db()
+            assert device.online
+            seen.append(device.last_seen)
+        assert seen[0] is not None and seen == [seen[0]] * 3  # within the write interval: no rewrite
+        empty = client.get("/lights_status/", auth=(bare.device_id, "bare-secret"))
+        assert empty.status_code == 200 and empty.json()["data"]["lights"] == []
+
+
+async def test_a_database_that_is_away_gives_503_not_500(monkeypatch: pytest.MonkeyPatch) -> None:
+    def unavailable(device_id: str) -> list[tuple[object, ...]]:
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr(poll, "_poll_rows", unavailable)
+    sent: list[dict[str, object]] = []
+
+    async def send(message: dict[str, object]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": protocol.HUB_POLL_PATH,
+        "headers": [(b"host", b"localhost"), (b"authorization", b"Basic " + b64encode(b"dev-x:secret"))],
+        "client": ("127.0.0.1", 5000),
+    }
+    await poll.PollRoute(app=None)(scope, None, send)
+    assert sent[0]["status"] == 503
+    assert (b"retry-after", b"2") in sent[0]["headers"]  # type: ignore[operator]
+    assert b"try again" in sent[1]["body"]  # type: ignore[operator]

@@ -21,6 +21,7 @@ from typing import Any
 
 import httpx
 import pytest
+import redis
 import websockets
 
 from lamplighter import realtime
@@ -198,7 +199,6 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
             worker.stop()
         with _pg_connect() as connection:
             connection.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-        import redis
 
         client = redis.Redis(host=REDIS_HOST, port=REDIS_PORT)
         for key in client.scan_iter(f"scale-{run_id}*"):
@@ -401,6 +401,37 @@ async def test_serve_with_several_workers_shares_one_port(devices_stopped: Clust
             await dashboard.socket.close()
     finally:
         multi.stop()
+
+
+async def test_polls_on_either_worker_share_redis_connections_and_the_failure_counts(
+    devices_stopped: Cluster,
+) -> None:
+    cluster = devices_stopped
+    entry = cluster.seed["devices"][4]
+    stats = redis.Redis(host=REDIS_HOST, port=REDIS_PORT)
+    opened_before = int(stats.info("stats")["total_connections_received"])
+    async with httpx.AsyncClient(timeout=10) as client:
+        for _ in range(50):
+            for worker in (cluster.a, cluster.b):
+                poll = await client.get(
+                    worker.url + "/lights_status/", auth=(entry["device_id"], entry["secret"])
+                )
+                assert poll.status_code == 200, poll.text
+                assert [light["light"] for light in poll.json()["data"]["lights"]] == [entry["light"]]
+        # Each worker keeps its Redis connections: a new one per request would be 100 here.
+        assert int(stats.info("stats")["total_connections_received"]) - opened_before < 30
+        # Failures counted on one worker throttle the address on the other (proxy address, trusted from loopback).
+        attacker = {"X-Forwarded-For": "198.51.100.7"}
+        for _ in range(20):  # LAMPLIGHTER_DEVICE_AUTH_MAX_FAILURES
+            refused = await client.get(
+                cluster.a.url + "/lights_status/", auth=(entry["device_id"], "wrong"), headers=attacker
+            )
+            assert refused.status_code == 401
+        auth = (entry["device_id"], entry["secret"])
+        assert (
+            await client.get(cluster.b.url + "/lights_status/", auth=auth, headers=attacker)
+        ).status_code == 429
+        assert (await client.get(cluster.b.url + "/lights_status/", auth=auth)).status_code == 200
 
 
 def test_several_workers_need_redis(tmp_path: Path) -> None:
