@@ -135,13 +135,14 @@ def main() -> int:
     hub = subprocess.Popen(  # noqa: S603 - our own console script
         [BIN / "lamplighter", "serve", "--port", str(port)],
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=(data_dir / "hub.log").open("wb"),
+        stderr=subprocess.STDOUT,
     )
     fleet = subprocess.Popen(  # noqa: S603
         [BIN / "lamplighter", "device", "--config", str(config_file), "--log-level", "warning"],
         env=env,
-        stdout=subprocess.DEVNULL,
+        stdout=(data_dir / "devices.log").open("wb"),
+        stderr=subprocess.STDOUT,
     )
     ok = True
     try:
@@ -150,7 +151,13 @@ def main() -> int:
 
         while Device.objects.filter(home=home, connection="websocket").count() < args.devices:
             if time.monotonic() > deadline:
-                raise SystemExit("the devices did not all connect")
+                connected = Device.objects.filter(home=home, connection="websocket").count()
+                logs = "".join(
+                    f"\n--- {name} (last lines) ---\n"
+                    + "\n".join(log.read_text(errors="replace").splitlines()[-15:])
+                    for name, log in (("hub", data_dir / "hub.log"), ("devices", data_dir / "devices.log"))
+                )
+                raise SystemExit(f"{connected} of {args.devices} devices connected within 60 s{logs}")
             time.sleep(0.2)
         time.sleep(1)
         say(f"OTA benchmark: {args.devices} devices, hub pid {hub.pid}, data in {data_dir}")

@@ -167,7 +167,7 @@ def device_lights_reconcile(
     """light_reports_apply inside the caller's transaction, also returning every light of the
     device as stored (sorted by room and name): a device.hello answers with them, without
     reading them again."""
-    lights = _lights_of_devices([device.pk]).get(device.pk, {})
+    lights = _lights_of_devices([device]).get(device.pk, {})
     [(resend, unknown)] = _reconcile([(lights, entries)])
     return sorted(lights.values(), key=lambda light: (light.room.name, light.name)), resend, unknown
 
@@ -178,20 +178,27 @@ def lights_reports_apply_many(
 ) -> list[tuple[list[Light], list[str]]]:
     """light_reports_apply for the reports of many devices at once (a fan-out's acks): one
     transaction, one read of their lights, one statement for the plain reports."""
-    lights = _lights_of_devices(sorted({device.pk for device, _ in reports}))
+    lights = _lights_of_devices([device for device, _ in reports])
     return _reconcile([(lights.get(device.pk, {}), entries) for device, entries in reports])
 
 
-def _lights_of_devices(device_pks: list[int]) -> dict[int, dict[tuple[str, str], Light]]:
-    """The lights of these devices, locked, by device and (room, name)."""
+def _lights_of_devices(devices: list[Device]) -> dict[int, dict[tuple[str, str], Light]]:
+    """The lights of these devices, locked, by device and (room, name).
+
+    Each light's device is the one given, not read again: joining the device row to every light
+    cost more than the rest of a hello in a connect storm (bench/README.md).
+    """
+    by_pk = {device.pk: device for device in devices}
+    device_pks = sorted(by_pk)
     found: dict[int, dict[tuple[str, str], Light]] = {pk: {} for pk in device_pks}
     for start in range(0, len(device_pks), _BULK_CHUNK):
         for light in (
             Light.objects.select_for_update(of=("self",))
-            .select_related("room", "device")
+            .select_related("room")
             .filter(device_id__in=device_pks[start : start + _BULK_CHUNK])
             .order_by()  # a dict: the model's ordering would only cost query-building time
         ):
+            light.device = by_pk[light.device_id]  # type: ignore[index]
             found[light.device_id][(light.room.name, light.name)] = light  # type: ignore[index]
     return found
 
