@@ -11,6 +11,7 @@ The Django view in devices.views gives the same answer for the same request (the
 
 import json
 import logging
+from functools import cache
 from typing import Any
 
 import psycopg
@@ -19,13 +20,13 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection
 from django.http.request import split_domain_port, validate_host
-from django.utils import timezone
 from psycopg_pool import PoolTimeout
 
 from devices import poll_reader, services
 from devices.auth import THROTTLED, aaddress_throttled, address_throttled, authentication_failed, parse_basic
 from devices.models import Device
 from firmware import protocol
+from lamplighter import rows
 from lamplighter.middleware import RETRY_AFTER_SECONDS, UNAVAILABLE
 from lamplighter.secrets import secret_matches
 
@@ -38,19 +39,19 @@ CHALLENGE = 'Basic realm="lamplighter-device", charset="UTF-8"'
 # A poll's reads in one statement: the device row (for its secret and presence) and its lights.
 # Through the ORM they took ~0.7 ms (two querysets, three models per light), more than the rest
 # of the request together; written out and joined, one round trip. Plain SQL both engines run.
-_DEVICE_COLUMNS = ("id", "device_id", "secret_hash", "online", "connection", "last_seen", "channel_name")
-_POLL_SQL = (
-    "SELECT d.id, d.device_id, d.secret_hash, d.online, d.connection, d.last_seen, d.channel_name, "
-    "r.name, l.name, l.desired_on, l.desired_version FROM devices_device d "
-    "LEFT JOIN lights_light l ON l.device_id = d.id LEFT JOIN homes_room r ON r.id = l.room_id "
-    "WHERE d.device_id = %s ORDER BY r.name, l.name"
-)
+@cache
+def _poll_sql() -> str:
+    return (
+        f"SELECT {rows.select_list(Device, 'd')}, r.name, l.name, l.desired_on, l.desired_version "  # noqa: S608 - names from model metadata; values are bound parameters
+        "FROM devices_device d LEFT JOIN lights_light l ON l.device_id = d.id "
+        "LEFT JOIN homes_room r ON r.id = l.room_id WHERE d.device_id = %s ORDER BY r.name, l.name"
+    )
 
 
 def _poll_rows(device_id: str) -> list[tuple[Any, ...]]:
     """The device's row joined with each of its lights (one row with NULL lights when it has none)."""
     with connection.cursor() as cursor:
-        cursor.execute(_POLL_SQL, [device_id])
+        cursor.execute(_poll_sql(), [device_id])
         return list(cursor.fetchall())
 
 
@@ -65,29 +66,21 @@ def _credentials(authorization: str | bytes | None) -> tuple[str, str] | None:
 
 
 def _answer(
-    rows: list[tuple[Any, ...]], credentials: tuple[str, str] | None
+    found: list[tuple[Any, ...]], credentials: tuple[str, str] | None
 ) -> tuple[int, dict[str, Any], Device | None]:
     """(status, body, the authenticated device or None) from the poll's rows."""
-    if not rows or credentials is None or not secret_matches(credentials[1], rows[0][2]):
+    if not found or credentials is None:
         return 401, UNAUTHORIZED, None
-    device = _device_from_row(rows[0])
+    device = rows.instance(Device, found[0][: rows.width(Device)])
+    if not secret_matches(credentials[1], device.secret_hash):
+        return 401, UNAUTHORIZED, None
     entries = [
         protocol.light_entry(room, light, protocol.light_state(bool(on)), version)
-        for *_, room, light, on, version in rows
+        for *_, room, light, on, version in found
         if light is not None
     ]
     body = protocol.build_hub_welcome(device.device_id, settings.LAMPLIGHTER_HEARTBEAT_INTERVAL, entries)
     return 200, body, device
-
-
-def _device_from_row(row: tuple[Any, ...]) -> Device:
-    """A Device with the polled columns loaded (Model.from_db wants them in the model's field order)."""
-    values = dict(zip(_DEVICE_COLUMNS, row[: len(_DEVICE_COLUMNS)], strict=True))
-    if values["last_seen"] is not None and timezone.is_naive(values["last_seen"]):
-        # SQLite hands a plain cursor naive datetimes (the ORM would make them aware): stored as UTC.
-        values["last_seen"] = timezone.make_aware(values["last_seen"], connection.timezone)
-    ordered = [field.attname for field in Device._meta.concrete_fields if field.attname in values]
-    return Device.from_db(connection.alias, ordered, [values[name] for name in ordered])
 
 
 def lights_status_answer(authorization: str | bytes | None, address: str = "") -> tuple[int, dict[str, Any]]:
@@ -110,8 +103,8 @@ async def lights_status_answer_async(
     if await aaddress_throttled(address):
         return 429, THROTTLED
     credentials = _credentials(authorization)
-    rows = await poll_reader.reader.rows(_POLL_SQL, [credentials[0]]) if credentials else []
-    status, body, device = _answer(rows, credentials)
+    found = await poll_reader.reader.rows(_poll_sql(), [credentials[0]]) if credentials else []
+    status, body, device = _answer(found, credentials)
     if device is None:
         await sync_to_async(authentication_failed, thread_sensitive=False)(address)
     elif not services.device_seen_recently(device=device, connection=Device.Connection.HTTP):

@@ -41,20 +41,17 @@ SECURITY_HEADERS = [
 
 def light_state_answer(authorization: str, light_id: int, on: bool) -> dict[str, Any] | None:
     """The 202 body of a state call, or None when Django must answer (refused token, no such light)."""
-    from accounts.services import api_token_authenticate
-    from homes.selectors import home_list
+    from accounts.services import api_token_of_active_user
     from lights import selectors, services
     from lights.api import LightOut
-    from lights.models import Light
 
     scheme, _, token = authorization.partition(" ")
     if scheme.lower() != "bearer":
         return None
-    api_token = api_token_authenticate(token=token)
+    api_token = api_token_of_active_user(token=token)
     if api_token is None:
         return None
-    visible = Light.objects.filter(room__home__in=home_list(user=api_token.user).order_by())
-    stored = services.light_set_desired_in(lights=visible, light_id=light_id, on=on)
+    stored = services.light_set_desired_as_member(user_id=api_token.user_id, light_id=light_id, on=on)
     if stored is None:
         return None
     return LightOut.model_validate(selectors.light_payload(stored)).model_dump()

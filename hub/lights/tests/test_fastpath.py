@@ -9,6 +9,7 @@ from django.test import Client
 from accounts.services import api_token_create
 from conftest import LiveHub
 from factories import DeviceFactory, HomeFactory, LightFactory, RoomFactory, UserFactory
+from homes.models import Membership
 from lights import fastpath
 from lights.models import Light
 
@@ -72,3 +73,38 @@ def test_state_call_answers_like_the_api_view(live_hub: LiveHub, client: object)
     light.refresh_from_db()
     assert (light.desired_on, light.desired_version) == (False, 3)
     assert Light.objects.count() == 1
+
+
+def test_a_member_switches_a_light_without_a_device_and_an_inactive_user_is_refused(
+    live_hub: LiveHub,
+) -> None:
+    owner, member, gone = UserFactory(), UserFactory(), UserFactory()
+    home = HomeFactory(owner=owner, member=member)
+    Membership.objects.create(home=home, user=gone, role=Membership.Role.MEMBER)
+    light = LightFactory(room=RoomFactory(home=home, name="Shed"), name="Loose", device=None)
+    _, member_token = api_token_create(user=member)
+    _, gone_token = api_token_create(user=gone)
+    gone.is_active = False
+    gone.save()
+    url = f"/api/v1/lights/{light.pk}/state"
+    with httpx.Client(base_url=live_hub.url, timeout=10) as http:
+        with mock.patch.object(fastpath, "light_state_answer", wraps=fastpath.light_state_answer) as fast:
+            answer = http.post(url, json={"on": True}, headers={"Authorization": f"Bearer {member_token}"})
+            refused = http.post(url, json={"on": False}, headers={"Authorization": f"Bearer {gone_token}"})
+        assert fast.call_count == 2
+        assert answer.status_code == 202
+        body = answer.json()
+        assert (body["device"], body["room"], body["desired_on"], body["desired_version"]) == (
+            None,
+            "Shed",
+            True,
+            2,
+        )
+        assert body["reported_on"] is None and body["pending"] is True  # nothing confirmed it
+        expected = Client(enforce_csrf_checks=True).post(
+            url, {"on": False}, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {gone_token}"
+        )
+        assert (refused.status_code, refused.content) == (expected.status_code, expected.content)
+        assert refused.status_code >= 400
+    light.refresh_from_db()
+    assert (light.desired_on, light.desired_version) == (True, 2)

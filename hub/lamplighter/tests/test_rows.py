@@ -1,0 +1,41 @@
+"""lamplighter.rows: instances from written-out SELECTs equal the ORM's, field for field."""
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from devices.models import Device
+from factories import DeviceFactory, LightFactory
+from lamplighter import rows
+from lights.models import Light
+
+pytestmark = pytest.mark.django_db
+
+
+def _fetch(model: type, pk: int) -> tuple:
+    table = connection.ops.quote_name(model._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {rows.select_list(model, 't')} FROM {table} t WHERE t.id = %s", [pk])  # noqa: S608
+        return tuple(cursor.fetchone())
+
+
+@pytest.mark.parametrize("reported_on", [None, True, False])
+def test_instances_equal_what_the_orm_reads(reported_on: bool | None) -> None:
+    device = DeviceFactory(online=True, last_seen=timezone.now())
+    light = LightFactory(device=device, desired_on=True, reported_on=reported_on)
+    for model, pk in ((Device, device.pk), (Light, light.pk)):
+        built = rows.instance(model, _fetch(model, pk))
+        read = model.objects.get(pk=pk)
+        assert not built._state.adding and built._state.db == "default"
+        for field in model._meta.concrete_fields:
+            assert getattr(built, field.attname) == getattr(read, field.attname), field.name
+            assert type(getattr(built, field.attname)) is type(getattr(read, field.attname)), field.name
+    assert (
+        rows.instance(Device, _fetch(Device, device.pk)).last_seen.tzinfo is not None
+    )  # aware, as the ORM's
+
+
+def test_a_row_of_the_wrong_width_is_refused() -> None:
+    device = DeviceFactory()
+    with pytest.raises(ValueError):
+        rows.instance(Device, _fetch(Device, device.pk)[:-1])
