@@ -123,7 +123,17 @@ def _store_desired(locked: Light, on: bool) -> Light:
     locked.desired_on = on
     locked.desired_version += 1
     locked.desired_at = timezone.now()
-    locked.save(update_fields=["desired_on", "desired_version", "desired_at"])
+    # Written out, like the reads before it: Model.save() cost a third of a token's switch.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _DESIRED_SQL.format(table=connection.ops.quote_name(Light._meta.db_table)),
+            [
+                on,
+                locked.desired_version,
+                connection.ops.adapt_datetimefield_value(locked.desired_at),
+                locked.pk,
+            ],
+        )
     _publish(locked)
     if locked.device is not None:
         device = locked.device
@@ -252,6 +262,7 @@ def _lights_of_devices_sql(count: int) -> str:
     )
 
 
+_DESIRED_SQL = "UPDATE {table} SET desired_on = %s, desired_version = %s, desired_at = %s WHERE id = %s"
 _REPORTED_SQL = "UPDATE {table} SET reported_on = %s, reported_version = %s, reported_at = %s WHERE id = %s"
 
 
