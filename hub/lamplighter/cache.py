@@ -54,6 +54,12 @@ class SharedRedisCache(RedisCache):
         return clients[server]
 
 
+async def close_async_clients() -> None:
+    """Close the asyncio Redis clients of the running loop (server shutdown)."""
+    for client in _async_clients.pop(asyncio.get_running_loop(), {}).values():
+        await client.aclose()
+
+
 class InProcessCache(LocMemCache):
     """Django's local-memory cache; its get never waits, so aget runs it in place, not in a thread."""
 

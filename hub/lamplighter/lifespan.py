@@ -10,7 +10,7 @@ from django.conf import settings
 
 from automations.scheduler import run_schedules_forever
 from devices import lan_push, poll_reader, services
-from lamplighter import realtime
+from lamplighter import cache, realtime
 from mqtt_bridge.bridge import MqttBridge
 from ota import push as ota_push
 from ota.services import jobs_sweep
@@ -85,6 +85,7 @@ class LifespanApp:
         realtime.attach(None)
         ota_push.attach(None)
         await poll_reader.reader.close()
+        await cache.close_async_clients()
         for task in self.tasks:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
