@@ -5,7 +5,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import F, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -169,10 +169,18 @@ def lights_set_desired_states(*, groups: list[tuple[QuerySet[Light], bool]]) -> 
             if light.pk not in seen
         ]
         pks = [light.pk for light in locked]
-        for start in range(0, len(pks), _BULK_CHUNK):
-            Light.objects.filter(pk__in=pks[start : start + _BULK_CHUNK]).update(
-                desired_on=on, desired_version=F("desired_version") + 1, desired_at=now
-            )
+        # Written out: the ORM prepared each of 1,000 ids of a scene one by one (~50 ms).
+        with connection.cursor() as cursor:
+            at = connection.ops.adapt_datetimefield_value(now)
+            for start in range(0, len(pks), _BULK_CHUNK):
+                chunk = pks[start : start + _BULK_CHUNK]
+                cursor.execute(
+                    _DESIRED_MANY_SQL.format(
+                        table=connection.ops.quote_name(Light._meta.db_table),
+                        ids=", ".join(["%s"] * len(chunk)),
+                    ),
+                    [on, at, *chunk],
+                )
         for light in locked:
             light.desired_on, light.desired_version, light.desired_at = on, light.desired_version + 1, now
         seen.update(pks)
@@ -262,6 +270,7 @@ def _lights_of_devices_sql(count: int) -> str:
     )
 
 
+_DESIRED_MANY_SQL = "UPDATE {table} SET desired_on = %s, desired_version = desired_version + 1, desired_at = %s WHERE id IN ({ids})"
 _DESIRED_SQL = "UPDATE {table} SET desired_on = %s, desired_version = %s, desired_at = %s WHERE id = %s"
 _REPORTED_SQL = "UPDATE {table} SET reported_on = %s, reported_version = %s, reported_at = %s WHERE id = %s"
 

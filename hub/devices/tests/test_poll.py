@@ -3,6 +3,7 @@
 from base64 import b64encode
 
 import httpx
+import psycopg
 import pytest
 from django.db import OperationalError
 
@@ -61,7 +62,11 @@ async def test_a_database_that_is_away_gives_503_not_500(monkeypatch: pytest.Mon
     def unavailable(device_id: str) -> list[tuple[object, ...]]:
         raise OperationalError("database is locked")
 
-    monkeypatch.setattr(poll, "_poll_rows", unavailable)
+    async def unreachable(sql: str, params: list[object]) -> list[tuple[object, ...]]:
+        raise psycopg.OperationalError("connection refused")
+
+    monkeypatch.setattr(poll, "_poll_rows", unavailable)  # SQLite's path
+    monkeypatch.setattr(poll.poll_reader.reader, "rows", unreachable)  # PostgreSQL's
     sent: list[dict[str, object]] = []
 
     async def send(message: dict[str, object]) -> None:
