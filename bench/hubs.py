@@ -1,5 +1,6 @@
 """Benchmark plumbing: hub processes, their databases and seeded homes, machine facts, percentiles."""
 
+import contextlib
 import json
 import os
 import platform
@@ -185,6 +186,7 @@ class Hub:
             stdout=self.log.open("wb"),
             stderr=subprocess.STDOUT,
             preexec_fn=raise_fd_limit,  # noqa: PLW1509 - only sets a resource limit
+            start_new_session=True,  # its own process group, so stop() ends every worker
         )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -208,12 +210,15 @@ class Hub:
         return float("nan")
 
     def stop(self) -> None:
-        """SIGTERM, then SIGKILL."""
-        if self.process is None or self.process.poll() is not None:
+        """SIGTERM, then SIGKILL; then any process of its group still there (a `--workers` child)."""
+        if self.process is None:
             return
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)

@@ -6,6 +6,7 @@ Redis key prefix of its own. Select with `pytest -m scale`.
 """
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -91,6 +92,7 @@ class Worker:
             env=self.env,
             stdout=handle,
             stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: stop() also ends `--workers` children
         )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -111,15 +113,18 @@ class Worker:
         self.process.wait(timeout=10)
 
     def stop(self) -> None:
-        """SIGTERM, then SIGKILL if it lingers."""
-        if self.process is None or self.process.poll() is not None:
+        """SIGTERM, then SIGKILL if it lingers; then any process of its group still there."""
+        if self.process is None:
             return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=10)
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)  # a worker the supervisor left behind
 
 
 @dataclass
