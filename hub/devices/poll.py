@@ -21,14 +21,17 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection
 from django.http.request import split_domain_port, validate_host
 from psycopg_pool import PoolTimeout
+from redis.exceptions import RedisError
 
 from devices import poll_reader, services
 from devices.auth import THROTTLED, aaddress_throttled, address_throttled, authentication_failed, parse_basic
 from devices.models import Device
 from firmware import protocol
+from homes.models import Room
 from lamplighter import rows
 from lamplighter.middleware import RETRY_AFTER_SECONDS, UNAVAILABLE
 from lamplighter.secrets import secret_matches
+from lights.models import Light
 
 logger = logging.getLogger(__name__)
 
@@ -41,10 +44,11 @@ CHALLENGE = 'Basic realm="lamplighter-device", charset="UTF-8"'
 # of the request together; written out and joined, one round trip. Plain SQL both engines run.
 @cache
 def _poll_sql() -> str:
+    devices, lights, rooms = Device._meta.db_table, Light._meta.db_table, Room._meta.db_table
     return (
         f"SELECT {rows.select_list(Device, 'd')}, r.name, l.name, l.desired_on, l.desired_version "  # noqa: S608 - names from model metadata; values are bound parameters
-        "FROM devices_device d LEFT JOIN lights_light l ON l.device_id = d.id "
-        "LEFT JOIN homes_room r ON r.id = l.room_id WHERE d.device_id = %s ORDER BY r.name, l.name"
+        f"FROM {devices} d LEFT JOIN {lights} l ON l.device_id = d.id "
+        f"LEFT JOIN {rooms} r ON r.id = l.room_id WHERE d.device_id = %s ORDER BY r.name, l.name"
     )
 
 
@@ -137,7 +141,8 @@ class PollRoute:
                 status, body = await lights_status_answer_async(authorization, address)
             else:
                 status, body = await database_sync_to_async(lights_status_answer)(authorization, address)
-        except (OperationalError, InterfaceError, psycopg.OperationalError, PoolTimeout) as error:
+        except (OperationalError, InterfaceError, psycopg.OperationalError, PoolTimeout, RedisError) as error:
+            # The database, or the Redis holding the failure counts, is away: try again, as elsewhere.
             logger.warning("poll: database unavailable: %s", type(error).__name__)
             retry = [(b"retry-after", str(RETRY_AFTER_SECONDS).encode())]
             await _respond(send, 503, {"detail": UNAVAILABLE}, retry)

@@ -5,6 +5,7 @@ from base64 import b64encode
 import httpx
 import psycopg
 import pytest
+import redis
 from django.db import OperationalError
 
 from conftest import LiveHub
@@ -58,7 +59,8 @@ def test_repeated_polls_record_contact_once_and_a_device_without_lights_gets_non
         assert empty.status_code == 200 and empty.json()["data"]["lights"] == []
 
 
-async def test_a_database_that_is_away_gives_503_not_500(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("away", ["database", "redis"])
+async def test_a_database_that_is_away_gives_503_not_500(monkeypatch: pytest.MonkeyPatch, away: str) -> None:
     def unavailable(device_id: str) -> list[tuple[object, ...]]:
         raise OperationalError("database is locked")
 
@@ -67,6 +69,16 @@ async def test_a_database_that_is_away_gives_503_not_500(monkeypatch: pytest.Mon
 
     monkeypatch.setattr(poll, "_poll_rows", unavailable)  # SQLite's path
     monkeypatch.setattr(poll.poll_reader.reader, "rows", unreachable)  # PostgreSQL's
+    if away == "redis":  # the failure counts of several workers (REDIS_URL)
+
+        def no_redis(address: str) -> bool:
+            raise redis.exceptions.ConnectionError("connection refused")
+
+        async def ano_redis(address: str) -> bool:
+            return no_redis(address)
+
+        monkeypatch.setattr(poll, "address_throttled", no_redis)
+        monkeypatch.setattr(poll, "aaddress_throttled", ano_redis)
     sent: list[dict[str, object]] = []
 
     async def send(message: dict[str, object]) -> None:
