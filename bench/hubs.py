@@ -30,6 +30,16 @@ def raise_fd_limit() -> int:
     return hard
 
 
+def process_cpu_seconds(pid: int | None = None) -> float:
+    """User + system CPU of a process (this one by default), all threads, in seconds."""
+    if pid is None:
+        times = os.times()
+        return times.user + times.system
+    with open(f"/proc/{pid}/stat") as handle:
+        fields = handle.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def free_port() -> int:
     """A loopback port nobody listens on."""
     with socket.socket() as probe:
@@ -208,6 +218,11 @@ class Hub:
                 if line.startswith("VmRSS:"):
                     return int(line.split()[1]) / 1024
         return float("nan")
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU the hub process has used so far (all its threads)."""
+        assert self.process is not None
+        return process_cpu_seconds(self.process.pid)
 
     def stop(self) -> None:
         """SIGTERM, then SIGKILL; then any process of its group still there (a `--workers` child)."""

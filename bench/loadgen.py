@@ -13,6 +13,8 @@ import json
 import time
 from urllib.parse import urlsplit
 
+from http11 import read_response  # this script's folder is on sys.path
+
 
 async def worker(
     host: str, port: int, request: bytes, stop_at: float, latencies: list[float], errors: list[str]
@@ -23,16 +25,9 @@ async def worker(
         while time.perf_counter() < stop_at:
             started = time.perf_counter()
             writer.write(request)
-            head = await reader.readuntil(b"\r\n\r\n")
-            status = head[9:12]
-            length = 0
-            for line in head.split(b"\r\n"):
-                if line[:15].lower() == b"content-length:":
-                    length = int(line[15:])
-            if length:
-                await reader.readexactly(length)
-            if status != b"200":
-                errors.append(status.decode())
+            status, _ = await read_response(reader)
+            if status != 200:
+                errors.append(str(status))
             latencies.append(time.perf_counter() - started)
     finally:
         writer.close()

@@ -24,7 +24,18 @@ sys.path[:0] = [str(Path(__file__).resolve().parents[1] / "hub"), str(Path(__fil
 import httpx  # noqa: E402
 import websockets  # noqa: E402
 
-from bench.hubs import REDIS_URL, ROOT, Database, Hub, free_port, machine, raise_fd_limit, summary_ms  # noqa: E402
+from bench.http11 import Http11Connection  # noqa: E402
+from bench.hubs import (  # noqa: E402
+    REDIS_URL,
+    ROOT,
+    Database,
+    Hub,
+    free_port,
+    machine,
+    process_cpu_seconds,
+    raise_fd_limit,
+    summary_ms,
+)
 from lamplighter.protocol_client import ProtocolDevice  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "LATEST.md"
@@ -200,21 +211,27 @@ async def connect_all(devices: list[ProtocolDevice], timeout: float) -> float:
 async def toggles(
     hub: Hub, seed: dict, dashboard: Dashboard, entries: list[dict], samples: int
 ) -> dict[str, float]:
-    """REST call -> device applies -> report stored -> dashboard receives it; sequential samples."""
+    """REST call -> device applies -> report stored -> dashboard receives it; sequential samples.
+
+    Also the CPU spent per toggle by the hub process and by this one (API client, dashboard and
+    device sockets): figures that hold across machines better than milliseconds do.
+    """
     state = {e["light_id"]: False for e in entries}
     times = []
     lost = 0
-    async with httpx.AsyncClient(
-        base_url=hub.url, headers={"Authorization": f"Bearer {seed['token']}"}, timeout=30
-    ) as api:
+    api = await Http11Connection.open(hub.url, {"Authorization": f"Bearer {seed['token']}"})
+    hub_cpu, own_cpu = 0.0, 0.0
+    try:
         for i in range(samples + 20):
+            if i == 20:  # warm-up over
+                hub_cpu, own_cpu = hub.cpu_seconds(), process_cpu_seconds()
             entry = random.choice(entries)
             light_id = entry["light_id"]
             target = not state[light_id]
             waiter = dashboard.expect(light_id, target)
             started = time.perf_counter()
-            response = await api.post(f"/api/v1/lights/{light_id}/state", json={"on": target})
-            assert response.status_code == 202, response.text
+            status, body = await api.post_json(f"/api/v1/lights/{light_id}/state", {"on": target})
+            assert status == 202, body
             try:
                 received = await asyncio.wait_for(waiter, 10)
             except TimeoutError:
@@ -224,10 +241,15 @@ async def toggles(
                     times.append(received - started)
                     break
             state[light_id] = target
-            if i >= 20:  # warm-up
+            if i >= 20:
                 times.append(received - started)
+    finally:
+        await api.close()
     result = summary_ms(times)
     result["timeouts"] = lost
+    counted = max(1, len(times))
+    result["hub_cpu_ms"] = (hub.cpu_seconds() - hub_cpu) * 1000 / counted
+    result["bench_cpu_ms"] = (process_cpu_seconds() - own_cpu) * 1000 / counted
     return result
 
 
@@ -401,7 +423,12 @@ def scenario_poll(
 def fmt(s: dict[str, float]) -> str:
     """p50 / p99 / p99.9 in ms."""
     lost = f", {s['timeouts']} not confirmed within 10 s" if s.get("timeouts") else ""
-    return f"p50 {s['p50']:.2f} ms, p99 {s['p99']:.2f} ms, p99.9 {s['p999']:.2f} ms (n={s['n']}{lost})"
+    cpu = (
+        f"; CPU per toggle: hub {s['hub_cpu_ms']:.2f} ms, benchmark {s['bench_cpu_ms']:.2f} ms"
+        if "hub_cpu_ms" in s
+        else ""
+    )
+    return f"p50 {s['p50']:.2f} ms, p99 {s['p99']:.2f} ms, p99.9 {s['p999']:.2f} ms (n={s['n']}{lost}){cpu}"
 
 
 def verdict(ok: bool) -> str:
@@ -438,6 +465,10 @@ def report(info: dict[str, str], r: dict[str, Any]) -> str:
         f"Ratios at p99 with {toggle['devices']} devices: {many['p99'] / echo['p99']:.1f}× the TCP echo"
         + (f", {many['p99'] / mqtt['p99']:.1f}× the Mosquitto round trip" if mqtt else "")
         + f". Target p99 ≤ 5 ms: {verdict(many['p99'] <= 5)}.",
+        "",
+        f"CPU per toggle with {toggle['devices']} devices: the hub process {many['hub_cpu_ms']:.2f} ms, the benchmark's "
+        f"own process (API client, dashboard and device sockets) {many['bench_cpu_ms']:.2f} ms; the toggles run one "
+        "after another, so on 2 cores most of both is on the round trip's path.",
         "",
         f"The seed's design (poll every {SEED_POLL_INTERVAL:.0f} s) sees a change after "
         f"{SEED_POLL_INTERVAL / 2 * 1000:.0f} ms on average; the WebSocket path's p50 with {toggle['devices']} devices "

@@ -11,7 +11,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from devices import handlers, services
 from devices.models import Device
 from firmware import protocol
-from lamplighter import dbbatch, realtime
+from lamplighter import dbbatch, dbthread, realtime
 from lamplighter.consumer_base import NoConnectionCloseDispatch
 
 logger = logging.getLogger(__name__)
@@ -111,8 +111,9 @@ class _ReportBatch:
         while self.waiting:
             batch, self.waiting = self.waiting[:REPORT_BATCH_MAX], self.waiting[REPORT_BATCH_MAX:]
             try:
-                results = await database_sync_to_async(services.device_reports_many)(
-                    reports=[(device, data, Device.Connection.WEBSOCKET) for device, data, _ in batch]
+                results = await dbthread.run(
+                    services.device_reports_many,
+                    reports=[(device, data, Device.Connection.WEBSOCKET) for device, data, _ in batch],
                 )
             except Exception:  # noqa: BLE001 - one bad report must not fail the others: one by one
                 results = None
@@ -124,8 +125,11 @@ class _ReportBatch:
                     continue
                 try:
                     future.set_result(
-                        await database_sync_to_async(services.device_report)(
-                            device=device, data=data, connection=Device.Connection.WEBSOCKET
+                        await dbthread.run(
+                            services.device_report,
+                            device=device,
+                            data=data,
+                            connection=Device.Connection.WEBSOCKET,
                         )
                     )
                 except Exception as error:  # noqa: BLE001 - handed to that report's socket

@@ -16,8 +16,9 @@ import weakref
 from collections.abc import Callable
 from typing import Any
 
-from channels.db import database_sync_to_async
 from django.db import transaction
+
+from lamplighter import dbthread
 
 BATCH_MAX = 200  # calls per crossing: bounds how long one batch holds the database thread
 
@@ -35,7 +36,7 @@ class _Batch:
         while self.waiting:
             batch, self.waiting = self.waiting[:BATCH_MAX], self.waiting[BATCH_MAX:]
             try:
-                outcomes = await database_sync_to_async(_run_all)([(f, a, k) for f, a, k, _ in batch])
+                outcomes = await dbthread.run(_run_all, [(f, a, k) for f, a, k, _ in batch])
             except BaseException as error:  # the transaction itself failed: every call did
                 for *_, future in batch:
                     if not future.done():

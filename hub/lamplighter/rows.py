@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 from django.db import connections
 from django.db.models import Model
+from django.db.models.expressions import Expression
 
 M = TypeVar("M", bound=Model)
 Converter = Callable[[Any, Any, Any], Any]
@@ -22,6 +23,13 @@ def select_list(model: type[Model], alias: str, using: str = "default") -> str:
     """The model's columns, qualified by a table alias, in the order instance() reads them."""
     quote = connections[using].ops.quote_name
     return ", ".join(f"{alias}.{quote(str(field.column))}" for field in model._meta.concrete_fields)
+
+
+def columns(model: type[Model], names: Sequence[str], using: str = "default") -> str:
+    """These fields' columns, quoted, comma-separated (for a SELECT of a few of them)."""
+    fields = {field.name: field for field in model._meta.concrete_fields}
+    quote = connections[using].ops.quote_name
+    return ", ".join(quote(str(fields[name].column)) for name in names)
 
 
 def width(model: type[Model]) -> int:
@@ -38,6 +46,25 @@ def instance(model: type[M], values: Sequence[Any], using: str = "default") -> M
             value = convert(value, column, connection)
         converted.append(value)
     return model.from_db(using, _attnames(model), converted)
+
+
+def update(model: type[Model], pk: Any, values: dict[str, Any], using: str = "default") -> int:
+    """UPDATE one row's fields (attnames) with plain values, each prepared as Model.save() prepares
+    it (SQLite's bools and aware datetimes included); the number of rows changed (0 or 1)."""
+    connection = connections[using]
+    quote = connection.ops.quote_name
+    assignments, params = [], []
+    for name, value in values.items():
+        if isinstance(value, Expression):
+            raise TypeError(f"rows.update takes plain values, not {type(value).__name__}")
+        field = model._meta.get_field(name)
+        assignments.append(f"{quote(str(field.column))} = %s")  # type: ignore[union-attr]
+        params.append(field.get_db_prep_save(value, connection))  # type: ignore[union-attr]
+    pk_column = quote(str(model._meta.pk.column))  # type: ignore[union-attr]
+    sql = f"UPDATE {quote(model._meta.db_table)} SET {', '.join(assignments)} WHERE {pk_column} = %s"  # noqa: S608 - names from model metadata; values are bound parameters
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, pk])
+        return int(cursor.rowcount)
 
 
 @cache

@@ -6,7 +6,7 @@ loop and worker threads three times (the middleware in one thread, the async han
 the loop, the view back in a thread), and each crossing can wait for the GIL's switch interval
 while the loop serves other sockets: ~10 ms per call on 2 cores (bench/README.md). Here it
 takes one crossing: authenticate, find the light, store the desired state, in one
-database_sync_to_async call.
+call to the database thread (lamplighter.dbthread).
 
 Only the plain success is answered here: a request without a Bearer token (the dashboard's
 session and CSRF), a body that is not `{"on": true|false}` as JSON, a token that is refused
@@ -19,12 +19,12 @@ import json
 import re
 from typing import Any
 
-from channels.db import database_sync_to_async
 from django.conf import settings
 from django.db import OperationalError
 from django.http.request import split_domain_port, validate_host
 from ninja.responses import NinjaJSONEncoder
 
+from lamplighter import dbthread
 from lamplighter.api_types import MAX_DATABASE_ID
 from lamplighter.middleware import database_unavailable_response
 
@@ -85,9 +85,7 @@ class LightStateRoute:
         answer = None
         if on is not None:
             try:
-                answer = await database_sync_to_async(light_state_answer)(
-                    authorization, int(match.group(1)), on
-                )
+                answer = await dbthread.run(light_state_answer, authorization, int(match.group(1)), on)
             except OperationalError as error:  # locked or restarting: rolled back, as Django says it
                 response = database_unavailable_response(error)
                 await _respond(send, response.status_code, response.content, list(response.items()))

@@ -134,11 +134,12 @@ def _store_desired(locked: Light, on: bool) -> Light:
                 locked.pk,
             ],
         )
-    _publish(locked)
     if locked.device is not None:
         device = locked.device
-        # The device row was read with the light, in this transaction: no second read.
+        # The device row was read with the light, in this transaction: no second read. The
+        # device goes first (on_commit keeps order): it is on the way to the confirmed state.
         transaction.on_commit(lambda: delivery.deliver_desired(device=device, lights=[locked], fresh=True))
+    _publish(locked)
     return locked
 
 

@@ -39,3 +39,32 @@ def test_a_row_of_the_wrong_width_is_refused() -> None:
     device = DeviceFactory()
     with pytest.raises(ValueError):
         rows.instance(Device, _fetch(Device, device.pk)[:-1])
+
+
+def test_update_writes_what_save_would_and_reads_back_equal() -> None:
+    device = DeviceFactory(online=False, last_seen=None)
+    seen = timezone.now()
+    changed = rows.update(
+        Device, device.pk, {"online": True, "last_seen": seen, "rssi": -61, "channel_name": "c!x"}
+    )
+    assert changed == 1
+    read = Device.objects.get(pk=device.pk)
+    assert read.online is True and read.last_seen == seen and read.rssi == -61 and read.channel_name == "c!x"
+    assert rows.update(Device, device.pk + 1000, {"online": False}) == 0  # no such row: nothing changed
+    assert Device.objects.get(pk=device.pk).online is True
+
+
+def test_update_refuses_expressions_and_unknown_fields() -> None:
+    from django.core.exceptions import FieldDoesNotExist
+    from django.db.models import F
+
+    device = DeviceFactory()
+    with pytest.raises(TypeError):
+        rows.update(Device, device.pk, {"rssi": F("rssi") + 1})
+    with pytest.raises(FieldDoesNotExist):
+        rows.update(Device, device.pk, {"no_such_field": 1})
+
+
+def test_columns_name_the_fields_in_the_order_asked() -> None:
+    quote = connection.ops.quote_name
+    assert rows.columns(Device, ["online", "channel_name"]) == f"{quote('online')}, {quote('channel_name')}"
