@@ -3,20 +3,22 @@
 It is the hub's hottest HTTP route (every polling device, every few seconds) and needs none
 of what Django's middleware stack gives browsers (sessions, CSRF, messages, static files).
 Through that stack a request hops between the event loop and worker threads several times
-(WhiteNoise is sync-only). Here the device row and its lights come in one statement: on
-SQLite in one database thread hop, on PostgreSQL awaited in the event loop (poll_reader), with
-a thread only when contact must be written. A database that is away gives 503, as elsewhere.
+(WhiteNoise is sync-only). Here the device row and its lights come in one statement, read in
+the event loop (poll_reader: PostgreSQL's async pool, or SQLite's own read-only connection),
+with a thread only when contact must be written or a failure counted. When SQLite's loop
+connection finds the database busy (it never waits), the whole answer is asked of the database
+thread instead, as before. A database that is away gives 503, as elsewhere.
 The Django view in devices.views gives the same answer for the same request (the tests check both).
 """
 
 import json
 import logging
+import sqlite3
 from functools import cache
 from typing import Any
 
 import psycopg
 from asgiref.sync import sync_to_async
-from channels.db import database_sync_to_async
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection
 from django.http.request import split_domain_port, validate_host
@@ -28,7 +30,7 @@ from devices.auth import THROTTLED, aaddress_throttled, address_throttled, authe
 from devices.models import Device
 from firmware import protocol
 from homes.models import Room
-from lamplighter import rows
+from lamplighter import dbthread, rows
 from lamplighter.middleware import RETRY_AFTER_SECONDS, UNAVAILABLE
 from lamplighter.secrets import secret_matches
 from lights.models import Light
@@ -103,16 +105,21 @@ def lights_status_answer(authorization: str | bytes | None, address: str = "") -
 async def lights_status_answer_async(
     authorization: str | bytes | None, address: str = ""
 ) -> tuple[int, dict[str, Any]]:
-    """lights_status_answer on PostgreSQL: the read in the event loop, threads only for writes."""
+    """lights_status_answer with the read in the event loop, threads only for writes."""
     if await aaddress_throttled(address):
         return 429, THROTTLED
     credentials = _credentials(authorization)
-    found = await poll_reader.reader.rows(_poll_sql(), [credentials[0]]) if credentials else []
+    try:
+        found = await poll_reader.reader.rows(_poll_sql(), [credentials[0]]) if credentials else []
+    except sqlite3.OperationalError as error:
+        # SQLite's loop connection does not wait for a lock: the database thread does (its timeout).
+        logger.debug("poll: read in the loop failed (%s), asking the database thread", error)
+        return await dbthread.run(lights_status_answer, authorization, address)
     status, body, device = _answer(found, credentials)
     if device is None:
         await sync_to_async(authentication_failed, thread_sensitive=False)(address)
     elif not services.device_seen_recently(device=device, connection=Device.Connection.HTTP):
-        await database_sync_to_async(services.device_seen)(device=device, connection=Device.Connection.HTTP)
+        await dbthread.run(services.device_seen, device=device, connection=Device.Connection.HTTP)
     return status, body
 
 
@@ -137,10 +144,7 @@ class PollRoute:
         client = scope.get("client") or ("", 0)
         authorization, address = headers.get(b"authorization"), str(client[0])
         try:
-            if connection.vendor == "postgresql":
-                status, body = await lights_status_answer_async(authorization, address)
-            else:
-                status, body = await database_sync_to_async(lights_status_answer)(authorization, address)
+            status, body = await lights_status_answer_async(authorization, address)
         except (OperationalError, InterfaceError, psycopg.OperationalError, PoolTimeout, RedisError) as error:
             # The database, or the Redis holding the failure counts, is away: try again, as elsewhere.
             logger.warning("poll: database unavailable: %s", type(error).__name__)

@@ -1,23 +1,39 @@
-"""The poll's one read on PostgreSQL, awaited in the event loop on a small async psycopg pool.
+"""The poll's one read, awaited in the event loop: no database thread between a poll and its rows.
 
 Through database threads, 32 devices polling at once queued for a free thread and for the GIL
 on every hand-over; those waits, not the query (~0.1 ms), held a process near 1,100 polls/s
-(bench/README.md). The read needs no transaction and no ORM, so it skips the threads. Writes
-(recording contact, rare: see services.device_seen_recently) still go through the ORM.
+(bench/README.md). The read needs no transaction and no ORM, so it skips the threads: on
+PostgreSQL through a small async psycopg pool, on SQLite on a read-only connection of its own
+queried in place (one indexed join, tens of microseconds, no I/O wait worth a thread; WAL keeps
+the writer thread from blocking it). Writes (recording contact, rare: see
+services.device_seen_recently) still go through the ORM.
 """
 
 import asyncio
-from typing import Any
+import sqlite3
+from functools import lru_cache
+from typing import Any, Protocol
 
 from django.db import connections
 from psycopg_pool import AsyncConnectionPool
 
 POOL_MAX_SIZE = 4  # connections per worker: a poll holds one for a single round trip
 POOL_TIMEOUT_SECONDS = 5.0  # then the poll is answered 503, like any request when the database is away
+_BUSY = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)  # primary result codes of a lock held elsewhere
+
+
+class PollReader(Protocol):
+    """What the poll needs of a reader."""
+
+    async def rows(self, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+        """All rows of `sql` (Django's %s placeholders)."""
+
+    async def close(self) -> None:
+        """Release the connections (server shutdown); a later read opens new ones."""
 
 
 class AsyncPollReader:
-    """Runs a read-only statement on the event loop's own pool (opened on first use)."""
+    """PostgreSQL: runs a read-only statement on the event loop's own pool (opened on first use)."""
 
     def __init__(self) -> None:
         self._pool: AsyncConnectionPool | None = None
@@ -62,4 +78,73 @@ def _new_pool() -> AsyncConnectionPool:
     )
 
 
-reader = AsyncPollReader()
+class SqlitePollReader:
+    """SQLite: runs a read-only statement in place on the event loop's own connection.
+
+    The connection never waits for a lock (busy timeout 0): when SQLite answers busy (rare in
+    WAL mode), or cannot read the file, sqlite3.OperationalError reaches the caller at once,
+    which then asks the database thread (devices.poll), so the loop is never held up.
+    """
+
+    def __init__(self) -> None:
+        self._connection: sqlite3.Connection | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    async def rows(self, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+        """All rows of `sql`; sqlite3 keeps the statement prepared (its per-connection cache)."""
+        connection = self._connection_of_this_loop()
+        try:
+            cursor = connection.execute(_qmark(sql), params)
+            try:
+                # Read to the end: the statement is reset, its snapshot released (the next poll sees new commits).
+                return cursor.fetchall()
+            finally:
+                cursor.close()
+        except sqlite3.OperationalError as error:
+            if error.sqlite_errorcode & 0xFF not in _BUSY:
+                self._forget(connection)  # not a passing lock (file away, I/O error): the next read reopens
+            raise
+
+    async def close(self) -> None:
+        """Close the connection (server shutdown); a later read opens a new one."""
+        if self._connection is not None:
+            self._forget(self._connection)
+
+    def _connection_of_this_loop(self) -> sqlite3.Connection:
+        loop = asyncio.get_running_loop()
+        if self._connection is None or self._loop is not loop:
+            # Used only by the loop that opened it, so never by two threads at once.
+            self._connection, self._loop = _sqlite_connect(), loop
+        return self._connection
+
+    def _forget(self, connection: sqlite3.Connection) -> None:
+        if self._connection is connection:
+            self._connection, self._loop = None, None
+        connection.close()
+
+
+def _sqlite_connect() -> sqlite3.Connection:
+    """A connection like Django's (file, detect_types: the same converters), but read-only and never waiting."""
+    params = connections["default"].get_connection_params()
+    params["timeout"] = 0  # busy: fail at once (the database thread then waits, not the loop)
+    params["isolation_level"] = None  # autocommit: each read sees every commit before it
+    connection = sqlite3.connect(**params)
+    try:
+        connection.execute("PRAGMA query_only = ON")
+    except sqlite3.Error:
+        connection.close()
+        raise
+    return connection
+
+
+@lru_cache(maxsize=16)
+def _qmark(sql: str) -> str:
+    """Django's %s placeholders as sqlite3's ? (the conversion Django's SQLite cursor makes)."""
+    return sql % tuple("?" * sql.count("%s"))
+
+
+def _reader_for(vendor: str) -> PollReader:
+    return SqlitePollReader() if vendor == "sqlite" else AsyncPollReader()
+
+
+reader: PollReader = _reader_for(connections["default"].vendor)

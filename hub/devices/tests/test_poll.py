@@ -1,12 +1,14 @@
 """/lights_status/ as the hub serves it (devices.poll.PollRoute, before Django), over a real server."""
 
+import sqlite3
 from base64 import b64encode
+from typing import Any
 
 import httpx
 import psycopg
 import pytest
 import redis
-from django.db import OperationalError
+from django.db import OperationalError, connection
 
 from conftest import LiveHub
 from devices import poll
@@ -15,6 +17,7 @@ from factories import DeviceFactory, LightFactory, RoomFactory
 from firmware import protocol
 
 pytestmark = pytest.mark.django_db(transaction=True)
+sqlite_only = pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's loop reader")
 
 
 def test_poll_route_answers_like_the_django_view(live_hub: LiveHub) -> None:
@@ -65,10 +68,12 @@ async def test_a_database_that_is_away_gives_503_not_500(monkeypatch: pytest.Mon
         raise OperationalError("database is locked")
 
     async def unreachable(sql: str, params: list[object]) -> list[tuple[object, ...]]:
+        if connection.vendor == "sqlite":  # the loop's read, then the database thread's (below)
+            raise sqlite3.OperationalError("unable to open database file")
         raise psycopg.OperationalError("connection refused")
 
-    monkeypatch.setattr(poll, "_poll_rows", unavailable)  # SQLite's path
-    monkeypatch.setattr(poll.poll_reader.reader, "rows", unreachable)  # PostgreSQL's
+    monkeypatch.setattr(poll.poll_reader.reader, "rows", unreachable)
+    monkeypatch.setattr(poll, "_poll_rows", unavailable)  # SQLite's fallback through the database thread
     if away == "redis":  # the failure counts of several workers (REDIS_URL)
 
         def no_redis(address: str) -> bool:
@@ -95,3 +100,61 @@ async def test_a_database_that_is_away_gives_503_not_500(monkeypatch: pytest.Mon
     assert sent[0]["status"] == 503
     assert (b"retry-after", b"2") in sent[0]["headers"]  # type: ignore[operator]
     assert b"try again" in sent[1]["body"]  # type: ignore[operator]
+
+
+def _lights(response: httpx.Response) -> list[dict[str, Any]]:
+    assert response.status_code == 200, response.text
+    return list(response.json()["data"]["lights"])
+
+
+def test_the_loop_reader_sees_what_another_connection_committed(
+    live_hub: LiveHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_thread(authorization: object, address: str = "") -> tuple[int, dict[str, Any]]:
+        raise AssertionError("answered through the database thread, not the event loop")
+
+    monkeypatch.setattr(poll, "lights_status_answer", no_thread)  # SQLite's fallback: must not be needed
+    room = RoomFactory(name="Den")
+    device = DeviceFactory(home=room.home, secret="den-secret")
+    light = LightFactory(room=room, name="Lamp", device=device, desired_on=False)
+    with httpx.Client(base_url=live_hub.url) as client:
+        for on in (False, True, False, True):
+            if on != light.desired_on:
+                light.desired_on = on
+                light.desired_version += 1
+                light.save(update_fields=["desired_on", "desired_version"])  # committed: no test transaction
+            polled = _lights(client.get("/lights_status/", auth=(device.device_id, "den-secret")))
+            assert polled == [
+                {"room": "Den", "light": "Lamp", "state": {"on": on}, "version": light.desired_version}
+            ]
+        light.delete()
+        assert _lights(client.get("/lights_status/", auth=(device.device_id, "den-secret"))) == []
+
+
+@sqlite_only
+def test_a_busy_database_in_the_loop_is_answered_through_the_database_thread(
+    live_hub: LiveHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def busy(sql: str, params: list[object]) -> list[tuple[object, ...]]:
+        raise sqlite3.OperationalError("database is locked")
+
+    threaded = []
+    answer = poll.lights_status_answer
+
+    def counted(authorization: Any, address: str = "") -> tuple[int, dict[str, Any]]:
+        threaded.append(address)
+        return answer(authorization, address)
+
+    monkeypatch.setattr(poll.poll_reader.reader, "rows", busy)
+    monkeypatch.setattr(poll, "lights_status_answer", counted)
+    room = RoomFactory(name="Porch")
+    device = DeviceFactory(home=room.home, secret="porch-secret")
+    LightFactory(room=room, name="Lantern", device=device, desired_on=True)
+    with httpx.Client(base_url=live_hub.url) as client:
+        polled = _lights(client.get("/lights_status/", auth=(device.device_id, "porch-secret")))
+        assert [(entry["light"], entry["state"]) for entry in polled] == [("Lantern", {"on": True})]
+        refused = client.get("/lights_status/", auth=(device.device_id, "wrong"))
+        assert refused.status_code == 401
+    assert len(threaded) == 2
+    device.refresh_from_db()
+    assert device.online and device.connection == Device.Connection.HTTP  # contact written by the thread
