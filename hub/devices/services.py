@@ -110,7 +110,9 @@ def device_hello(*, device: Device, data: dict[str, Any], connection: str) -> di
     }
     # Thousands of devices reconnect at once after a hub restart: each costs as few queries as
     # can be (no write when it says what it said before; its lights read once, not twice).
-    with transaction.atomic():
+    # No savepoint of its own: in a dbbatch batch the call has one already, and each SQL
+    # statement of the database thread waits to take the GIL back from the busy event loop.
+    with transaction.atomic(savepoint=False):
         if any(getattr(device, name) != value for name, value in facts.items()):
             rows.update(Device, device.pk, facts)
             for name, value in facts.items():
@@ -128,7 +130,7 @@ def device_report(*, device: Device, data: dict[str, Any], connection: str) -> l
     """Take in a state.report; answer with a state.set for lights the device must change."""
     from lights.services import light_reports_apply
 
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         resend, unknown = light_reports_apply(device=device, entries=data["lights"])
         device_seen(device=device, connection=connection)
     return _report_replies(resend, unknown)
@@ -139,7 +141,7 @@ def device_reports_many(*, reports: list[tuple[Device, dict[str, Any], str]]) ->
     transaction: when 1,000 devices ack a fan-out together, their reports are written together."""
     from lights.services import lights_reports_apply_many
 
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         results = lights_reports_apply_many(reports=[(device, data["lights"]) for device, data, _ in reports])
         for device, _, connection in reports:
             device_seen(device=device, connection=connection)

@@ -204,7 +204,7 @@ def lights_set_desired_states(*, groups: list[tuple[QuerySet[Light], bool]]) -> 
 _BULK_CHUNK = 500  # ids per IN (...) list
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def light_reports_apply(*, device: Device, entries: list[dict[str, Any]]) -> tuple[list[Light], list[str]]:
     """Take in lights a device reports (see protocol.classify_report).
 
@@ -226,7 +226,7 @@ def device_lights_reconcile(
     return sorted(lights.values(), key=lambda light: (light.room.name, light.name)), resend, unknown
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def lights_reports_apply_many(
     *, reports: list[tuple[Device, list[dict[str, Any]]]]
 ) -> list[tuple[list[Light], list[str]]]:
