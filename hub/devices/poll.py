@@ -11,9 +11,12 @@ thread instead, as before. A database that is away gives 503, as elsewhere.
 The Django view in devices.views gives the same answer for the same request (the tests check both).
 """
 
+import asyncio
+import itertools
 import json
 import logging
 import sqlite3
+import weakref
 from functools import cache
 from typing import Any
 
@@ -45,13 +48,79 @@ CHALLENGE = 'Basic realm="lamplighter-device", charset="UTF-8"'
 # Through the ORM they took ~0.7 ms (two querysets, three models per light), more than the rest
 # of the request together; written out and joined, one round trip. Plain SQL both engines run.
 @cache
-def _poll_sql() -> str:
+def _poll_sql(many: bool = False) -> str:
+    """The read for one device id, or (many, PostgreSQL) for an array of them."""
     devices, lights, rooms = Device._meta.db_table, Light._meta.db_table, Room._meta.db_table
+    which = "= ANY(%s)" if many else "= %s"
     return (
         f"SELECT {rows.select_list(Device, 'd')}, r.name, l.name, l.desired_on, l.desired_version "  # noqa: S608 - names from model metadata; values are bound parameters
         f"FROM {devices} d LEFT JOIN {lights} l ON l.device_id = d.id "
-        f"LEFT JOIN {rooms} r ON r.id = l.room_id WHERE d.device_id = %s ORDER BY r.name, l.name"
+        f"LEFT JOIN {rooms} r ON r.id = l.room_id WHERE d.device_id {which} ORDER BY r.name, l.name"
     )
+
+
+# ---- PostgreSQL: the reads of polls arriving together, in one statement ------------------------
+
+POLL_BATCH_MAX = 100  # device ids per statement
+_DEVICE_ID_COLUMN = [field.name for field in Device._meta.concrete_fields].index("device_id")
+_read_batches: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _PollReads]" = (
+    weakref.WeakKeyDictionary()
+)
+
+
+class _PollReads:
+    """Device ids waiting for their rows, and the task that reads them.
+
+    Each read is a round trip to PostgreSQL: a send that wakes its server process and a wait for
+    the answer, which cost the event loop more than the rest of a poll (bench/README.md). While
+    one statement is out, the polls arriving meanwhile wait and go next, together (`= ANY`); a
+    lone poll goes at once, as before.
+    """
+
+    def __init__(self) -> None:
+        self.waiting: dict[str, list[asyncio.Future[list[tuple[Any, ...]]]]] = {}
+        self.task: asyncio.Task[None] | None = None
+
+    async def drain(self) -> None:
+        while self.waiting:
+            ids = list(itertools.islice(self.waiting, POLL_BATCH_MAX))
+            batch = {device_id: self.waiting.pop(device_id) for device_id in ids}
+            try:
+                found = await poll_reader.reader.rows(_poll_sql(many=True), [ids])
+            except BaseException as error:  # the read failed for every poll of the batch
+                for futures in batch.values():
+                    for future in futures:
+                        if not future.done():
+                            future.set_exception(error)
+                if isinstance(error, asyncio.CancelledError):
+                    raise
+                continue
+            by_device: dict[str, list[tuple[Any, ...]]] = {}
+            for row in found:
+                by_device.setdefault(row[_DEVICE_ID_COLUMN], []).append(row)
+            for device_id, futures in batch.items():
+                for future in futures:
+                    if not future.done():
+                        future.set_result(by_device.get(device_id, []))
+
+
+async def _poll_rows_batched(device_id: str) -> list[tuple[Any, ...]]:
+    """_poll_rows on PostgreSQL, sharing a statement with the polls that arrive meanwhile."""
+    loop = asyncio.get_running_loop()
+    reads = _read_batches.get(loop)
+    if reads is None:
+        reads = _read_batches[loop] = _PollReads()
+    future: asyncio.Future[list[tuple[Any, ...]]] = loop.create_future()
+    reads.waiting.setdefault(device_id, []).append(future)
+    if reads.task is None or reads.task.done():
+        reads.task = loop.create_task(reads.drain())
+    return await future
+
+
+async def _read_poll_rows(device_id: str) -> list[tuple[Any, ...]]:
+    if connection.vendor == "postgresql":
+        return await _poll_rows_batched(device_id)
+    return await poll_reader.reader.rows(_poll_sql(), [device_id])
 
 
 def _poll_rows(device_id: str) -> list[tuple[Any, ...]]:
@@ -110,7 +179,7 @@ async def lights_status_answer_async(
         return 429, THROTTLED
     credentials = _credentials(authorization)
     try:
-        found = await poll_reader.reader.rows(_poll_sql(), [credentials[0]]) if credentials else []
+        found = await _read_poll_rows(credentials[0]) if credentials else []
     except sqlite3.OperationalError as error:
         # SQLite's loop connection does not wait for a lock: the database thread does (its timeout).
         logger.debug("poll: read in the loop failed (%s), asking the database thread", error)

@@ -1,5 +1,6 @@
 """/lights_status/ as the hub serves it (devices.poll.PollRoute, before Django), over a real server."""
 
+import asyncio
 import sqlite3
 from base64 import b64encode
 from typing import Any
@@ -158,3 +159,46 @@ def test_a_busy_database_in_the_loop_is_answered_through_the_database_thread(
     assert len(threaded) == 2
     device.refresh_from_db()
     assert device.online and device.connection == Device.Connection.HTTP  # contact written by the thread
+
+
+async def test_polls_arriving_together_share_one_read_on_postgresql(monkeypatch: pytest.MonkeyPatch) -> None:
+    statements: list[list[str]] = []
+
+    async def rows(sql: str, params: list[object]) -> list[tuple[object, ...]]:
+        ids = list(params[0])  # type: ignore[call-overload]
+        statements.append(ids)
+        await asyncio.sleep(0.01)  # a round trip, while more polls arrive
+        if "dev-broken" in ids:
+            raise psycopg.OperationalError("connection lost")
+        found = []
+        for device_id in ids:
+            if device_id != "dev-unknown":
+                for light in ("a", "b"):
+                    row: list[object] = [None] * (rows_width + 4)
+                    row[poll._DEVICE_ID_COLUMN] = device_id
+                    row[rows_width + 1] = light
+                    found.append(tuple(row))
+        return found
+
+    from lamplighter import rows as rows_module
+
+    rows_width = rows_module.width(Device)
+    monkeypatch.setattr(poll.poll_reader.reader, "rows", rows)
+    first = asyncio.ensure_future(poll._poll_rows_batched("dev-0"))
+    await asyncio.sleep(0)
+    asked = ["dev-1", "dev-2", "dev-2", "dev-unknown", *[f"dev-{n}" for n in range(3, 9)]]
+    answers = await asyncio.gather(first, *(poll._poll_rows_batched(device_id) for device_id in asked))
+    assert statements == [["dev-0"], ["dev-1", "dev-2", "dev-unknown", *[f"dev-{n}" for n in range(3, 9)]]]
+    for device_id, found in zip(["dev-0", *asked], answers, strict=True):
+        expected = [] if device_id == "dev-unknown" else [device_id, device_id]
+        assert [row[poll._DEVICE_ID_COLUMN] for row in found] == expected
+        assert [row[rows_width + 1] for row in found] == ([] if not expected else ["a", "b"])
+    # A read that fails fails every poll that shared it (each then answers 503), and the next goes on.
+    statements.clear()
+    lone = asyncio.ensure_future(poll._poll_rows_batched("dev-0"))
+    await asyncio.sleep(0)
+    shared = [poll._poll_rows_batched("dev-broken"), poll._poll_rows_batched("dev-1")]
+    results = await asyncio.gather(lone, *shared, return_exceptions=True)
+    assert len(results[0]) == 2  # type: ignore[arg-type]
+    assert all(isinstance(result, psycopg.OperationalError) for result in results[1:])
+    assert len(await poll._poll_rows_batched("dev-1")) == 2
