@@ -9,6 +9,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from devices import handlers, services
+from devices.middleware import authorization_of, authorize_and_record
 from devices.models import Device
 from firmware import protocol
 from lamplighter import dbbatch, dbthread, realtime
@@ -18,27 +19,25 @@ logger = logging.getLogger(__name__)
 
 
 class DeviceConsumer(NoConnectionCloseDispatch, AsyncWebsocketConsumer):
-    """One device's live connection; scope["device"] is set by DeviceAuthMiddleware."""
+    """One device's live connection, authenticated by its Basic credentials on the handshake."""
 
     device: Device | None = None
 
     async def connect(self) -> None:
         """Runs on the handshake: refuse unknown credentials, else join the device's group."""
-        self.device = self.scope.get("device")
+        # Batched with other sockets' database work (a connect storm authenticates thousands).
+        self.device = await dbbatch.run(
+            authorize_and_record, *authorization_of(self.scope), self.channel_name
+        )
         if self.device is None:
             await self.close()
             return
         device_id = self.device.device_id
-        # A newer connection replaces an older one (the device rebooted, the network changed).
+        # A newer connection replaces an older one (the device rebooted, the network changed):
+        # its disconnect leaves this socket's record alone (services.device_disconnected).
         await self.channel_layer.group_send(realtime.device_group(device_id), {"type": realtime.DEVICE_CLOSE})
         await self.channel_layer.group_add(realtime.device_group(device_id), self.channel_name)
         await self.accept()
-        await dbbatch.run(
-            services.device_seen,
-            device=self.device,
-            connection=Device.Connection.WEBSOCKET,
-            channel_name=self.channel_name,
-        )
 
     async def disconnect(self, code: int) -> None:
         """Runs when the socket closed, whoever closed it."""

@@ -7,14 +7,13 @@ from django.urls import path
 
 from dashboard.consumers import DashboardConsumer
 from devices.consumers import DeviceConsumer
-from devices.middleware import DeviceAuthMiddleware
 from firmware import protocol
 
 DASHBOARD_WEBSOCKET_PATH = "ws/dashboard/"
 
 websocket_application = URLRouter(
     [
-        path(protocol.HUB_WEBSOCKET_PATH.lstrip("/"), DeviceAuthMiddleware(DeviceConsumer.as_asgi())),
+        path(protocol.HUB_WEBSOCKET_PATH.lstrip("/"), DeviceConsumer.as_asgi()),
         path(
             DASHBOARD_WEBSOCKET_PATH,
             AllowedHostsOriginValidator(AuthMiddlewareStack(DashboardConsumer.as_asgi())),
