@@ -7,10 +7,10 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from homes.selectors import home_ids_for_user
 from lamplighter import realtime
-from lamplighter.consumer_base import NoConnectionCloseDispatch
+from lamplighter.consumer_base import LeanDispatch
 
 
-class DashboardConsumer(NoConnectionCloseDispatch, AsyncJsonWebsocketConsumer):
+class DashboardConsumer(LeanDispatch, AsyncJsonWebsocketConsumer):
     """One browser tab; read-only: changes go through the REST API, results come back here."""
 
     groups_joined: list[str]

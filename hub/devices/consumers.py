@@ -13,12 +13,12 @@ from devices.middleware import authorization_of, authorize_and_record
 from devices.models import Device
 from firmware import protocol
 from lamplighter import dbbatch, dbthread, realtime
-from lamplighter.consumer_base import NoConnectionCloseDispatch
+from lamplighter.consumer_base import LeanDispatch
 
 logger = logging.getLogger(__name__)
 
 
-class DeviceConsumer(NoConnectionCloseDispatch, AsyncWebsocketConsumer):
+class DeviceConsumer(LeanDispatch, AsyncWebsocketConsumer):
     """One device's live connection, authenticated by its Basic credentials on the handshake."""
 
     device: Device | None = None
