@@ -64,13 +64,18 @@ def scene_delete(*, scene: Scene) -> None:
     transaction.on_commit(bridge_resync_request)
 
 
-def scene_apply(*, scene: Scene) -> list[Light]:
-    """Ask every light of the scene for its state, in one bulk write (one state.set per device)."""
-    in_scene = Light.objects.filter(scene_entries__scene=scene)
+def scene_apply(*, scene: Scene) -> list[dict[str, Any]]:
+    """Ask every light of the scene for its state, in one bulk write (one state.set per device).
+
+    Returns each light as the API shows it (lights.selectors.light_payload).
+    """
+    # Scene and state in one filter(), so both conditions hold for the same entry: chained
+    # filter() calls on a multi-valued relation may match different entries, and a light that
+    # another scene turns on was then turned on by this one too.
     return lights_set_desired_states(
         groups=[
-            (in_scene.filter(scene_entries__on=True), True),
-            (in_scene.filter(scene_entries__on=False), False),
+            (Light.objects.filter(scene_entries__scene=scene, scene_entries__on=True), True),
+            (Light.objects.filter(scene_entries__scene=scene, scene_entries__on=False), False),
         ]
     )
 

@@ -47,34 +47,27 @@ def deliver_desired(*, device: Device, lights: "list[Light]", fresh: bool = Fals
     return PATH_POLL
 
 
-def deliver_desired_many(*, batches: "list[tuple[Device, list[Light]]]") -> dict[str, str]:
-    """deliver_desired for many devices at once: one query, one loop crossing for every socket.
+def deliver_desired_many(
+    *, targets: list[tuple[str, Mapping[str, Any], list[dict[str, Any]]]]
+) -> dict[str, str]:
+    """deliver_desired for many devices at once, one loop crossing for every socket.
 
-    Returns each device_id's path. Each device gets one state.set with all its lights.
+    Each target is (device_id, its paths as read in the transaction that just committed:
+    channel_name, lan_url and lan_token, the wire entries of its lights); each device gets one
+    state.set with all its lights. Returns each device_id's path.
     """
-    from lights.selectors import light_wire_entry
-
     paths: dict[str, str] = {}
-    current: dict[int, Mapping[str, Any]] = {}
-    pks = [device.pk for device, _ in batches]
-    for start in range(0, len(pks), 500):
-        for values in Device.objects.filter(pk__in=pks[start : start + 500]).values(
-            "pk", "channel_name", "lan_url", "lan_token"
-        ):
-            current[values["pk"]] = values
     socket_messages: list[tuple[str, dict]] = []
-    for device, lights in batches:
-        paths[device.device_id] = PATH_POLL
-        row = current.get(device.pk)
-        if row is None or not lights:
+    for device_id, current, entries in targets:
+        paths[device_id] = PATH_POLL
+        if not entries:
             continue
-        entries = [light_wire_entry(light) for light in lights]
-        if row["channel_name"]:
-            socket_messages.append((device.device_id, protocol.build_state_set(entries)))
-            paths[device.device_id] = PATH_WEBSOCKET
-        elif row["lan_token"] and lan_push.is_pushable_url(row["lan_url"]):
-            lan_push.submit(lan_url=row["lan_url"], lan_token=row["lan_token"], entries=entries)
-            paths[device.device_id] = PATH_LAN
+        if current["channel_name"]:
+            socket_messages.append((device_id, protocol.build_state_set(entries)))
+            paths[device_id] = PATH_WEBSOCKET
+        elif current["lan_token"] and lan_push.is_pushable_url(current["lan_url"]):
+            lan_push.submit(lan_url=current["lan_url"], lan_token=current["lan_token"], entries=entries)
+            paths[device_id] = PATH_LAN
     realtime.send_many_to_devices(socket_messages)
     return paths
 

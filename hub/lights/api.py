@@ -127,5 +127,5 @@ def light_set_state(request: HttpRequest, light_id: DatabaseId, payload: LightSt
 def home_lights_set_state(request: HttpRequest, home_id: DatabaseId, payload: LightStateIn) -> Status[list]:
     """Ask every light of a home for one state ("all off"): stored at once, one message per device."""
     home = home_get(user=request.user, home_id=home_id)
-    lights = services.lights_set_desired(lights=Light.objects.filter(room__home=home), on=payload.on)
-    return Status(202, [selectors.light_payload(light) for light in lights])
+    lights = Light.objects.filter(room__home=home)
+    return Status(202, services.lights_set_desired(lights=lights, on=payload.on))

@@ -26,14 +26,23 @@ def light_get(*, user: User | AnonymousUser, light_id: int) -> Light:
 
 def light_payload(light: Light) -> dict[str, Any]:
     """A light as the API and the dashboard events show it."""
+    device = light.device
+    return light_payload_of(light, device=(device.device_id, device.name) if device else None)
+
+
+def light_payload_of(light: Light, *, device: tuple[str, str] | None) -> dict[str, Any]:
+    """light_payload for a light whose room is attached and whose device is given by its
+    (device_id, name), or None: a fan-out reads those two columns with each light instead of
+    building 1,000 Device instances (lights.services.lights_set_desired_states)."""
+    room = light.room
     return {
         "id": light.pk,
         "name": light.name,
-        "room": light.room.name,
+        "room": room.name,
         "room_id": light.room_id,
-        "home_id": light.room.home_id,
-        "device": light.device.device_id if light.device else None,
-        "device_name": light.device.name if light.device else None,
+        "home_id": room.home_id,
+        "device": device[0] if device else None,
+        "device_name": device[1] if device else None,
         "desired_on": light.desired_on,
         "desired_version": light.desired_version,
         "desired_at": light.desired_at.isoformat() if light.desired_at else None,

@@ -3,7 +3,7 @@
 from functools import cache, partial
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import EmptyResultSet, ValidationError
 from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -15,7 +15,7 @@ from firmware import protocol
 from homes.models import Membership, Room
 from lamplighter import realtime, rows
 from lights.models import Light
-from lights.selectors import light_payload
+from lights.selectors import light_payload, light_payload_of, light_wire_entry
 
 
 def light_create(*, room: Room, name: str, device: Device | None = None) -> Light:
@@ -143,36 +143,55 @@ def _store_desired(locked: Light, on: bool) -> Light:
     return locked
 
 
-def lights_set_desired(*, lights: QuerySet[Light], on: bool) -> list[Light]:
+def lights_set_desired(*, lights: QuerySet[Light], on: bool) -> list[dict[str, Any]]:
     """Store a desired state for many lights at once (e.g. "all off"), then deliver it.
 
     One transaction, one version bump per light, one UPDATE (per 500 lights), one event
     crossing to the loop for the dashboards, and one state.set per device once committed.
+    Returns each light as the API shows it (selectors.light_payload).
     """
     return lights_set_desired_states(groups=[(lights, on)])
 
 
 @transaction.atomic
-def lights_set_desired_states(*, groups: list[tuple[QuerySet[Light], bool]]) -> list[Light]:
+def lights_set_desired_states(*, groups: list[tuple[QuerySet[Light], bool]]) -> list[dict[str, Any]]:
     """lights_set_desired for several (lights, on) groups in one transaction (a scene's on and off).
 
-    Returns the lights as stored, sorted by home, room and name.
+    A light in more than one group takes the state of the first. Returns each light as the API
+    shows it (selectors.light_payload), sorted by home, room and name: the dashboards' events
+    carry the same payloads, built once.
     """
     now = timezone.now()
-    changed: list[Light] = []
+    at = connection.ops.adapt_datetimefield_value(now)
+    # Each light (its room attached) with its device's columns (_BULK_DEVICE_FIELDS, None
+    # without a device): a fan-out needs five columns of each device, not 1,000 Device instances.
+    changed: list[tuple[Light, tuple[Any, ...]]] = []
     seen: set[int] = set()
-    for lights, on in groups:
-        locked = [
-            light
-            for light in lights.select_for_update(of=("self",))
-            .select_related("room", "device")
-            .order_by("pk")
-            if light.pk not in seen
-        ]
-        pks = [light.pk for light in locked]
-        # Written out: the ORM prepared each of 1,000 ids of a scene one by one (~50 ms).
-        with connection.cursor() as cursor:
-            at = connection.ops.adapt_datetimefield_value(now)
+    rooms: dict[int, Room] = {}
+    light_end = rows.width(Light)
+    room_end = light_end + rows.width(Room)
+    with connection.cursor() as cursor:
+        for lights, on in groups:
+            # The group's filter stays the ORM's (one subquery, compiled once); the rows are read
+            # written out: building 1,000 lights with their room and device through the ORM cost
+            # more than the rest of a scene's apply (bench/README.md).
+            try:
+                subquery, params = lights.order_by().values("pk").query.sql_with_params()
+            except EmptyResultSet:  # e.g. lights.none()
+                continue
+            cursor.execute(_locked_lights_sql(subquery), params)
+            locked: list[tuple[Light, tuple[Any, ...]]] = []
+            for row in cursor.fetchall():
+                light = rows.instance(Light, row[:light_end])
+                if light.pk in seen:
+                    continue
+                room = rooms.get(light.room_id)
+                if room is None:  # a home's 1,000 lights are in a few rooms: each built once
+                    room = rooms[light.room_id] = rows.instance(Room, row[light_end:room_end])
+                light.room = room
+                locked.append((light, row[room_end:]))
+            pks = [light.pk for light, _ in locked]
+            # Written out: the ORM prepared each of 1,000 ids of a scene one by one (~50 ms).
             for start in range(0, len(pks), _BULK_CHUNK):
                 chunk = pks[start : start + _BULK_CHUNK]
                 cursor.execute(
@@ -182,23 +201,56 @@ def lights_set_desired_states(*, groups: list[tuple[QuerySet[Light], bool]]) -> 
                     ),
                     [on, at, *chunk],
                 )
-        for light in locked:
-            light.desired_on, light.desired_version, light.desired_at = on, light.desired_version + 1, now
-        seen.update(pks)
-        changed += locked
-    changed.sort(key=lambda light: (light.room.home_id, light.room.name, light.name))
+            for light, _ in locked:
+                light.desired_on, light.desired_version, light.desired_at = on, light.desired_version + 1, now
+            seen.update(pks)
+            changed += locked
+    changed.sort(key=lambda found: (found[0].room.home_id, found[0].room.name, found[0].name))
+    payloads: list[dict[str, Any]] = []
     events: dict[int, list[dict[str, Any]]] = {}
-    by_device: dict[int, tuple[Device, list[Light]]] = {}
-    for light in changed:
-        events.setdefault(light.room.home_id, []).append(realtime.light_state_event(light_payload(light)))
-        if light.device is not None:
-            by_device.setdefault(light.device.pk, (light.device, []))[1].append(light)
-    # Devices first: the commands are what the user waits for; the dashboards follow.
-    if by_device:
-        transaction.on_commit(partial(delivery.deliver_desired_many, batches=list(by_device.values())))
+    targets: dict[int, tuple[str, dict[str, Any], list[dict[str, Any]]]] = {}
+    for light, (device_id, device_name, channel_name, lan_url, lan_token) in changed:
+        device_pk = light.device_id
+        payload = light_payload_of(light, device=None if device_pk is None else (device_id, device_name))
+        payloads.append(payload)
+        # A copy (its values are scalars): the events are sent later, on the loop, and what the
+        # caller does with the answer must not reach the dashboards.
+        events.setdefault(light.room.home_id, []).append(realtime.light_state_event(dict(payload)))
+        if device_pk is not None:
+            paths = {"channel_name": channel_name, "lan_url": lan_url, "lan_token": lan_token}
+            targets.setdefault(device_pk, (device_id, paths, []))[2].append(light_wire_entry(light))
+    # Devices first: the commands are what the user waits for; the dashboards follow. The
+    # devices' paths were read in this transaction, so they are current: not read again.
+    if targets:
+        transaction.on_commit(partial(delivery.deliver_desired_many, targets=list(targets.values())))
     for home_id, home_events in events.items():
         transaction.on_commit(partial(realtime.publish_many_to_home, home_id, home_events))
-    return changed
+    return payloads
+
+
+# What a fan-out needs of each device: its payload's two fields and its paths (delivery).
+_BULK_DEVICE_FIELDS = ("device_id", "name", "channel_name", "lan_url", "lan_token")
+
+
+def _locked_lights_sql(subquery: str) -> str:
+    """Lights whose id the subquery gives, with their room and _BULK_DEVICE_FIELDS of their
+    device (NULL without one), locked, by id (the order every bulk write locks them in)."""
+    lights, rooms, devices = Light._meta.db_table, Room._meta.db_table, Device._meta.db_table
+    lock = " FOR UPDATE OF l" if connection.features.has_select_for_update_of else ""
+    return (
+        f"SELECT {rows.select_list(Light, 'l')}, {rows.select_list(Room, 'r')}, {_bulk_device_columns()} "  # noqa: S608 - names from model metadata; values are bound parameters
+        f"FROM {lights} l JOIN {rooms} r ON r.id = l.room_id LEFT JOIN {devices} d ON d.id = l.device_id "
+        f"WHERE l.id IN ({subquery}) ORDER BY l.id{lock}"
+    )
+
+
+@cache
+def _bulk_device_columns() -> str:
+    """_BULK_DEVICE_FIELDS of the device joined as d. Text fields: read as they come, the ORM
+    converts none of them on any backend (the tests compare the answer with its read)."""
+    fields = {field.name: field for field in Device._meta.concrete_fields}
+    quote = connection.ops.quote_name
+    return ", ".join(f"d.{quote(str(fields[name].column))}" for name in _BULK_DEVICE_FIELDS)
 
 
 _BULK_CHUNK = 500  # ids per IN (...) list
@@ -237,7 +289,8 @@ def lights_reports_apply_many(
 
 
 def _lights_of_devices(devices: list[Device]) -> dict[int, dict[tuple[str, str], Light]]:
-    """The lights of these devices, locked, by device and (room, name).
+    """The lights of these devices, locked, by device and (room, name); lights of one room
+    share its instance.
 
     Each light's device is the one given, not read again: joining the device row to every light
     cost more than the rest of a hello in a connect storm. The read is written out: every report
@@ -248,15 +301,19 @@ def _lights_of_devices(devices: list[Device]) -> dict[int, dict[tuple[str, str],
     device_pks = sorted(by_pk)
     found: dict[int, dict[tuple[str, str], Light]] = {pk: {} for pk in device_pks}
     light_end = rows.width(Light)
+    rooms: dict[int, Room] = {}  # a fan-out's 1,000 reports come from a few rooms: built once each
     with connection.cursor() as cursor:
         for start in range(0, len(device_pks), _BULK_CHUNK):
             chunk = device_pks[start : start + _BULK_CHUNK]
             cursor.execute(_lights_of_devices_sql(len(chunk)), chunk)
             for row in cursor.fetchall():
                 light = rows.instance(Light, row[:light_end])
-                light.room = rows.instance(Room, row[light_end:])
+                room = rooms.get(light.room_id)
+                if room is None:
+                    room = rooms[light.room_id] = rows.instance(Room, row[light_end:])
+                light.room = room
                 light.device = by_pk[light.device_id]  # type: ignore[index]
-                found[light.device_id][(light.room.name, light.name)] = light  # type: ignore[index]
+                found[light.device_id][(room.name, light.name)] = light  # type: ignore[index]
     return found
 
 

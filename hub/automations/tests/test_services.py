@@ -127,10 +127,22 @@ def test_scene_apply_goes_through_the_desired_state_path(home) -> None:  # type:
     a, b = light_in(home, "A"), light_in(home, "B")
     scene = scene_create(home=home, name="Both", lights=[(a.pk, True), (b.pk, False)])
     lights = scene_apply(scene=scene)
-    assert {(light.pk, light.desired_on, light.desired_version) for light in lights} == {
+    assert {(light["id"], light["desired_on"], light["desired_version"]) for light in lights} == {
         (a.pk, True, 2),
         (b.pk, False, 2),
     }
+
+
+def test_a_scene_gives_each_light_its_own_state_when_other_scenes_hold_it_too(home) -> None:  # type: ignore[no-untyped-def]
+    # Each light is in both scenes, with opposite states: applying one must not read the other's.
+    a, b = light_in(home, "A"), light_in(home, "B")
+    evening = scene_create(home=home, name="Evening", lights=[(a.pk, False), (b.pk, True)])
+    scene_create(home=home, name="Morning", lights=[(a.pk, True), (b.pk, False)])
+    lights = scene_apply(scene=evening)
+    assert {(light["id"], light["desired_on"]) for light in lights} == {(a.pk, False), (b.pk, True)}
+    a.refresh_from_db()
+    b.refresh_from_db()
+    assert (a.desired_on, a.desired_version, b.desired_on, b.desired_version) == (False, 2, True, 2)
 
 
 def test_scene_refuses_lights_of_another_home(home) -> None:  # type: ignore[no-untyped-def]

@@ -1,5 +1,6 @@
 """Many lights at once ("all off", scenes): one transaction, one version bump each, one state.set per device."""
 
+from datetime import UTC, datetime
 from unittest import mock
 
 import pytest
@@ -8,11 +9,13 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from accounts.services import api_token_create
+from devices import lan_push
 from devices.models import Device
 from factories import DeviceFactory, HomeFactory, LightFactory, RoomFactory, UserFactory
 from lamplighter import realtime
 from lights.models import Light
-from lights.services import lights_set_desired
+from lights.selectors import light_payload, light_wire_entry
+from lights.services import lights_set_desired, lights_set_desired_states
 
 pytestmark = pytest.mark.django_db
 
@@ -113,3 +116,79 @@ def test_a_scene_of_a_thousand_lights_is_created_and_applied(client: Client) -> 
     }
     assert set(Light.objects.values_list("desired_version", flat=True)) == {2}
     assert Device.objects.count() == 1
+
+
+def test_the_bulk_write_answers_and_delivers_as_the_orm_reads_the_lights(
+    django_capture_on_commit_callbacks: object,
+) -> None:
+    """lights_set_desired_states reads its lights written out (lights with their room and five
+    columns of their device): its answer, its events and its commands must be what the ORM's
+    own read of the same lights gives."""
+    home = HomeFactory()
+    hall, porch = RoomFactory(home=home, name="Hall"), RoomFactory(home=home, name="Porch")
+    socketed = DeviceFactory(home=home, name="Socketed", channel_name="specific.x!1")
+    pushed = DeviceFactory(home=home, name="Pushed", lan_url="http://192.0.2.7", lan_token="t0ken")
+    polling = DeviceFactory(home=home, name="Polling", lan_url="not a url", lan_token="t")
+    reported = datetime(2026, 3, 4, 5, 6, 7, 890123, tzinfo=UTC)
+    LightFactory(
+        room=hall, name="B", device=socketed, reported_on=True, reported_version=1, reported_at=reported
+    )
+    LightFactory(room=hall, name="A", device=socketed, desired_version=7)
+    LightFactory(room=porch, name="Lamp", device=pushed, reported_on=False, reported_version=3)
+    LightFactory(room=porch, name="Post", device=polling, desired_on=True)
+    LightFactory(room=porch, name="Loose")
+    LightFactory(name="Elsewhere", device=DeviceFactory(channel_name="specific.y!1"))
+    sent: list[list] = []
+    with (
+        mock.patch.object(realtime, "group_send_many", side_effect=sent.append),
+        mock.patch.object(lan_push, "submit") as submit,
+        django_capture_on_commit_callbacks(execute=True),  # type: ignore[operator]
+    ):
+        answer = lights_set_desired(lights=Light.objects.filter(room__home=home), on=False)
+    read = Light.objects.filter(room__home=home).select_related("room", "device")
+    ordered = sorted(read, key=lambda light: (light.room.home_id, light.room.name, light.name))
+    assert answer == [light_payload(light) for light in ordered]
+    assert [light["name"] for light in answer] == ["A", "B", "Lamp", "Loose", "Post"]
+    assert answer[1]["reported_at"] == reported.isoformat() and answer[1]["device"] == socketed.device_id
+    events = [
+        message["event"]
+        for batch in sent
+        for group, message in batch
+        if group == realtime.home_group(home.pk)
+    ]
+    assert events == [realtime.light_state_event(payload) for payload in answer]
+    answer[0]["name"] = "changed by the caller"  # the events, sent later, keep their own copy
+    assert events[0]["light"]["name"] == "A"
+    commands = {
+        group: message["message"] for batch in sent for group, message in batch if group.startswith("device.")
+    }
+    socket_lights = [light for light in ordered if light.device_id == socketed.pk]
+    assert commands == {
+        realtime.device_group(socketed.device_id): {
+            "v": 1,
+            "type": "state.set",
+            "data": {"lights": [light_wire_entry(light) for light in socket_lights]},
+        }
+    }
+    [lan_light] = [light for light in ordered if light.device_id == pushed.pk]
+    submit.assert_called_once_with(
+        lan_url="http://192.0.2.7", lan_token="t0ken", entries=[light_wire_entry(lan_light)]
+    )
+
+
+def test_lights_of_several_groups_take_the_first_state_and_an_empty_group_is_skipped(
+    building: tuple, django_capture_on_commit_callbacks: object
+) -> None:
+    _, _, _, home, _, _ = building
+    in_home = Light.objects.filter(room__home=home)
+    with (
+        mock.patch.object(realtime, "group_send_many"),
+        django_capture_on_commit_callbacks(execute=True),  # type: ignore[operator]
+    ):
+        answer = lights_set_desired_states(
+            groups=[(in_home.none(), True), (in_home.filter(name__startswith="A"), True), (in_home, False)]
+        )
+    assert len(answer) == 61 and len({light["id"] for light in answer}) == 61
+    for light in Light.objects.filter(room__home=home):
+        expected_version = 6 if light.name.startswith("A") else 2
+        assert (light.desired_on, light.desired_version) == (light.name.startswith("A"), expected_version)
