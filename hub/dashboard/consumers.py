@@ -45,9 +45,10 @@ class DashboardConsumer(LeanDispatch, AsyncJsonWebsocketConsumer):
         if isinstance(content, dict) and content.get("type") == "ping":
             await self.send_json({"type": "pong"})
 
-    async def home_event(self, event: dict[str, Any]) -> None:
-        """Runs for realtime.HOME_EVENT: forward the browser event."""
-        await self.send_json(event["event"])
+    async def home_event(self, message: dict[str, Any]) -> None:
+        """Runs for realtime.HOME_EVENT: forward its browser events, one frame each, in order."""
+        for event in message["events"]:
+            await self.send_json(event)
 
     @classmethod
     async def decode_json(cls, text_data: str) -> Any:

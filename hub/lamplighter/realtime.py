@@ -51,10 +51,21 @@ def publish_to_home(home_id: int, event: dict[str, Any]) -> None:
     publish_many_to_home(home_id, [event])
 
 
+# Browser events per channel-layer message. A channel holds 100 messages (the layers' default
+# capacity) and a full one drops what comes next: a fan-out's 1,000 light events, one message
+# each, overflowed every dashboard. Batched, they are 10 messages.
+HOME_EVENTS_PER_MESSAGE = 100
+
+
 def publish_many_to_home(home_id: int, events: list[dict[str, Any]]) -> None:
     """Send browser events, in order, to every dashboard watching the home (one loop crossing)."""
     group = home_group(home_id)
-    group_send_many([(group, {"type": HOME_EVENT, "event": event}) for event in events])
+    group_send_many(
+        [
+            (group, {"type": HOME_EVENT, "events": events[start : start + HOME_EVENTS_PER_MESSAGE]})
+            for start in range(0, len(events), HOME_EVENTS_PER_MESSAGE)
+        ]
+    )
 
 
 def send_to_device(device_id: str, message: dict[str, Any]) -> None:

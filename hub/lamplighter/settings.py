@@ -134,6 +134,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     )
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test-lamplighter.sqlite3")}
 
+# Messages a channel holds before the layer drops what comes next (Channels' default: 100). A
+# dashboard's channel takes a presence event per device that connects: a connect storm's
+# batch of 200 committed together overflowed it. Dashboard events go 100 to a message
+# (realtime.HOME_EVENTS_PER_MESSAGE), so this is ample; a stuck socket holds at most this many.
+CHANNEL_CAPACITY = 1000
+
 if os.environ.get("REDIS_URL"):
     CHANNEL_LAYERS = {
         "default": {
@@ -146,12 +152,18 @@ if os.environ.get("REDIS_URL"):
                 "hosts": [{"address": os.environ["REDIS_URL"], "socket_timeout": 30}],
                 # Hubs (or test runs) sharing one Redis keep apart by prefix.
                 "prefix": os.environ.get("LAMPLIGHTER_REDIS_PREFIX", "lamplighter"),
+                "capacity": CHANNEL_CAPACITY,
             },
         }
     }
 else:
     # One process: Channels' in-memory layer, with expiry per channel (see the module).
-    CHANNEL_LAYERS = {"default": {"BACKEND": "lamplighter.channel_layer.LazyInMemoryChannelLayer"}}
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "lamplighter.channel_layer.LazyInMemoryChannelLayer",
+            "CONFIG": {"capacity": CHANNEL_CAPACITY},
+        }
+    }
 
 # Throttling counts live in the cache: Redis when workers share it, process memory otherwise.
 if os.environ.get("REDIS_URL"):

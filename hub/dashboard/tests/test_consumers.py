@@ -1,6 +1,7 @@
 """The dashboard WebSocket, in-process: who may connect, which events reach whom, bad frames."""
 
 import pytest
+from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
@@ -36,7 +37,7 @@ def dashboard_socket(session: str | None, origin: tuple[bytes, bytes] = ORIGIN) 
 
 async def publish(home_id: int, event: dict) -> None:
     await get_channel_layer().group_send(  # type: ignore[union-attr]
-        realtime.home_group(home_id), {"type": realtime.HOME_EVENT, "event": event}
+        realtime.home_group(home_id), {"type": realtime.HOME_EVENT, "events": [event]}
     )
 
 
@@ -66,6 +67,19 @@ async def test_user_gets_events_of_their_homes_only() -> None:
     event = realtime.device_presence_event({"id": 7, "home_id": home.pk, "online": False})
     await publish(home.pk, event)
     assert await socket.receive_json_from(timeout=3) == event
+    assert await socket.receive_nothing(timeout=0.2)
+    await socket.disconnect()
+
+
+async def test_every_event_of_a_fan_out_reaches_the_dashboard_in_order() -> None:
+    _, home, session = await user_with_home()
+    socket = dashboard_socket(session)
+    assert (await socket.connect())[0]
+    events = [realtime.light_state_event({"id": n, "home_id": home.pk}) for n in range(1000)]
+    # From sync code, as the services publish: more events than a channel holds messages (100).
+    await sync_to_async(realtime.publish_many_to_home)(home.pk, events)
+    for event in events:
+        assert await socket.receive_json_from(timeout=3) == event
     assert await socket.receive_nothing(timeout=0.2)
     await socket.disconnect()
 

@@ -286,7 +286,10 @@ async def test_device_websocket_cells() -> None:
 
 async def test_dashboard_websocket_cells() -> None:
     w = await database_sync_to_async(_ws_world)()
-    event = {"type": realtime.HOME_EVENT, "event": {"type": "light.state", "light": {"id": 1, "name": MARK}}}
+    event = {
+        "type": realtime.HOME_EVENT,
+        "events": [{"type": "light.state", "light": {"id": 1, "name": MARK}}],
+    }
 
     async def receives(user: Any) -> bool | None:
         socket = WebsocketCommunicator(
