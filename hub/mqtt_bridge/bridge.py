@@ -296,17 +296,18 @@ class MqttBridge:
         if message.get("type") == services.BRIDGE_RESYNC:
             await self._sync_all()
             return
-        event = message.get("event") or {}
-        if event.get("type") == realtime.LIGHT_STATE:
-            rows = await database_sync_to_async(selectors.bridge_lights)(light_ids=[event["light"]["id"]])
-            for row in rows:
+        events = message.get("events") or []
+        light_ids = [event["light"]["id"] for event in events if event.get("type") == realtime.LIGHT_STATE]
+        if light_ids:  # a fan-out's events come 100 to a message: their lights read at once
+            for row in await database_sync_to_async(selectors.bridge_lights)(light_ids=light_ids):
                 await self._publish_light(row)
-        elif event.get("type") == realtime.DEVICE_PRESENCE:
-            rows = await database_sync_to_async(selectors.bridge_lights)(
-                device_id=event["device"]["device_id"]
-            )
-            for row in rows:
-                await self._publish_light(row)
+        for event in events:
+            if event.get("type") == realtime.DEVICE_PRESENCE:
+                rows = await database_sync_to_async(selectors.bridge_lights)(
+                    device_id=event["device"]["device_id"]
+                )
+                for row in rows:
+                    await self._publish_light(row)
 
     async def _resync_periodically(self, channel: str | None) -> None:
         while True:

@@ -60,8 +60,14 @@ def test_every_light_gets_its_own_next_version_and_one_message_per_device(
         assert light.pending
     other.refresh_from_db()
     assert other.desired_version == before[other.pk]
-    events = [message for batch in sent for group, message in batch if group == realtime.home_group(home.pk)]
-    assert len(events) == 61 and all(e["event"]["type"] == realtime.LIGHT_STATE for e in events)
+    events = [
+        event
+        for batch in sent
+        for group, message in batch
+        if group == realtime.home_group(home.pk)
+        for event in message["events"]
+    ]
+    assert len(events) == 61 and all(event["type"] == realtime.LIGHT_STATE for event in events)
     to_devices = {
         group: message["message"] for batch in sent for group, message in batch if group.startswith("device.")
     }
@@ -151,10 +157,11 @@ def test_the_bulk_write_answers_and_delivers_as_the_orm_reads_the_lights(
     assert [light["name"] for light in answer] == ["A", "B", "Lamp", "Loose", "Post"]
     assert answer[1]["reported_at"] == reported.isoformat() and answer[1]["device"] == socketed.device_id
     events = [
-        message["event"]
+        event
         for batch in sent
         for group, message in batch
         if group == realtime.home_group(home.pk)
+        for event in message["events"]
     ]
     assert events == [realtime.light_state_event(payload) for payload in answer]
     answer[0]["name"] = "changed by the caller"  # the events, sent later, keep their own copy
