@@ -40,6 +40,17 @@ def building() -> tuple:
     return owner, member, stranger, home, devices, other
 
 
+def _home_events(sent: list, home_id: int) -> list[dict]:
+    """The browser events sent to a home's dashboards (they go several to a channel message)."""
+    return [
+        event
+        for batch in sent
+        for group, message in batch
+        if group == realtime.home_group(home_id)
+        for event in message["events"]
+    ]
+
+
 def test_every_light_gets_its_own_next_version_and_one_message_per_device(
     building: tuple, django_capture_on_commit_callbacks: object
 ) -> None:
@@ -60,13 +71,7 @@ def test_every_light_gets_its_own_next_version_and_one_message_per_device(
         assert light.pending
     other.refresh_from_db()
     assert other.desired_version == before[other.pk]
-    events = [
-        event
-        for batch in sent
-        for group, message in batch
-        if group == realtime.home_group(home.pk)
-        for event in message["events"]
-    ]
+    events = _home_events(sent, home.pk)
     assert len(events) == 61 and all(event["type"] == realtime.LIGHT_STATE for event in events)
     to_devices = {
         group: message["message"] for batch in sent for group, message in batch if group.startswith("device.")
@@ -156,13 +161,7 @@ def test_the_bulk_write_answers_and_delivers_as_the_orm_reads_the_lights(
     assert answer == [light_payload(light) for light in ordered]
     assert [light["name"] for light in answer] == ["A", "B", "Lamp", "Loose", "Post"]
     assert answer[1]["reported_at"] == reported.isoformat() and answer[1]["device"] == socketed.device_id
-    events = [
-        event
-        for batch in sent
-        for group, message in batch
-        if group == realtime.home_group(home.pk)
-        for event in message["events"]
-    ]
+    events = _home_events(sent, home.pk)
     assert events == [realtime.light_state_event(payload) for payload in answer]
     answer[0]["name"] = "changed by the caller"  # the events, sent later, keep their own copy
     assert events[0]["light"]["name"] == "A"
