@@ -9,8 +9,8 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from devices import handlers, services
-from devices.middleware import authorization_of, authorize_and_record
 from devices.models import Device
+from devices.socket_auth import authorization_of, authorize_and_record
 from firmware import protocol
 from lamplighter import dbbatch, dbthread, realtime
 from lamplighter.consumer_base import LeanDispatch

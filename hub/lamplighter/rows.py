@@ -25,11 +25,13 @@ def select_list(model: type[Model], alias: str, using: str = "default") -> str:
     return ", ".join(f"{alias}.{quote(str(field.column))}" for field in model._meta.concrete_fields)
 
 
-def columns(model: type[Model], names: Sequence[str], using: str = "default") -> str:
-    """These fields' columns, quoted, comma-separated (for a SELECT of a few of them)."""
+def columns(model: type[Model], names: Sequence[str], alias: str = "", using: str = "default") -> str:
+    """These fields' columns, quoted (qualified by a table alias if given), comma-separated:
+    for a SELECT of a few of them."""
     fields = {field.name: field for field in model._meta.concrete_fields}
     quote = connections[using].ops.quote_name
-    return ", ".join(quote(str(fields[name].column)) for name in names)
+    prefix = f"{alias}." if alias else ""
+    return ", ".join(prefix + quote(str(fields[name].column)) for name in names)
 
 
 def width(model: type[Model]) -> int:

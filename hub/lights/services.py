@@ -108,13 +108,10 @@ def light_set_desired_as_member(*, user_id: int, light_id: int, on: bool) -> Lig
 def _member_light_sql() -> str:
     lights, rooms = Light._meta.db_table, Room._meta.db_table
     devices, memberships = Device._meta.db_table, Membership._meta.db_table
-    # The light row only: PostgreSQL refuses FOR UPDATE on the outer-joined device (SQLite
-    # has no row locks; its write transactions take the database lock when they begin).
-    lock = " FOR UPDATE OF l" if connection.features.has_select_for_update_of else ""
     return (
         f"SELECT {rows.select_list(Light, 'l')}, {rows.select_list(Room, 'r')}, {rows.select_list(Device, 'd')} "  # noqa: S608 - names from model metadata; values are bound parameters
         f"FROM {lights} l JOIN {rooms} r ON r.id = l.room_id LEFT JOIN {devices} d ON d.id = l.device_id "
-        f"WHERE l.id = %s AND r.home_id IN (SELECT m.home_id FROM {memberships} m WHERE m.user_id = %s){lock}"
+        f"WHERE l.id = %s AND r.home_id IN (SELECT m.home_id FROM {memberships} m WHERE m.user_id = %s){_lock_lights()}"
     )
 
 
@@ -236,11 +233,10 @@ def _locked_lights_sql(subquery: str) -> str:
     """Lights whose id the subquery gives, with their room and _BULK_DEVICE_FIELDS of their
     device (NULL without one), locked, by id (the order every bulk write locks them in)."""
     lights, rooms, devices = Light._meta.db_table, Room._meta.db_table, Device._meta.db_table
-    lock = " FOR UPDATE OF l" if connection.features.has_select_for_update_of else ""
     return (
         f"SELECT {rows.select_list(Light, 'l')}, {rows.select_list(Room, 'r')}, {_bulk_device_columns()} "  # noqa: S608 - names from model metadata; values are bound parameters
         f"FROM {lights} l JOIN {rooms} r ON r.id = l.room_id LEFT JOIN {devices} d ON d.id = l.device_id "
-        f"WHERE l.id IN ({subquery}) ORDER BY l.id{lock}"
+        f"WHERE l.id IN ({subquery}) ORDER BY l.id{_lock_lights()}"
     )
 
 
@@ -248,9 +244,14 @@ def _locked_lights_sql(subquery: str) -> str:
 def _bulk_device_columns() -> str:
     """_BULK_DEVICE_FIELDS of the device joined as d. Text fields: read as they come, the ORM
     converts none of them on any backend (the tests compare the answer with its read)."""
-    fields = {field.name: field for field in Device._meta.concrete_fields}
-    quote = connection.ops.quote_name
-    return ", ".join(f"d.{quote(str(fields[name].column))}" for name in _BULK_DEVICE_FIELDS)
+    return rows.columns(Device, _BULK_DEVICE_FIELDS, alias="d")
+
+
+def _lock_lights() -> str:
+    """The row lock of the written-out reads of lights (joined as l). The light rows only:
+    PostgreSQL refuses FOR UPDATE on an outer-joined device; SQLite has no row locks (its write
+    transactions take the database lock when they begin)."""
+    return " FOR UPDATE OF l" if connection.features.has_select_for_update_of else ""
 
 
 _BULK_CHUNK = 500  # ids per IN (...) list
@@ -320,11 +321,10 @@ def _lights_of_devices(devices: list[Device]) -> dict[int, dict[tuple[str, str],
 @cache
 def _lights_of_devices_sql(count: int) -> str:
     lights, rooms = Light._meta.db_table, Room._meta.db_table
-    lock = " FOR UPDATE OF l" if connection.features.has_select_for_update_of else ""
     placeholders = ", ".join(["%s"] * count)
     return (
         f"SELECT {rows.select_list(Light, 'l')}, {rows.select_list(Room, 'r')} "  # noqa: S608 - names from model metadata; values are bound parameters
-        f"FROM {lights} l JOIN {rooms} r ON r.id = l.room_id WHERE l.device_id IN ({placeholders}){lock}"
+        f"FROM {lights} l JOIN {rooms} r ON r.id = l.room_id WHERE l.device_id IN ({placeholders}){_lock_lights()}"
     )
 
 

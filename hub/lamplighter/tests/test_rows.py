@@ -68,3 +68,4 @@ def test_update_refuses_expressions_and_unknown_fields() -> None:
 def test_columns_name_the_fields_in_the_order_asked() -> None:
     quote = connection.ops.quote_name
     assert rows.columns(Device, ["online", "channel_name"]) == f"{quote('online')}, {quote('channel_name')}"
+    assert rows.columns(Device, ["online"], alias="d") == f"d.{quote('online')}"
