@@ -135,9 +135,7 @@ def _credentials(authorization: str | bytes | None) -> tuple[str, str] | None:
     credentials = parse_basic(authorization)
     if credentials is None:
         return None
-    device_id, secret = credentials
-    plausible = device_id and len(device_id) <= 64 and secret and len(secret) <= 256
-    return (device_id, secret) if plausible else None
+    return credentials if services.credentials_plausible(*credentials) else None
 
 
 def _answer(

@@ -65,9 +65,24 @@ def device_delete(*, device: Device) -> None:
     transaction.on_commit(lambda: realtime.close_device_socket(device_id))
 
 
+def credentials_plausible(device_id: str, secret: str) -> bool:
+    """Whether these could be a device's credentials at all (checked before any query).
+
+    NUL is refused: PostgreSQL's text cannot hold it, and the query would fail with a DataError
+    (a 500, or, for a poll sharing its read with others, theirs too) instead of a 401.
+    """
+    return (
+        bool(device_id and secret)
+        and len(device_id) <= 64
+        and len(secret) <= 256
+        and "\x00" not in device_id
+        and "\x00" not in secret
+    )
+
+
 def device_authenticate(*, device_id: str, secret: str) -> Device | None:
     """The device with this id and secret, or None."""
-    if not device_id or len(device_id) > 64 or not secret or len(secret) > 256:
+    if not credentials_plausible(device_id, secret):
         return None
     # Written out: every device socket and message authenticates, and building the query (the
     # ORM's .first(), then a RawQuerySet's column mapping) cost more than running it in a

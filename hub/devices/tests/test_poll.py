@@ -202,3 +202,20 @@ async def test_polls_arriving_together_share_one_read_on_postgresql(monkeypatch:
     assert len(results[0]) == 2  # type: ignore[arg-type]
     assert all(isinstance(result, psycopg.OperationalError) for result in results[1:])
     assert len(await poll._poll_rows_batched("dev-1")) == 2
+
+
+def test_a_nul_in_the_credentials_is_refused_before_any_query(live_hub: LiveHub) -> None:
+    # PostgreSQL's text cannot hold NUL: the query would fail (a 500) instead of refusing the device.
+    from devices.services import credentials_plausible, device_authenticate
+
+    device = DeviceFactory(secret="nul-secret")
+    assert credentials_plausible(device.device_id, "nul-secret")
+    assert not credentials_plausible(device.device_id + "\x00", "nul-secret")
+    assert not credentials_plausible(device.device_id, "nul-secret\x00")
+    assert device_authenticate(device_id="dev\x00x", secret="nul-secret") is None
+    with httpx.Client(base_url=live_hub.url) as client:
+        for user, password in (("dev\x00x", "nul-secret"), (device.device_id, "nul\x00secret")):
+            encoded = b64encode(f"{user}:{password}".encode()).decode()
+            refused = client.get("/lights_status/", headers={"Authorization": f"Basic {encoded}"})
+            assert refused.status_code == 401
+        assert client.get("/lights_status/", auth=(device.device_id, "nul-secret")).status_code == 200
