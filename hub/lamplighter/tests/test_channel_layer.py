@@ -3,6 +3,7 @@
 import asyncio
 
 import pytest
+from channels.exceptions import ChannelFull
 
 from lamplighter.channel_layer import LazyInMemoryChannelLayer
 
@@ -47,3 +48,16 @@ async def test_receive_and_group_send_do_not_scan_every_channel(monkeypatch: pyt
         await layer.group_send(f"device.{index}", {"type": "device.deliver", "n": index})
     assert [message["n"] for message in await asyncio.gather(*waiters)] == list(range(2000))
     assert full_sweeps == []  # the full sweep waits for its period (expiry), not for each call
+
+
+async def test_messages_are_handed_over_in_order_up_to_the_capacity() -> None:
+    layer = LazyInMemoryChannelLayer(capacity=2)
+    channel = await layer.new_channel()
+    first, second = {"type": "x", "data": {"n": [1]}}, {"type": "x", "data": {"n": [2]}}
+    await layer.send(channel, first)
+    await layer.send(channel, second)
+    with pytest.raises(ChannelFull):
+        await layer.send(channel, {"type": "x"})
+    assert await layer.receive(channel) is first  # not a copy: the hub's senders hand it over
+    assert await layer.receive(channel) is second
+    assert channel not in layer.channels  # an emptied channel is forgotten, as in the base class
