@@ -41,13 +41,19 @@ def width(model: type[Model]) -> int:
 
 def instance(model: type[M], values: Sequence[Any], using: str = "default") -> M:
     """The model instance whose columns (select_list order) are `values`, as the ORM would build it."""
-    connection = connections[using]
-    converted = []
-    for value, (column, converters) in zip(values, _converters(model, using), strict=True):
-        for convert in converters:
-            value = convert(value, column, connection)
-        converted.append(value)
-    return model.from_db(using, _attnames(model), converted)
+    attnames = _attnames(model)
+    if len(values) != len(attnames):
+        raise ValueError(f"{model.__name__} has {len(attnames)} columns, not {len(values)}")
+    converting = _converting(model, using)
+    if converting:
+        connection = connections[using]
+        values = list(values)
+        for index, column, converters in converting:
+            value = values[index]
+            for convert in converters:
+                value = convert(value, column, connection)
+            values[index] = value
+    return model.from_db(using, attnames, values)
 
 
 def update(model: type[Model], pk: Any, values: dict[str, Any], using: str = "default") -> int:
@@ -75,13 +81,15 @@ def _attnames(model: type[Model]) -> list[str]:
 
 
 @cache
-def _converters(model: type[Model], using: str) -> list[tuple[Any, list[Converter]]]:
+def _converting(model: type[Model], using: str) -> list[tuple[int, Any, list[Converter]]]:
+    """(position, column, converters) of each field whose value the ORM converts: the others
+    (integers, text) are taken as the database gives them, as the ORM takes them."""
     connection = connections[using]
     table = model._meta.db_table
     found = []
-    for field in model._meta.concrete_fields:
+    for index, field in enumerate(model._meta.concrete_fields):
         column = field.get_col(table)
-        found.append(
-            (column, [*connection.ops.get_db_converters(column), *field.get_db_converters(connection)])
-        )
+        converters = [*connection.ops.get_db_converters(column), *field.get_db_converters(connection)]
+        if converters:
+            found.append((index, column, converters))
     return found
