@@ -159,16 +159,22 @@ class Dashboard:
         return cls(socket)
 
     async def read(self) -> None:
-        """Dispatch light.state events to waiters."""
+        """Dispatch light.state events to waiters (a frame is one event or a list of them)."""
         async for raw in self.socket:
             now = time.perf_counter()
-            event = json.loads(raw)
-            if event.get("type") != "light.state":
-                continue
-            light = event["light"]
-            waiter = self.waiters.get(light["id"])
-            if waiter and light["reported_on"] is waiter[0] and not light["pending"] and not waiter[1].done():
-                waiter[1].set_result(now)
+            frame = json.loads(raw)
+            for event in frame if isinstance(frame, list) else [frame]:
+                if event.get("type") != "light.state":
+                    continue
+                light = event["light"]
+                waiter = self.waiters.get(light["id"])
+                if (
+                    waiter
+                    and light["reported_on"] is waiter[0]
+                    and not light["pending"]
+                    and not waiter[1].done()
+                ):
+                    waiter[1].set_result(now)
 
     def expect(self, light_id: int, on: bool) -> "asyncio.Future[float]":
         """A future that resolves (with the receive time) when the light is confirmed `on`."""

@@ -82,9 +82,13 @@ def scene(live_hub: LiveHub) -> SimpleNamespace:
     light = LightFactory(room=room, name="Ceiling", device=device)
     member = UserFactory()
     home.memberships.create(user=member, role="member")
-    spare = LightFactory(room=RoomFactory(home=home, name="Hall"), name="Porch")
-    scene_create(home=home, name="Evening", lights=[(spare.pk, True)])
-    return SimpleNamespace(user=user, member=member, home=home, device=device, light=light, spare=spare)
+    hall = RoomFactory(home=home, name="Hall")
+    spare = LightFactory(room=hall, name="Porch")
+    lantern = LightFactory(room=hall, name="Lantern")
+    scene_create(home=home, name="Evening", lights=[(spare.pk, True), (lantern.pk, True)])
+    return SimpleNamespace(
+        user=user, member=member, home=home, device=device, light=light, spare=spare, lantern=lantern
+    )
 
 
 def test_switch_is_pending_until_the_device_confirms_and_every_page_follows(
@@ -212,6 +216,8 @@ def test_lost_hub_connection_is_noticed_and_missed_changes_are_fetched_again(
 def test_a_member_applies_a_scene_and_picks_a_language(
     live_hub: LiveHub, scene: SimpleNamespace, browser: Browser
 ) -> None:
+    watcher = log_in(browser, live_hub, scene.user.username)
+    open_home(watcher, live_hub, scene.home.pk)
     page = log_in(browser, live_hub, scene.member.username)
     open_home(page, live_hub, scene.home.pk)
     row = page.locator(f'[data-light-id="{scene.spare.pk}"]')
@@ -219,6 +225,11 @@ def test_a_member_applies_a_scene_and_picks_a_language(
     page.get_by_role("button", name="Apply Evening").click()
     expect(page.locator(".messages")).to_contain_text("Evening applied", timeout=WAIT_MS)
     expect(row.locator('[data-role="pending"]')).to_have_text("pending: on")
+    # The other page, not reloaded, follows both lights: their events came as one frame.
+    for light in (scene.spare, scene.lantern):
+        expect(watcher.locator(f'[data-light-id="{light.pk}"] [data-role="pending"]')).to_have_text(
+            "pending: on", timeout=WAIT_MS
+        )
     # German from the picker: the page and its script's strings.
     page.get_by_label("Language").select_option("de")
     page.get_by_role("button", name="Change").click()

@@ -242,9 +242,10 @@ class Dashboard:
         """The first event of this type for which check(event) is true."""
         async with asyncio.timeout(WAIT):
             while True:
-                event = json.loads(await self.socket.recv())
-                if event.get("type") == kind and check(event):
-                    return event
+                frame = json.loads(await self.socket.recv())
+                for event in frame if isinstance(frame, list) else [frame]:
+                    if event.get("type") == kind and check(event):
+                        return event
 
 
 async def wait_until(predicate: Any, what: str) -> None:

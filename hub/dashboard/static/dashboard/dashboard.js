@@ -450,7 +450,8 @@
       } catch (error) {
         return;
       }
-      handleEvent(event);
+      // Several events that happened together come as one frame holding their list, in order.
+      (Array.isArray(event) ? event : [event]).forEach(handleEvent);
     });
     ws.addEventListener("close", function () {
       dropped(ws);
