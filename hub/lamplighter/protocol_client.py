@@ -78,6 +78,7 @@ class ProtocolDevice:
             ping_interval=None,
             compression=None,
             max_queue=16,
+            proxy=None,  # a device talks to its hub directly (and looking up proxies in the environment cost more than the handshake)
         )
         hello = protocol.build_device_hello(self.device_id, "bench-1", "protocol-client", self.entries())
         await socket.send(protocol.encode(hello))
