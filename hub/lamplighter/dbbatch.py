@@ -8,7 +8,8 @@ its own transaction. When 10,000 devices connect at once, that is ~30,000 crossi
 run() queues a call; while the thread is busy with one batch, the calls arriving meanwhile wait
 and go next, together: one crossing and one transaction for the lot, each call in a savepoint
 of its own, so one that fails (and is rolled back) does not take the others with it. A lone
-call goes at once, as before, at the cost of one savepoint.
+call goes at once, as before, at the cost of one savepoint. What the calls publish goes out
+together when the batch has committed (realtime.sends_gathered).
 """
 
 import asyncio
@@ -18,7 +19,7 @@ from typing import Any
 
 from django.db import transaction
 
-from lamplighter import dbthread
+from lamplighter import dbthread, realtime
 
 BATCH_MAX = 200  # calls per crossing: bounds how long one batch holds the database thread
 
@@ -57,7 +58,8 @@ def _run_all(
     calls: list[tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]],
 ) -> list[tuple[bool, Any]]:
     outcomes: list[tuple[bool, Any]] = []
-    with transaction.atomic():
+    # The batch's events (a device online per connect) go out together once it has committed.
+    with realtime.sends_gathered(), transaction.atomic():
         for function, args, kwargs in calls:
             try:
                 with transaction.atomic():
