@@ -51,6 +51,10 @@ class LazyInMemoryChannelLayer(InMemoryChannelLayer):
 
     async def send(self, channel: str, message: dict[str, Any]) -> None:
         """Queue a message on a channel, handed over (not copied); ChannelFull when it holds `capacity`."""
+        self.send_nowait(channel, message)
+
+    def send_nowait(self, channel: str, message: dict[str, Any]) -> None:
+        """send(), which never waits: callable from a plain callback on the layer's loop."""
         assert isinstance(message, dict), "message is not a dict"
         self.require_valid_channel_name(channel)
         try:
@@ -80,6 +84,11 @@ class LazyInMemoryChannelLayer(InMemoryChannelLayer):
 
     async def group_send(self, group: str, message: dict[str, Any]) -> None:
         """Send to every channel of the group; expires only this group's members."""
+        self.group_send_nowait(group, message)
+
+    def group_send_nowait(self, group: str, message: dict[str, Any]) -> None:
+        """group_send(), which never waits: the hub's sync code hands its sends to the loop as a
+        plain callback, not a task per batch (realtime.group_send_many)."""
         assert isinstance(message, dict), "Message is not a dict"
         self.require_valid_group_name(group)
         now = time.time()
@@ -97,7 +106,7 @@ class LazyInMemoryChannelLayer(InMemoryChannelLayer):
         # Sent one by one, in order; a full channel is skipped, as in the base class.
         for channel in list(self.groups.get(group, {})):
             try:
-                await self.send(channel, message)
+                self.send_nowait(channel, message)
             except ChannelFull:
                 pass
 

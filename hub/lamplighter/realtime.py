@@ -165,18 +165,14 @@ def _send_now(sends: list[tuple[str, dict[str, Any]]]) -> None:
         return
     loop = _loop
     if isinstance(layer, LazyInMemoryChannelLayer) and loop is not None and loop.is_running():
-        loop.call_soon_threadsafe(_start_sends, layer, sends)
+        loop.call_soon_threadsafe(_send_all_nowait, layer, sends)
         return
     async_to_sync(_send_all)(layer, sends)
 
 
-_pending: set["asyncio.Task[None]"] = set()
-
-
-def _start_sends(layer: Any, sends: list[tuple[str, dict[str, Any]]]) -> None:
-    task = asyncio.get_running_loop().create_task(_send_all(layer, sends))
-    _pending.add(task)
-    task.add_done_callback(_pending.discard)
+def _send_all_nowait(layer: LazyInMemoryChannelLayer, sends: list[tuple[str, dict[str, Any]]]) -> None:
+    for group, message in sends:
+        layer.group_send_nowait(group, message)
 
 
 async def _send_all(layer: Any, sends: list[tuple[str, dict[str, Any]]]) -> None:
