@@ -19,7 +19,7 @@ async def test_group_send_reaches_members_and_discard_stops_it() -> None:
     await layer.group_discard("home.1", second)
     await layer.group_send("home.1", {"type": "home.event", "n": 2})
     assert (await layer.receive(first))["n"] == 2
-    assert layer.channels.get(second) is None and second not in layer.channel_groups
+    assert layer.channels[second].empty() and second not in layer.channel_groups
 
 
 async def test_a_channel_that_lets_a_message_expire_leaves_its_groups() -> None:
@@ -60,4 +60,18 @@ async def test_messages_are_handed_over_in_order_up_to_the_capacity() -> None:
         await layer.send(channel, {"type": "x"})
     assert await layer.receive(channel) is first  # not a copy: the hub's senders hand it over
     assert await layer.receive(channel) is second
-    assert channel not in layer.channels  # an emptied channel is forgotten, as in the base class
+
+
+async def test_the_sweep_drops_empty_queues_nobody_waits_on_and_keeps_the_others() -> None:
+    layer = LazyInMemoryChannelLayer()
+    gone, waiting, holding = [await layer.new_channel() for _ in range(3)]
+    await layer.send(gone, {"type": "x"})
+    await layer.receive(gone)  # read empty, and its consumer went away
+    waiter = asyncio.create_task(layer.receive(waiting))
+    await layer.send(holding, {"type": "y"})
+    await asyncio.sleep(0)
+    layer._clean_expired()
+    assert gone not in layer.channels
+    assert waiting in layer.channels and holding in layer.channels
+    await layer.send(waiting, {"type": "z"})
+    assert (await waiter)["type"] == "z"
