@@ -215,8 +215,12 @@ def device_seen(
     connection: str,
     channel_name: str | None = None,
     health: dict[str, Any] | None = None,
+    fresh: bool = False,
 ) -> None:
     """Record contact; a device that was offline (or changed connection) is announced.
+
+    fresh: `device` was read whole in this transaction (a socket's authentication), so its
+    presence is current and not read again.
 
     `device` must hold the row as this request or socket last read or wrote it (the poll view
     loads it per request; a socket's consumer owns its device's presence): when it shows the
@@ -227,9 +231,12 @@ def device_seen(
     if channel_name is None and device_seen_recently(device=device, connection=connection, now=now):
         return
     # Written out, like the update below: a connect storm records 10,000 sockets.
-    with db_connection.cursor() as cursor:
-        cursor.execute(_presence_sql(), [device.pk])
-        found = cursor.fetchone()
+    if fresh:
+        found: tuple[Any, ...] | None = (device.online, device.connection, device.channel_name)
+    else:
+        with db_connection.cursor() as cursor:
+            cursor.execute(_presence_sql(), [device.pk])
+            found = cursor.fetchone()
     before = (
         None
         if found is None

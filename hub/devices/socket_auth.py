@@ -18,7 +18,10 @@ def authorize_and_record(header: bytes | None, address: str, channel_name: str) 
         return None
     device = device_from_authorization(header, address)
     if device is not None:
-        services.device_seen(device=device, connection=Device.Connection.WEBSOCKET, channel_name=channel_name)
+        # Read whole just now, in this transaction: its presence is not read again.
+        services.device_seen(
+            device=device, connection=Device.Connection.WEBSOCKET, channel_name=channel_name, fresh=True
+        )
     return device
 
 

@@ -77,3 +77,18 @@ def test_a_device_in_touch_over_http_has_no_socket_on_record(touch: str, client:
     # The dead socket closing late changes nothing: the device stays online over HTTP.
     device_disconnected(device=stored, channel_name="specific.dead!1")
     assert Device.objects.get(pk=device.pk).online
+
+
+def test_a_socket_read_whole_in_its_transaction_is_recorded_without_reading_presence_again(
+    django_capture_on_commit_callbacks: object,
+) -> None:
+    device = DeviceFactory(online=False)
+    fresh = Device.objects.get(pk=device.pk)
+    with CaptureQueriesContext(connection) as queries, django_capture_on_commit_callbacks() as callbacks:  # type: ignore[operator]
+        device_seen(
+            device=fresh, connection=Device.Connection.WEBSOCKET, channel_name="specific.a!2", fresh=True
+        )
+    assert [q["sql"].split()[0] for q in queries] == ["UPDATE"]
+    assert len(callbacks) == 1  # it was offline: announced online all the same
+    stored = Device.objects.get(pk=device.pk)
+    assert stored.online and stored.channel_name == "specific.a!2"
