@@ -112,9 +112,9 @@ def sends_gathered() -> Iterator[None]:
     """Within the block, this thread's sends wait and go together when it ends, in order: one
     loop crossing, and a home's events share channel messages (up to HOME_EVENTS_PER_MESSAGE).
 
-    A batch of database work (lamplighter.dbbatch, a fan-out's reports) publishes an event per
-    call: 200 devices connecting in one batch were 200 crossings, 200 tasks and 200 channel
-    messages to every dashboard, and as many frames.
+    A batch of database work (lamplighter.dbbatch) publishes an event per call: 200 devices
+    connecting in one batch were 200 crossings, 200 tasks and 200 channel messages to every
+    dashboard, and as many frames. Sends are kept only by the thread that opened the block.
     """
     if getattr(_gathering, "sends", None) is not None:  # nested: the outer block sends
         yield
