@@ -9,6 +9,7 @@ noisy machine. `python bench/run.py --quick` is a smaller run for trying the har
 
 import argparse
 import asyncio
+import gc
 import json
 import random
 import socket
@@ -570,6 +571,11 @@ def main() -> int:
     if args.quick:
         args.devices, args.capacity, args.samples, args.poll_seconds = 100, 500, 200, 3
     raise_fd_limit()
+    # This process's collector, set as the hub's is (lamplighter.lifespan): with the defaults,
+    # its collections over 10,000 client sockets took a third of its CPU in the connect storm,
+    # on the same 2 cores as the hub (bench/README.md).
+    gc.freeze()
+    gc.set_threshold(20_000, 20, 20)
     try:
         import uvloop
 
