@@ -36,15 +36,9 @@ def deliver_desired(*, device: Device, lights: "list[Light]", fresh: bool = Fals
         }
     else:
         current = Device.objects.filter(pk=device.pk).values("channel_name", "lan_url", "lan_token").first()
-    if current is None or not entries:
+    if current is None:
         return PATH_POLL
-    if current["channel_name"]:
-        realtime.send_to_device(device.device_id, protocol.build_state_set(entries))
-        return PATH_WEBSOCKET
-    if current["lan_token"] and lan_push.is_pushable_url(current["lan_url"]):
-        lan_push.submit(lan_url=current["lan_url"], lan_token=current["lan_token"], entries=entries)
-        return PATH_LAN
-    return PATH_POLL
+    return deliver_desired_many(targets=[(device.device_id, current, entries)])[device.device_id]
 
 
 def deliver_desired_many(
