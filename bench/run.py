@@ -9,7 +9,6 @@ noisy machine. `python bench/run.py --quick` is a smaller run for trying the har
 
 import argparse
 import asyncio
-import gc
 import json
 import random
 import socket
@@ -37,6 +36,7 @@ from bench.hubs import (  # noqa: E402
     raise_fd_limit,
     summary_ms,
 )
+from lamplighter import collector  # noqa: E402
 from lamplighter.protocol_client import ProtocolDevice  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "LATEST.md"
@@ -571,11 +571,9 @@ def main() -> int:
     if args.quick:
         args.devices, args.capacity, args.samples, args.poll_seconds = 100, 500, 200, 3
     raise_fd_limit()
-    # This process's collector, set as the hub's is (lamplighter.lifespan): with the defaults,
-    # its collections over 10,000 client sockets took a third of its CPU in the connect storm,
-    # on the same 2 cores as the hub (bench/README.md).
-    gc.freeze()
-    gc.set_threshold(20_000, 20, 20)
+    # This process's collector, set as the hub's is: with the defaults, its collections over
+    # 10,000 client sockets took a third of its CPU in the connect storm, on the hub's 2 cores.
+    collector.tune_for_server()
     try:
         import uvloop
 

@@ -2,7 +2,6 @@
 
 import asyncio
 import contextlib
-import gc
 import logging
 from typing import Any
 
@@ -11,19 +10,12 @@ from django.conf import settings
 
 from automations.scheduler import run_schedules_forever
 from devices import lan_push, poll_reader, services
-from lamplighter import cache, realtime
+from lamplighter import cache, collector, realtime
 from mqtt_bridge.bridge import MqttBridge
 from ota import push as ota_push
 from ota.services import jobs_sweep
 
 logger = logging.getLogger(__name__)
-
-# The collector's thresholds for a server: with the defaults (a young collection every 700
-# allocations), collections took a quarter of the hub's CPU while thousands of devices
-# connected (bench/README.md). Young collections every 20,000 allocations cost memory (RSS
-# with 10,000 sockets 448 -> ~500 MiB, with other changes made alongside) and no latency that
-# the toggle benchmark could tell from its noise.
-GC_THRESHOLDS = (20_000, 20, 20)
 
 
 async def sweep_presence_forever() -> None:
@@ -74,8 +66,7 @@ class LifespanApp:
 
     async def startup(self) -> None:
         """Runs once before the first request."""
-        gc.freeze()  # what start-up built (modules, settings, URL patterns) lives as long as the process
-        gc.set_threshold(*GC_THRESHOLDS)
+        collector.tune_for_server()
         if str(settings.CHANNEL_LAYERS["default"]["BACKEND"]).endswith("InMemoryChannelLayer"):
             # One process owns every socket, so none from a previous run can still be open.
             await database_sync_to_async(services.devices_forget_connections)()
