@@ -68,12 +68,18 @@ def summary_ms(seconds: list[float]) -> dict[str, float]:
 
 def machine() -> dict[str, str]:
     """nproc, CPU model, RAM, Python, commit and date: the header of every results table."""
-    cpu = "unknown"
+    facts: dict[str, str] = {}
     with open("/proc/cpuinfo") as handle:
         for line in handle:
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
+            key, _, value = line.partition(":")
+            if not key.strip():  # the first CPU's block ends here
                 break
+            facts.setdefault(key.strip(), value.strip())
+    cpu = facts.get("model name", "unknown")
+    # A virtual machine may name only the vendor ("AMD EPYC"): the family and model tell
+    # apart CPU generations whose figures differ by several times.
+    if "cpu family" in facts and "model" in facts:
+        cpu += f", family {facts['cpu family']} model {facts['model']}"
     with open("/proc/meminfo") as handle:
         mem_kb = int(handle.readline().split()[1])
     commit = "unknown"
