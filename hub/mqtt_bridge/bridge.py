@@ -298,16 +298,18 @@ class MqttBridge:
             return
         events = message.get("events") or []
         light_ids = [event["light"]["id"] for event in events if event.get("type") == realtime.LIGHT_STATE]
-        if light_ids:  # a fan-out's events come 100 to a message: their lights read at once
-            for row in await database_sync_to_async(selectors.bridge_lights)(light_ids=light_ids):
-                await self._publish_light(row)
-        for event in events:
-            if event.get("type") == realtime.DEVICE_PRESENCE:
-                rows = await database_sync_to_async(selectors.bridge_lights)(
-                    device_id=event["device"]["device_id"]
-                )
-                for row in rows:
-                    await self._publish_light(row)
+        device_ids = [
+            event["device"]["device_id"] for event in events if event.get("type") == realtime.DEVICE_PRESENCE
+        ]
+        if not light_ids and not device_ids:
+            return
+        # A fan-out's or a connect storm's events come 100 to a message: their lights, read at
+        # once, are the current state of each, so one row per light is all there is to publish.
+        rows = await database_sync_to_async(selectors.bridge_lights)(
+            light_ids=light_ids, device_ids=device_ids
+        )
+        for row in rows:
+            await self._publish_light(row)
 
     async def _resync_periodically(self, channel: str | None) -> None:
         while True:

@@ -2,6 +2,8 @@
 
 from typing import Any
 
+from django.db.models import Q
+
 from automations.models import Scene
 from lights.models import Light
 from mqtt_bridge.models import BridgeLease
@@ -25,14 +27,13 @@ def _light_row(light: Light) -> dict[str, Any]:
 
 
 def bridge_lights(
-    *, light_ids: list[int] | None = None, device_id: str | None = None
+    *, light_ids: list[int] | None = None, device_ids: list[str] | None = None
 ) -> list[dict[str, Any]]:
-    """Every light (or the given ones, or a device's), with what its discovery config needs."""
+    """Every light, with what its discovery config needs; or only the given lights and the
+    lights of the given devices (one query for both)."""
     lights = Light.objects.select_related("room__home", "device").order_by("pk")
-    if light_ids is not None:
-        lights = lights.filter(pk__in=light_ids)
-    if device_id is not None:
-        lights = lights.filter(device__device_id=device_id)
+    if light_ids is not None or device_ids is not None:
+        lights = lights.filter(Q(pk__in=light_ids or []) | Q(device__device_id__in=device_ids or []))
     return [_light_row(light) for light in lights]
 
 

@@ -1,13 +1,16 @@
 """The bridge's pure parts and services: topics, payloads, command parsing, the leader lease."""
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
+from asgiref.sync import async_to_sync
 from django.utils import timezone
 
 from factories import DeviceFactory, HomeFactory, LightFactory, RoomFactory
+from lamplighter import realtime
 from mqtt_bridge import discovery
-from mqtt_bridge.bridge import parse_mqtt_url
+from mqtt_bridge.bridge import MqttBridge, parse_mqtt_url
 from mqtt_bridge.discovery import Topics
 from mqtt_bridge.selectors import bridge_lights
 from mqtt_bridge.services import (
@@ -116,3 +119,34 @@ def test_the_lease_has_one_holder_until_it_expires() -> None:
     assert not bridge_lease_acquire(holder="a", seconds=30, now=now + timedelta(seconds=42))
     bridge_lease_release(holder="b")
     assert bridge_lease_acquire(holder="a", seconds=30, now=now + timedelta(seconds=43))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_message_of_presence_and_light_events_is_one_read_and_one_publish_per_light(
+    django_assert_num_queries: Any,
+) -> None:
+    home = HomeFactory()
+    room = RoomFactory(home=home)
+    devices = [DeviceFactory(home=home) for _ in range(3)]
+    lights = [LightFactory(room=room, device=device) for device in devices for _ in range(2)]
+    elsewhere = LightFactory(room=room, device=DeviceFactory(home=home))
+    bridge = MqttBridge(url="mqtt://127.0.0.1")
+    published: list[int] = []
+
+    async def record(row: dict[str, Any], *, force: bool = False) -> None:
+        published.append(row["id"])
+
+    bridge._publish_light = record  # type: ignore[method-assign]
+    events = [realtime.device_presence_event({"device_id": d.device_id}) for d in devices]
+    events.append(realtime.light_state_event({"id": lights[0].pk}))  # also in a device above
+    with django_assert_num_queries(1):
+        async_to_sync(bridge.handle_event)({"type": realtime.HOME_EVENT, "events": events})
+    assert sorted(published) == sorted(light.pk for light in lights)
+    assert elsewhere.pk not in published
+
+
+@pytest.mark.django_db
+def test_bridge_lights_of_no_light_and_no_device_is_empty() -> None:
+    LightFactory()
+    assert bridge_lights(light_ids=[], device_ids=[]) == []
+    assert len(bridge_lights()) == 1
