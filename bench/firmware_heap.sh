@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Heap the firmware takes under real MicroPython (the WebAssembly port in Node) after importing
-# every module of the compiled bundle, as gc.mem_alloc() sees it; target <= 64 KB. Also printed:
+# every module of the compiled bundle (run in place from its ROMFS image, then loaded from the
+# filesystem), as gc.mem_alloc() sees it; target <= 64 KB. Also printed:
 # the modules a started device has loaded (steady state), and those plus an update's (OTA peak).
 # Usage: bench/firmware_heap.sh   (needs `make install` and `npm ci` in firmware/tools/mpy; `make bench` does both)
 set -euo pipefail

@@ -1,13 +1,18 @@
 """`lamplighter firmware bundle`: what goes onto a board, compiled with mpy-cross.
 
-The output folder mirrors the board's flash: the application and microdot as .mpy files,
-boot.py and main.py as source (MicroPython runs those two by name), config.template.json
-(no secrets) and manifest.json (version, and the size and SHA-256 of every file). Tests,
-the simulator and the host hardware layer stay out: they are CPython-only.
+The output folder holds:
+- app/: the application and microdot as .mpy files (firmware/..., lib/microdot/...);
+- app.romfs: app/ as a ROMFS image, for a board with a ROMFS partition, where the bytecode
+  runs in place from flash instead of being copied into RAM (docs/firmware.md, Memory);
+- boot.py and main.py as source (MicroPython runs those two by name from the flash root);
+- config.template.json (no secrets) and manifest.json (version, size and SHA-256 of every file).
+Tests, the simulator and the host hardware layer stay out: they are CPython-only.
 """
 
 import argparse
+import contextlib
 import hashlib
+import io
 import json
 import os
 import shutil
@@ -17,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import microdot
+from mpremote.romfs import make_romfs
 
 import firmware
 from firmware.app import FIRMWARE_VERSION
@@ -25,6 +31,8 @@ FIRMWARE_DIR = Path(firmware.__file__).resolve().parent
 MICRODOT_DIR = Path(microdot.__file__).resolve().parent
 # Run by name on the board, so they stay source.
 SOURCE_FILES = ("boot.py", "main.py")
+APP_DIR = "app"  # what a board imports: onto its ROMFS partition (as ROMFS_IMAGE) or its flash root
+ROMFS_IMAGE = "app.romfs"
 # CPython-only parts of the firmware package (the simulator and what only it needs).
 EXCLUDED = ("simulator.py", "hal/host.py")
 EXCLUDED_DIRS = ("tests", "tools")
@@ -99,14 +107,15 @@ def build_bundle(output: Path) -> dict[str, Any]:
         if relative.as_posix() in SOURCE_FILES:
             shutil.copyfile(source, output / relative.name)  # boot.py and main.py live at the root
             continue
-        target = output / "firmware" / relative.with_suffix(".mpy")
+        target = output / APP_DIR / "firmware" / relative.with_suffix(".mpy")
         _compile(source, target, "firmware/" + relative.as_posix())
     for name in MICRODOT_MODULES:
         _compile(
             MICRODOT_DIR / name,
-            output / "lib" / "microdot" / Path(name).with_suffix(".mpy"),
+            output / APP_DIR / "lib" / "microdot" / Path(name).with_suffix(".mpy"),
             "microdot/" + name,
         )
+    (output / ROMFS_IMAGE).write_bytes(romfs_image(output / APP_DIR))
     (output / "config.template.json").write_text(json.dumps(CONFIG_TEMPLATE, indent=2) + "\n")
     files = {}
     for path in sorted(output.rglob("*")):
@@ -123,6 +132,12 @@ def build_bundle(output: Path) -> dict[str, Any]:
     }
     (output / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
     return manifest
+
+
+def romfs_image(folder: Path) -> bytes:
+    """The folder as a ROMFS image, built by mpremote's own builder (files taken as they are)."""
+    with contextlib.redirect_stdout(io.StringIO()):  # the builder prints the tree it packs
+        return bytes(make_romfs(str(folder), mpy_cross=False))
 
 
 def _mpy_cross_version() -> str:
@@ -147,5 +162,7 @@ def bundle_main(argv: list[str]) -> int:
         return 1
     total = sum(entry["size"] for entry in manifest["files"].values())
     print(f"firmware {manifest['version']}: {len(manifest['files'])} files, {total} bytes in {output}")
-    print(f"copy to a board: mpremote connect PORT fs cp -r {output}{os.sep}. :")
+    print(f"onto a board with a ROMFS partition: mpremote connect PORT romfs deploy {output / ROMFS_IMAGE}")
+    print(f"  or without one: mpremote connect PORT fs cp -r {output / APP_DIR}{os.sep}. :")
+    print(f"then: mpremote connect PORT fs cp {output / 'boot.py'} {output / 'main.py'} :")
     return 0

@@ -3,7 +3,8 @@
 //   node firmware/tools/mpy/run.mjs tests [MODULE...]   the pure modules' unittest suites; exit 1 on any failure
 //   node firmware/tools/mpy/run.mjs heap [BUNDLE] [-v]   heap taken by importing every firmware module
 //        (gc.mem_alloc), then by the modules a started ESP32 device has loaded, and during an update;
-//        with BUNDLE (`lamplighter firmware bundle` output) the .mpy files a board runs
+//        with BUNDLE (`lamplighter firmware bundle` output) the .mpy files a board runs, from its
+//        ROMFS image (app.romfs, in place) and from its filesystem (app/)
 //
 // The firmware folder (and microdot, for the heap figure) is copied into the port's in-memory
 // filesystem, so the code runs exactly as it would from a board's flash. `make test-micropython`
@@ -83,9 +84,12 @@ function microdotFolder() {
   return out.toString().trim();
 }
 
-async function boot(quiet = false) {
+// romfs: an image the port holds outside its heap and mounts at /rom (with /rom and /rom/lib
+// on sys.path), as a board maps its ROMFS partition. withSource: the firmware's .py files in /firmware.
+async function boot(quiet = false, romfs = undefined, withSource = true) {
   let output = "";
   const mp = await loadMicroPython({
+    romfs,
     heapsize: 2 * 1024 * 1024,
     stdout: (text) => {
       output += text + "\n";
@@ -95,7 +99,10 @@ async function boot(quiet = false) {
     },
     stderr: (text) => process.stderr.write(text + "\n"),
   });
-  copyTree(mp, FIRMWARE, "/firmware", (name) => name.endsWith(".py") || name.endsWith(".json"));
+  if (withSource) {
+    copyTree(mp, FIRMWARE, "/firmware", (name) => name.endsWith(".py") || name.endsWith(".json"));
+  }
+  mp.FS.mkdirTree("/lib");
   return { mp, output: () => output };
 }
 
@@ -211,13 +218,15 @@ function dependencyOrder(modules) {
   return ordered;
 }
 
-async function heapVm(bundle, quiet = true) {
-  const { mp } = await boot(quiet);
-  if (bundle) {
-    // The compiled bundle replaces the source: exactly what a board imports.
-    copyTree(mp, path.join(bundle, "firmware"), "/bundle/firmware", (name) => name.endsWith(".mpy"));
-    copyTree(mp, path.join(bundle, "lib", "microdot"), "/lib/microdot", (name) => name.endsWith(".mpy"));
-  } else {
+// Where the modules come from: "romfs" (the bundle's app.romfs, run in place), "flash" (the
+// bundle's app/ folder copied to the flash root, as on a board without a ROMFS partition) or
+// "source" (the .py files, no bundle).
+async function heapVm(bundle, layout) {
+  const romfs = layout === "romfs" ? fs.readFileSync(path.join(bundle, "app.romfs")) : undefined;
+  const { mp } = await boot(true, romfs, layout === "source");
+  if (layout === "flash") {
+    copyTree(mp, path.join(bundle, "app"), "/", (name) => name.endsWith(".mpy"));
+  } else if (layout === "source") {
     copyTree(mp, microdotFolder(), "/lib/microdot", (name) => name.endsWith(".py"));
   }
   for (const [name, source] of Object.entries(STAND_INS)) {
@@ -225,7 +234,8 @@ async function heapVm(bundle, quiet = true) {
   }
   mp.runPython(`
 import sys, gc, json
-sys.path.insert(0, "${bundle ? "/bundle" : "/"}")
+if ${layout === "romfs" ? "True" : "False"} and "/rom" not in [_mount[1] for _mount in __import__("vfs").mount()]:
+    raise SystemExit("the ROMFS image was not mounted at /rom")
 import framebuf
 for _name in ${JSON.stringify([...Object.keys(STAND_INS), ...PORT_PYTHON_MODULES])}:
     if not hasattr(__import__(_name), "__file__") and _name in ${JSON.stringify(PORT_PYTHON_MODULES)}:
@@ -254,8 +264,8 @@ function importSteps(mp, names) {
 
 // The modules a board imports on the way to a running device (main.py's path: the ESP32 hardware
 // layer, the config on flash, the Device), then those the first update offer adds.
-async function entryModules(bundle) {
-  const mp = await heapVm(bundle);
+async function entryModules(bundle, layout) {
+  const mp = await heapVm(bundle, layout);
   mp.FS.mkdirTree("/flash");
   mp.FS.writeFile("/flash/config.json", JSON.stringify(BOARD_CONFIG));
   mp.runPython(`
@@ -276,39 +286,56 @@ function figure(label, heap) {
   );
 }
 
+// Heap of every module at once ([name, running total] per module), of a started device, and
+// of a started device taking an update, with the modules loaded from `layout`.
+async function heapFigures(bundle, layout, all) {
+  const steps = importSteps(await heapVm(bundle, layout), all);
+  const [steady, update] = await entryModules(bundle, layout);
+  const mp = await heapVm(bundle, layout);
+  const steadyHeap = importSteps(mp, steady).pop()[1];
+  const peakHeap = steadyHeap + importSteps(mp, update).pop()[1];
+  return { steps, heap: steps[steps.length - 1][1], steady, update, steadyHeap, peakHeap };
+}
+
+const LAYOUT_NAMES = {
+  romfs: "compiled bundle in a ROMFS partition (app.romfs, run in place)",
+  flash: "compiled bundle on the flash filesystem (app/, loaded into RAM)",
+  source: "source, .py",
+};
+
 async function measureHeap(bundle) {
   const verbose = process.argv.includes("-v");
   const modules = bundle
-    ? listModules(path.join(bundle, "firmware"), ".mpy", "firmware")
+    ? listModules(path.join(bundle, "app", "firmware"), ".mpy", "firmware")
     : listModules(FIRMWARE, ".py", "firmware").filter((name) => !NOT_ON_A_BOARD.includes(name));
   const all = dependencyOrder([...modules, "microdot"]);
-  let mp = await heapVm(bundle);
-  const steps = importSteps(mp, all);
-  if (verbose) {
-    let last = 0;
-    for (const [name, total] of steps) {
-      console.log(`  ${name.padEnd(28)} +${String(total - last).padStart(6)}`);
-      last = total;
+  // The first layout is the headline: the way docs/firmware.md installs a board without PSRAM.
+  const layouts = bundle ? ["romfs", "flash"] : ["source"];
+  let headline = null;
+  for (const layout of layouts) {
+    const result = await heapFigures(bundle, layout, all);
+    const indent = headline === null ? "" : "  ";
+    if (verbose) {
+      let last = 0;
+      for (const [name, total] of result.steps) {
+        console.log(`${indent}  ${name.padEnd(28)} +${String(total - last).padStart(6)}`);
+        last = total;
+      }
     }
+    console.log(
+      figure(
+        `${indent}firmware heap, ${LAYOUT_NAMES[layout]}, after importing ${modules.length} modules and microdot`,
+        result.heap,
+      ),
+    );
+    console.log(figure(`${indent}  steady state (a provisioned ESP32 once started, ${result.steady.length} modules)`, result.steadyHeap));
+    console.log(figure(`${indent}  peak during an OTA update (steady state + ${result.update.join(", ")})`, result.peakHeap));
+    if (verbose) {
+      console.log(`${indent}  steady-state modules: ${result.steady.join(", ")}`);
+    }
+    headline = headline === null ? result : headline;
   }
-  const heap = steps[steps.length - 1][1];
-  const [steady, update] = await entryModules(bundle);
-  mp = await heapVm(bundle);
-  const steadyHeap = importSteps(mp, steady).pop()[1];
-  const peakHeap = steadyHeap + importSteps(mp, update).pop()[1];
-  console.log(
-    figure(
-      `firmware heap (${bundle ? "compiled bundle, .mpy" : "source, .py"}) after importing ` +
-        `${modules.length} modules and microdot`,
-      heap,
-    ),
-  );
-  console.log(figure(`  steady state (a provisioned ESP32 once started, ${steady.length} modules)`, steadyHeap));
-  console.log(figure(`  peak during an OTA update (steady state + ${update.join(", ")})`, peakHeap));
-  if (verbose) {
-    console.log(`  steady-state modules: ${steady.join(", ")}`);
-  }
-  if (heap > HEAP_TARGET_BYTES) {
+  if (headline.heap > HEAP_TARGET_BYTES) {
     console.log("over the target (a figure to track, not a failure: see docs/firmware.md, Memory)");
   }
 }
