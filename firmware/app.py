@@ -5,6 +5,7 @@ from firmware import protocol, storage, watchdog
 from firmware.buttons import POLL_INTERVAL_MS, ButtonWatcher
 from firmware.compat import (
     asyncio,
+    const,
     join_path,
     path_exists,
     sleep_ms,
@@ -21,8 +22,8 @@ from firmware.web import create_app
 from firmware.wifi import WifiSupervisor
 
 FIRMWARE_VERSION = "0.1.0"
-STATE_FILE = "state.json"
-LAN_TOKEN_FILE = "lan_token"  # noqa: S105 - a file name, not a secret
+_STATE_FILE = const("state.json")
+_LAN_TOKEN_FILE = const("lan_token")  # noqa: S105 - a file name, not a secret
 
 
 class Device:
@@ -35,7 +36,7 @@ class Device:
         self.log.add_secret(self.config["secret"])
         if self.config.get("wifi"):
             self.log.add_secret(self.config["wifi"].get("password"))
-        self.store = LightStore(join_path(hal.flash_root, STATE_FILE), self.config["lights"], hal.pin_set)
+        self.store = LightStore(join_path(hal.flash_root, _STATE_FILE), self.config["lights"], hal.pin_set)
         if not self.store.load() and self.store.load_error:
             self.log.error(self.store.load_error + "; starting from the configured lights")
         self.store.restore_outputs()
@@ -71,7 +72,7 @@ class Device:
 
     def _lan_token(self):
         """The token the hub uses on this device's web server: made once, kept on flash."""
-        path = join_path(self.hal.flash_root, LAN_TOKEN_FILE)
+        path = join_path(self.hal.flash_root, _LAN_TOKEN_FILE)
         try:
             token = storage.read_text(path)
         except OSError:

@@ -4,16 +4,16 @@ ButtonWatcher is synchronous and pure (proven under MicroPython); the device pol
 hardware layer's button_pressed(pin) and feeds the levels in.
 """
 
-from firmware.compat import ticks_diff
+from firmware.compat import const, ticks_diff
 
-DEBOUNCE_MS = 30
+_DEBOUNCE_MS = const(30)
 POLL_INTERVAL_MS = 20
 
 
 class ButtonWatcher:
     """One press per push: a level must hold for the debounce time before it counts."""
 
-    def __init__(self, debounce_ms=DEBOUNCE_MS):
+    def __init__(self, debounce_ms=_DEBOUNCE_MS):
         self.debounce_ms = debounce_ms
         self._pins = {}  # pin -> [raw level, since ticks, stable level]
 

@@ -12,14 +12,18 @@ try:
 except ImportError:  # pragma: no cover
     import uos as os  # type: ignore[no-redef]
 
+_ticks_add = getattr(time, "ticks_add", None)
+
 try:
-    _ticks_ms = time.ticks_ms  # type: ignore[attr-defined]
-    _ticks_diff = time.ticks_diff  # type: ignore[attr-defined]
-    _ticks_add = time.ticks_add  # type: ignore[attr-defined]
-except AttributeError:
-    _ticks_ms = None
-    _ticks_diff = None
-    _ticks_add = None
+    # NAME = const(value) with a leading underscore: mpy-cross puts the value where the name is
+    # used, so the constant takes no slot in the module's globals (heap on a board).
+    from micropython import const
+except ImportError:
+
+    def const(value):
+        """micropython.const on CPython: the value itself."""
+        return value
+
 
 try:
     from random import getrandbits
@@ -29,18 +33,19 @@ except ImportError:  # pragma: no cover
 _urandom = getattr(os, "urandom", None)
 
 
-def ticks_ms():
-    """Milliseconds from an arbitrary, monotonic origin."""
-    if _ticks_ms is not None:
-        return _ticks_ms()
-    return int(time.monotonic() * 1000)
+if hasattr(time, "ticks_ms"):
+    # MicroPython's own (wrap-around safe), called directly: no Python function in between.
+    ticks_ms = time.ticks_ms
+    ticks_diff = time.ticks_diff  # type: ignore[attr-defined]
+else:
 
+    def ticks_ms():  # type: ignore[misc]
+        """Milliseconds from an arbitrary, monotonic origin."""
+        return int(time.monotonic() * 1000)
 
-def ticks_diff(end, start):
-    """end - start in milliseconds, wrap-around safe where ticks wrap (MicroPython)."""
-    if _ticks_diff is not None:
-        return _ticks_diff(end, start)
-    return end - start
+    def ticks_diff(end, start):
+        """end - start in milliseconds (MicroPython's is wrap-around safe)."""
+        return end - start
 
 
 def ticks_add(ticks, delta):
@@ -96,12 +101,12 @@ def constant_time_equal(a, b):
     return result == 0
 
 
-async def wait_for(awaitable, timeout):
-    """asyncio.wait_for, or a plain await where the port has none (timeout then not enforced)."""
-    waiter = getattr(asyncio, "wait_for", None)
-    if waiter is None:  # pragma: no cover - e.g. the WebAssembly port
+wait_for = getattr(asyncio, "wait_for", None)
+if wait_for is None:  # pragma: no cover - a port without it
+
+    async def wait_for(awaitable, timeout):  # type: ignore[no-redef]
+        """A plain await: the timeout is not enforced."""
         return await awaitable
-    return await waiter(awaitable, timeout)
 
 
 def path_exists(path):

@@ -6,7 +6,7 @@ when config.json is corrupt or invalid, and reports that it did.
 """
 
 from firmware import protocol
-from firmware.compat import join_path, path_exists
+from firmware.compat import const, join_path, path_exists
 from firmware.storage import StorageError, read_json, write_json
 
 CONFIG_FILE = "config.json"
@@ -18,8 +18,8 @@ TRANSPORT_WEBSOCKET = "websocket"
 TRANSPORT_HTTP = "http"
 TRANSPORTS = (TRANSPORT_WEBSOCKET, TRANSPORT_HTTP)
 DEFAULT_POLL_INTERVAL = 5
-DEFAULT_WEB_PORT = 80
-MAX_HUBS = 8
+_DEFAULT_WEB_PORT = const(80)
+_MAX_HUBS = const(8)
 
 
 class ConfigError(ValueError):
@@ -47,8 +47,8 @@ def _number(value, key, minimum, maximum):
 
 def _hubs(raw):
     hubs = raw.get("hubs")
-    if not isinstance(hubs, list) or len(hubs) > MAX_HUBS:
-        _fail("hubs must be a list of at most " + str(MAX_HUBS) + " http(s) URLs")
+    if not isinstance(hubs, list) or len(hubs) > _MAX_HUBS:
+        _fail("hubs must be a list of at most " + str(_MAX_HUBS) + " http(s) URLs")
     for url in hubs:
         if not isinstance(url, str) or not (url.startswith("http://") or url.startswith("https://")):
             _fail("each hub must be an http:// or https:// URL")
@@ -133,7 +133,7 @@ def validate(raw):
         _fail("web must be an object with host and port")
     config["web"] = {
         "host": web.get("host", "0.0.0.0"),
-        "port": _number(web.get("port", DEFAULT_WEB_PORT), "web.port", 0, 65535),
+        "port": _number(web.get("port", _DEFAULT_WEB_PORT), "web.port", 0, 65535),
     }
     if not isinstance(config["web"]["host"], str):
         _fail("web.host must be a string")

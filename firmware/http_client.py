@@ -3,12 +3,12 @@
 import binascii
 import json
 
-from firmware.compat import asyncio, wait_for
+from firmware.compat import asyncio, const, wait_for
 
-MAX_RESPONSE_BYTES = 32768
-MAX_HEADER_LINE = 2048
-MAX_HEADERS = 64
-DEFAULT_TIMEOUT = 10
+_MAX_RESPONSE_BYTES = const(32768)
+_MAX_HEADER_LINE = const(2048)
+_MAX_HEADERS = const(64)
+_DEFAULT_TIMEOUT = const(10)
 
 
 class HttpError(OSError):
@@ -114,7 +114,7 @@ async def read_head(reader):
         line = await reader.readline()
         if not line:
             raise HttpError("connection closed in the headers")
-        if len(line) > MAX_HEADER_LINE or len(headers) > MAX_HEADERS:
+        if len(line) > _MAX_HEADER_LINE or len(headers) > _MAX_HEADERS:
             raise HttpError("response headers too large")
         line = line.decode("utf-8").strip()
         if not line:
@@ -194,7 +194,7 @@ async def _exchange(method, url, headers, body, ssl, limit):
 
 
 async def request(
-    method, url, headers=None, body=None, timeout=DEFAULT_TIMEOUT, ssl=None, limit=MAX_RESPONSE_BYTES
+    method, url, headers=None, body=None, timeout=_DEFAULT_TIMEOUT, ssl=None, limit=_MAX_RESPONSE_BYTES
 ):
     """Make one request; return a Response. HttpError on network or HTTP errors, including timeout."""
     if isinstance(body, str):
@@ -205,12 +205,12 @@ async def request(
         raise HttpError("timed out after " + str(timeout) + " s: " + method + " " + url)
 
 
-async def get(url, headers=None, timeout=DEFAULT_TIMEOUT, ssl=None):
+async def get(url, headers=None, timeout=_DEFAULT_TIMEOUT, ssl=None):
     """GET url."""
     return await request("GET", url, headers, None, timeout, ssl)
 
 
-async def post_json(url, value, headers=None, timeout=DEFAULT_TIMEOUT, ssl=None):
+async def post_json(url, value, headers=None, timeout=_DEFAULT_TIMEOUT, ssl=None):
     """POST value as a JSON body."""
     all_headers = {"Content-Type": "application/json"}
     if headers:

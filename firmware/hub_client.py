@@ -6,16 +6,16 @@ transports; the store decides what applies (protocol.should_apply).
 
 from firmware import http_client, protocol, ws_client
 from firmware.backoff import Backoff
-from firmware.compat import asyncio, ticks_add, ticks_diff, ticks_ms, wait_for
+from firmware.compat import asyncio, const, ticks_add, ticks_diff, ticks_ms, wait_for
 from firmware.config import TRANSPORT_HTTP, TRANSPORT_WEBSOCKET
 
-DEFAULT_HEARTBEAT_INTERVAL = 15
-HELLO_TIMEOUT = 10
-REQUEST_TIMEOUT = 10
+_DEFAULT_HEARTBEAT_INTERVAL = const(15)
+_HELLO_TIMEOUT = const(10)
+_REQUEST_TIMEOUT = const(10)
 # How often a polling device tries the WebSocket again, and a device on a fallback hub the preferred one.
-UPGRADE_RETRY_INTERVAL = 60
-PREFERRED_RETRY_INTERVAL = 300
-_PRIVATE_PREFIXES = ("127.", "10.", "192.168.", "169.254.", "localhost", "[::1]", "[fd", "[fe80")
+_UPGRADE_RETRY_INTERVAL = const(60)
+_PREFERRED_RETRY_INTERVAL = const(300)
+_PRIVATE_PREFIXES = const(("127.", "10.", "192.168.", "169.254.", "localhost", "[::1]", "[fd", "[fe80"))
 
 
 class AuthError(OSError):
@@ -60,10 +60,10 @@ class HubClient:
         self.backoff = backoff or Backoff(base=1, cap=60, floor=0.1)
         self.ssl = ssl
         self.auth = http_client.basic_auth(config["device_id"], config["secret"])
-        self.heartbeat_interval = DEFAULT_HEARTBEAT_INTERVAL
-        self.hello_timeout = HELLO_TIMEOUT
-        self.upgrade_retry_interval = UPGRADE_RETRY_INTERVAL
-        self.preferred_retry_interval = PREFERRED_RETRY_INTERVAL
+        self.heartbeat_interval = _DEFAULT_HEARTBEAT_INTERVAL
+        self.hello_timeout = _HELLO_TIMEOUT
+        self.upgrade_retry_interval = _UPGRADE_RETRY_INTERVAL
+        self.preferred_retry_interval = _PREFERRED_RETRY_INTERVAL
         self.status = {"connected": False, "url": None, "transport": None, "mode": None}
         self.sessions = 0  # completed hello/welcome exchanges, for tests and diagnostics
         self.wifi_wait_interval = 0.5
@@ -211,7 +211,7 @@ class HubClient:
                 socket = await ws_client.connect(
                     websocket_url(url),
                     {"Authorization": self.auth},
-                    REQUEST_TIMEOUT,
+                    _REQUEST_TIMEOUT,
                     self.ssl,
                     protocol.MAX_MESSAGE_BYTES,
                 )
@@ -336,7 +336,7 @@ class HubClient:
 
     async def _post(self, url, message):
         response = await http_client.post_json(
-            url + protocol.HUB_MESSAGES_PATH, message, {"Authorization": self.auth}, REQUEST_TIMEOUT, self.ssl
+            url + protocol.HUB_MESSAGES_PATH, message, {"Authorization": self.auth}, _REQUEST_TIMEOUT, self.ssl
         )
         if response.status == 401 or response.status == 403:
             raise AuthError("credentials refused")
@@ -361,7 +361,7 @@ class HubClient:
 
     async def _poll(self, url):
         response = await http_client.get(
-            url + protocol.HUB_POLL_PATH, {"Authorization": self.auth}, REQUEST_TIMEOUT, self.ssl
+            url + protocol.HUB_POLL_PATH, {"Authorization": self.auth}, _REQUEST_TIMEOUT, self.ssl
         )
         if response.status == 401 or response.status == 403:
             raise AuthError("credentials refused")

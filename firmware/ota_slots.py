@@ -10,18 +10,18 @@ simulator's two files (FileSlots in firmware/hal/host.py).
 import json
 
 from firmware import storage
-from firmware.compat import join_path, os, path_exists
+from firmware.compat import const, join_path, os, path_exists
 
-OTA_FOLDER = "ota"
-PENDING_FILE = "pending.json"
-ROLLBACK_FILE = "rolled_back.json"
+_OTA_FOLDER = const("ota")
+_PENDING_FILE = const("pending.json")
+_ROLLBACK_FILE = const("rolled_back.json")
 
 
 class SlotRecords:
     """Manifests of the slots and the pending update, in files; subclasses hold the images."""
 
     def __init__(self, flash_root):
-        self.folder = join_path(flash_root, OTA_FOLDER)
+        self.folder = join_path(flash_root, _OTA_FOLDER)
         if not path_exists(self.folder):
             os.mkdir(self.folder)
 
@@ -64,7 +64,7 @@ class SlotRecords:
         """Boot slot next, on trial; remember the update so the next boot can confirm or report it."""
         manifest = self.slot_manifest(slot) or {}
         storage.write_json(
-            self._path(PENDING_FILE),
+            self._path(_PENDING_FILE),
             {"job": job, "slot": slot, "previous": self.running_slot(), "version": manifest.get("version")},
         )
         self._switch(slot)
@@ -72,7 +72,7 @@ class SlotRecords:
     def pending(self):
         """The update waiting for confirmation, or None."""
         try:
-            return storage.read_json(self._path(PENDING_FILE))
+            return storage.read_json(self._path(_PENDING_FILE))
         except storage.StorageError:
             return None
 
@@ -85,8 +85,8 @@ class SlotRecords:
         """At start: if the bootloader went back to the old slot, turn the pending update into a rollback."""
         pending = self.pending()
         if pending is not None and pending.get("slot") != self.running_slot():
-            storage.write_json(self._path(ROLLBACK_FILE), pending)
-            os.remove(self._path(PENDING_FILE))
+            storage.write_json(self._path(_ROLLBACK_FILE), pending)
+            os.remove(self._path(_PENDING_FILE))
 
     def mark_valid(self):
         """The new image reached the hub: keep it. Returns the confirmed update, or None."""
@@ -94,12 +94,12 @@ class SlotRecords:
         if pending is None or pending.get("slot") != self.running_slot():
             return None
         self._confirm()
-        os.remove(self._path(PENDING_FILE))
+        os.remove(self._path(_PENDING_FILE))
         return pending
 
     def take_rollback(self):
         """The update the bootloader rolled back (to report once), or None."""
-        path = self._path(ROLLBACK_FILE)
+        path = self._path(_ROLLBACK_FILE)
         try:
             record = storage.read_json(path)
         except storage.StorageError:

@@ -9,13 +9,13 @@ block of the image in memory.
 import binascii
 
 from firmware import http_client, ota, protocol, storage
-from firmware.compat import asyncio, join_path, path_exists, sleep_ms, wait_for
+from firmware.compat import asyncio, const, join_path, path_exists, sleep_ms, wait_for
 
-READ_SIZE = 4096
-READ_TIMEOUT = 20
-MAX_RETRIES = 6  # connection cuts in a row (without progress) before a pull is given up
-PROGRESS_STEP = 65536  # report progress at most every this many bytes
-REBOOT_DELAY_MS = 300  # time for the last answer to leave before the reset
+_READ_SIZE = const(4096)
+_READ_TIMEOUT = const(20)
+_MAX_RETRIES = const(6)  # connection cuts in a row (without progress) before a pull is given up
+_PROGRESS_STEP = const(65536)  # report progress at most every this many bytes
+_REBOOT_DELAY_MS = const(300)  # time for the last answer to leave before the reset
 
 
 def public_key(agent):
@@ -96,7 +96,7 @@ async def _pull(agent, url):
                 await _download(agent, _absolute(agent, url), updater)
             except (OSError, EOFError, ValueError, asyncio.TimeoutError) as error:
                 failures = 0 if updater.received > before else failures + 1
-                if failures > MAX_RETRIES:
+                if failures > _MAX_RETRIES:
                     code = ota.REFUSED_TRUNCATED if updater.received else ota.FAILED_DOWNLOAD
                     raise ota.UpdateError(code, str(error))
                 agent.device.log.warning(
@@ -124,7 +124,7 @@ async def _download(agent, url, updater):
             lines.append("Range: bytes=" + str(updater.received) + "-")
         writer.write(("\r\n".join(lines) + "\r\n\r\n").encode("utf-8"))
         await writer.drain()
-        status, headers = await wait_for(http_client.read_head(reader), READ_TIMEOUT)
+        status, headers = await wait_for(http_client.read_head(reader), _READ_TIMEOUT)
         if status == 416:
             raise ota.UpdateError(
                 ota.REFUSED_TRUNCATED, "the hub has only " + str(updater.received) + " bytes"
@@ -133,15 +133,15 @@ async def _download(agent, url, updater):
             raise ota.UpdateError(ota.FAILED_DOWNLOAD, "the hub answered HTTP " + str(status))
         length = int(headers.get("content-length", "-1"))
         remaining = length if length >= 0 else updater.size - updater.received
-        next_report = updater.received + PROGRESS_STEP
+        next_report = updater.received + _PROGRESS_STEP
         while remaining > 0:
-            block = await wait_for(reader.read(min(READ_SIZE, remaining)), READ_TIMEOUT)
+            block = await wait_for(reader.read(min(_READ_SIZE, remaining)), _READ_TIMEOUT)
             if not block:
                 raise http_client.HttpError("connection cut")
             remaining -= len(block)
             updater.write(block)
             if updater.received >= next_report:
-                next_report = updater.received + PROGRESS_STEP
+                next_report = updater.received + _PROGRESS_STEP
                 agent.progress(updater.job, protocol.OTA_DOWNLOADING, updater.received, updater.size)
         if updater.received < updater.size:
             raise ota.UpdateError(ota.REFUSED_TRUNCATED, "the hub sent " + str(updater.received) + " bytes")
@@ -206,7 +206,7 @@ async def handle_push(agent, request):
         updater.begin()
         remaining = request.content_length
         while remaining > 0:
-            block = await wait_for(request.stream.read(min(READ_SIZE, remaining)), READ_TIMEOUT)
+            block = await wait_for(request.stream.read(min(_READ_SIZE, remaining)), _READ_TIMEOUT)
             if not block:
                 break
             remaining -= len(block)
@@ -229,5 +229,5 @@ async def handle_push(agent, request):
 
 
 async def _reboot_soon(agent):
-    await sleep_ms(REBOOT_DELAY_MS)
+    await sleep_ms(_REBOOT_DELAY_MS)
     agent.device.restart("firmware update")

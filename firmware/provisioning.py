@@ -6,11 +6,11 @@ firmware/setup_portal.py; the hub's side is POST protocol.HUB_PAIR_PATH.
 
 from firmware import config as config_module
 from firmware import protocol
-from firmware.compat import token_hex
+from firmware.compat import const, token_hex
 
 DEFAULT_SETUP_TIMEOUT = 600  # seconds the setup page stays open
 AP_SSID_PREFIX = "lamplighter-"
-MAX_CA_BYTES = 8192
+_MAX_CA_BYTES = const(8192)
 
 
 class SetupError(ValueError):
@@ -52,7 +52,7 @@ def check_setup_form(form, board):
     if len(name) > protocol.MAX_NAME_LENGTH:
         raise SetupError("the name must be at most " + str(protocol.MAX_NAME_LENGTH) + " characters")
     ca = _field(form, "ca")
-    if ca and ("-----BEGIN CERTIFICATE-----" not in ca or len(ca) > MAX_CA_BYTES):
+    if ca and ("-----BEGIN CERTIFICATE-----" not in ca or len(ca) > _MAX_CA_BYTES):
         raise SetupError("the CA certificate must be PEM text (-----BEGIN CERTIFICATE-----)")
     if hub.startswith("https://") and not ca and board != "host":
         raise SetupError("an https hub needs its CA certificate (PEM) so the device can check it")

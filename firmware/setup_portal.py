@@ -9,12 +9,12 @@ from microdot import Microdot, Response
 
 from firmware import config as config_module
 from firmware import http_client, protocol, provisioning, storage
-from firmware.compat import asyncio, join_path, path_exists, tls_context, wait_for
+from firmware.compat import asyncio, const, join_path, path_exists, tls_context, wait_for
 from firmware.web import _escape, _same_origin, json_error
 
-PAIR_TIMEOUT = 15
+_PAIR_TIMEOUT = const(15)
 
-_FORM = (
+_FORM = const((
     '<!doctype html><html><head><meta charset="utf-8"><title>Lamplighter setup</title>'
     "<style>label{display:block;margin:8px 0}input,textarea{width:100%;max-width:28em}</style>"
     "</head><body><h1>Set up this light controller</h1><p>{error}</p>"
@@ -26,7 +26,7 @@ _FORM = (
     '<label>Name (optional) <input name="name" maxlength="64" value="{name}"></label>'
     '<label>Hub CA certificate, PEM (for an https hub) <textarea name="ca" rows="4"></textarea></label>'
     '<button type="submit">Pair</button></form></body></html>'
-)
+))
 
 
 def render_form(error="", values=None):
@@ -68,7 +68,7 @@ class SetupPortal:
                 setup["hub"] + protocol.HUB_PAIR_PATH,
                 provisioning.pair_request(setup, self.board),
                 None,
-                PAIR_TIMEOUT,
+                _PAIR_TIMEOUT,
                 ssl,
             )
         except OSError as error:

@@ -3,9 +3,9 @@
 SimulatedWatchdog is the host's stand-in, pure and clock-driven (proven under MicroPython).
 """
 
-from firmware.compat import sleep_ms, ticks_add, ticks_diff
+from firmware.compat import const, sleep_ms, ticks_add, ticks_diff
 
-DEFAULT_TIMEOUT_MS = 30000
+_DEFAULT_TIMEOUT_MS = const(30000)
 
 
 class SimulatedWatchdog:
@@ -32,7 +32,7 @@ class SimulatedWatchdog:
         return self._deadline is not None and ticks_diff(now, self._deadline) > 0
 
 
-async def feed_forever(hal, timeout_ms=DEFAULT_TIMEOUT_MS):
+async def feed_forever(hal, timeout_ms=_DEFAULT_TIMEOUT_MS):
     """Arm the hardware watchdog and feed it from the loop four times per timeout."""
     hal.watchdog_start(timeout_ms)
     while True:

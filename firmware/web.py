@@ -6,19 +6,19 @@ import json
 from microdot import Microdot, Request, Response
 
 from firmware import protocol
-from firmware.compat import constant_time_equal
+from firmware.compat import const, constant_time_equal
 
-MAX_BODY_BYTES = 4096
-REALM_HEADER = 'Basic realm="lamplighter-device", charset="UTF-8"'
-CREDENTIAL_PERSON = "person"
-CREDENTIAL_HUB = "hub"
+_MAX_BODY_BYTES = const(4096)
+_REALM_HEADER = const('Basic realm="lamplighter-device", charset="UTF-8"')
+_CREDENTIAL_PERSON = const("person")
+_CREDENTIAL_HUB = const("hub")
 
 # Small bodies only: a light switch has nothing big to say (microdot answers 413 beyond this).
 # The update route streams its body (an image, never held in memory); every other route keeps
 # the small limit, checked in authenticate().
-MAX_IMAGE_BYTES = 4 * 1024 * 1024
-Request.max_content_length = MAX_IMAGE_BYTES
-Request.max_body_length = MAX_BODY_BYTES
+_MAX_IMAGE_BYTES = const(4 * 1024 * 1024)
+Request.max_content_length = _MAX_IMAGE_BYTES
+Request.max_body_length = _MAX_BODY_BYTES
 
 
 def json_error(status, message):
@@ -44,7 +44,7 @@ def parse_basic(header):
 
 
 def credential_kind(header, device_id, secret, lan_token):
-    """CREDENTIAL_PERSON, CREDENTIAL_HUB, or None for missing or wrong credentials."""
+    """_CREDENTIAL_PERSON, _CREDENTIAL_HUB, or None for missing or wrong credentials."""
     credentials = parse_basic(header)
     if credentials is None:
         return None
@@ -53,9 +53,9 @@ def credential_kind(header, device_id, secret, lan_token):
     person = constant_time_equal(user, device_id) & constant_time_equal(password, secret)
     hub = constant_time_equal(user, protocol.HUB_LAN_USER) & constant_time_equal(password, lan_token or "")
     if person and secret:
-        return CREDENTIAL_PERSON
+        return _CREDENTIAL_PERSON
     if hub and lan_token:
-        return CREDENTIAL_HUB
+        return _CREDENTIAL_HUB
     return None
 
 
@@ -157,8 +157,8 @@ def create_app(device):
     @app.before_request
     async def authenticate(request):
         """Runs before every route: a person's or the hub's Basic credentials, else 401."""
-        if request.content_length > MAX_BODY_BYTES and request.path != protocol.DEVICE_UPDATE_PATH:
-            return json_error(413, "request body larger than " + str(MAX_BODY_BYTES) + " bytes")
+        if request.content_length > _MAX_BODY_BYTES and request.path != protocol.DEVICE_UPDATE_PATH:
+            return json_error(413, "request body larger than " + str(_MAX_BODY_BYTES) + " bytes")
         kind = credential_kind(
             request.headers.get("Authorization"),
             device.config["device_id"],
@@ -166,7 +166,7 @@ def create_app(device):
             device.lan_token,
         )
         if kind is None:
-            return Response({"error": "credentials required"}, 401, {"WWW-Authenticate": REALM_HEADER})
+            return Response({"error": "credentials required"}, 401, {"WWW-Authenticate": _REALM_HEADER})
         request.g.credential = kind
         if request.method == "POST" and not _same_origin(request):
             return json_error(403, "cross-origin request refused")
@@ -177,7 +177,7 @@ def create_app(device):
         """Switch one light: a local change, or a versioned push from the hub."""
         try:
             params = control_params(request)
-            room, light, action, version = check_control(params, request.g.credential == CREDENTIAL_HUB)
+            room, light, action, version = check_control(params, request.g.credential == _CREDENTIAL_HUB)
         except protocol.ProtocolError as error:
             return json_error(400, error.reason)
         except (ValueError, TypeError, AttributeError):
@@ -221,7 +221,7 @@ def create_app(device):
     @app.errorhandler(413)
     async def too_large(request):
         """Body over the limit: JSON 413."""
-        return json_error(413, "request body larger than " + str(MAX_BODY_BYTES) + " bytes")
+        return json_error(413, "request body larger than " + str(_MAX_BODY_BYTES) + " bytes")
 
     @app.errorhandler(Exception)
     async def failed(request, exception):

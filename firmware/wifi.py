@@ -5,10 +5,10 @@ MicroPython; run() is the thin async glue that calls the hardware layer.
 """
 
 from firmware.backoff import Backoff
-from firmware.compat import sleep_ms, ticks_add, ticks_diff, ticks_ms
+from firmware.compat import const, sleep_ms, ticks_add, ticks_diff, ticks_ms
 
-CHECK_INTERVAL_MS = 1000
-JOIN_TIMEOUT_MS = 15000
+_CHECK_INTERVAL_MS = const(1000)
+_JOIN_TIMEOUT_MS = const(15000)
 ACTION_NONE = 0
 ACTION_JOIN = 1
 
@@ -16,7 +16,7 @@ ACTION_JOIN = 1
 class WifiSupervisor:
     """Keeps the station joined to the configured network and tells the device when it drops or returns."""
 
-    def __init__(self, hal, wifi, log, on_change=None, backoff=None, check_interval_ms=CHECK_INTERVAL_MS):
+    def __init__(self, hal, wifi, log, on_change=None, backoff=None, check_interval_ms=_CHECK_INTERVAL_MS):
         self.hal = hal
         self.ssid = wifi["ssid"] if wifi else None
         self.password = wifi.get("password", "") if wifi else ""
@@ -71,7 +71,7 @@ class WifiSupervisor:
 
     async def join_once(self):
         """One join attempt now; True when joined."""
-        joined = await self.hal.wifi_join(self.ssid, self.password, JOIN_TIMEOUT_MS)
+        joined = await self.hal.wifi_join(self.ssid, self.password, _JOIN_TIMEOUT_MS)
         delay = self.join_result(joined, ticks_ms())
         if not joined:
             self.log.warning("Wi-Fi not joined, trying again in " + str(int(delay * 1000)) + " ms")

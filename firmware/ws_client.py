@@ -8,21 +8,21 @@ import hashlib
 import struct
 
 from firmware import http_client
-from firmware.compat import asyncio, random_bytes, wait_for
+from firmware.compat import asyncio, const, random_bytes, wait_for
 
-OP_CONTINUATION = 0x0
-OP_TEXT = 0x1
-OP_BINARY = 0x2
-OP_CLOSE = 0x8
-OP_PING = 0x9
-OP_PONG = 0xA
-CONTROL_OPCODES = (OP_CLOSE, OP_PING, OP_PONG)
-DATA_OPCODES = (OP_CONTINUATION, OP_TEXT, OP_BINARY)
-GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
-DEFAULT_MAX_SIZE = 16384
-CLOSE_NORMAL = 1000
-CLOSE_PROTOCOL_ERROR = 1002
-CLOSE_TOO_BIG = 1009
+OP_CONTINUATION = const(0x0)
+OP_TEXT = const(0x1)
+OP_BINARY = const(0x2)
+OP_CLOSE = const(0x8)
+OP_PING = const(0x9)
+OP_PONG = const(0xA)
+_CONTROL_OPCODES = const((OP_CLOSE, OP_PING, OP_PONG))
+_DATA_OPCODES = const((OP_CONTINUATION, OP_TEXT, OP_BINARY))
+_GUID = const(b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11")
+_DEFAULT_MAX_SIZE = const(16384)
+_CLOSE_NORMAL = const(1000)
+_CLOSE_PROTOCOL_ERROR = const(1002)
+_CLOSE_TOO_BIG = const(1009)
 
 
 class WebSocketError(OSError):
@@ -39,7 +39,7 @@ class HandshakeError(WebSocketError):
 
 def accept_key(key):
     """The Sec-WebSocket-Accept value the server must answer for this Sec-WebSocket-Key."""
-    digest = hashlib.sha1(key.encode("ascii") + GUID).digest()  # noqa: S324 - RFC 6455 mandates SHA-1
+    digest = hashlib.sha1(key.encode("ascii") + _GUID).digest()  # noqa: S324 - RFC 6455 mandates SHA-1
     return binascii.b2a_base64(digest).decode("ascii").strip()
 
 
@@ -102,9 +102,9 @@ def decode_header(head):
         length = struct.unpack("!Q", head[2:10])[0]
         offset = 10
     mask_key = bytes(head[offset : offset + 4]) if head[1] & 0x80 else None
-    if opcode not in CONTROL_OPCODES and opcode not in DATA_OPCODES:
+    if opcode not in _CONTROL_OPCODES and opcode not in _DATA_OPCODES:
         raise WebSocketError("unknown opcode " + str(opcode))
-    if opcode in CONTROL_OPCODES and (length > 125 or not fin):
+    if opcode in _CONTROL_OPCODES and (length > 125 or not fin):
         raise WebSocketError("bad control frame")
     return fin, opcode, length, mask_key
 
@@ -128,7 +128,7 @@ def decode_frame(data):
 class WebSocket:
     """An open client connection; recv() returns text messages, None once closed."""
 
-    def __init__(self, reader, writer, max_size=DEFAULT_MAX_SIZE):
+    def __init__(self, reader, writer, max_size=_DEFAULT_MAX_SIZE):
         self.reader = reader
         self.writer = writer
         self.max_size = max_size
@@ -153,7 +153,7 @@ class WebSocket:
         rest = await self.reader.readexactly(header_size(first) - 2)
         fin, opcode, length, mask_key = decode_header(first + rest)
         if length > self.max_size:
-            await self.close(CLOSE_TOO_BIG)
+            await self.close(_CLOSE_TOO_BIG)
             raise WebSocketError("frame larger than " + str(self.max_size) + " bytes")
         payload = await self.reader.readexactly(length) if length else b""
         if mask_key is not None:
@@ -178,16 +178,16 @@ class WebSocket:
             if opcode == OP_PONG:
                 continue
             if opcode == OP_CLOSE:
-                await self.close(CLOSE_NORMAL)
+                await self.close(_CLOSE_NORMAL)
                 return None
             if (opcode == OP_CONTINUATION) != (message_opcode is not None):
-                await self.close(CLOSE_PROTOCOL_ERROR)
+                await self.close(_CLOSE_PROTOCOL_ERROR)
                 raise WebSocketError("unexpected continuation frame")
             if message_opcode is None:
                 message_opcode = opcode
             size += len(payload)
             if size > self.max_size:
-                await self.close(CLOSE_TOO_BIG)
+                await self.close(_CLOSE_TOO_BIG)
                 raise WebSocketError("message larger than " + str(self.max_size) + " bytes")
             parts.append(payload)
             if fin:
@@ -197,11 +197,11 @@ class WebSocket:
                 try:
                     return data.decode("utf-8")
                 except UnicodeError:
-                    await self.close(CLOSE_PROTOCOL_ERROR)
+                    await self.close(_CLOSE_PROTOCOL_ERROR)
                     raise WebSocketError("text message is not UTF-8")
         return None
 
-    async def close(self, code=CLOSE_NORMAL):
+    async def close(self, code=_CLOSE_NORMAL):
         """Send a close frame (best effort) and close the stream."""
         if self.closed:
             return
@@ -245,7 +245,7 @@ async def _handshake(url, headers, ssl, max_size):
     return WebSocket(reader, writer, max_size)
 
 
-async def connect(url, headers=None, timeout=10, ssl=None, max_size=DEFAULT_MAX_SIZE):
+async def connect(url, headers=None, timeout=10, ssl=None, max_size=_DEFAULT_MAX_SIZE):
     """Open a WebSocket to a ws:// or wss:// URL; HandshakeError when refused, WebSocketError otherwise."""
     try:
         return await wait_for(_handshake(url, headers, ssl, max_size), timeout)

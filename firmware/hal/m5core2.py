@@ -9,20 +9,23 @@ import time
 
 import framebuf
 import machine
+from micropython import const
 
-WIDTH = 320
-HEIGHT = 240
-LINE_HEIGHT = 10
-COLUMNS = WIDTH // 8
-ROWS = HEIGHT // LINE_HEIGHT
-AXP192_ADDRESS = 0x34
+# Compile-time constants (micropython.const, leading underscore): inlined where used, so they
+# take no heap as module globals.
+_WIDTH = const(320)
+_HEIGHT = const(240)
+_LINE_HEIGHT = const(10)
+_COLUMNS = const(_WIDTH // 8)
+_ROWS = const(_HEIGHT // _LINE_HEIGHT)
+_AXP192_ADDRESS = const(0x34)
 # M5Core2 wiring.
-PIN_SCK = 18
-PIN_MOSI = 23
-PIN_CS = 5
-PIN_DC = 15
-PIN_I2C_SCL = 22
-PIN_I2C_SDA = 21
+_PIN_SCK = const(18)
+_PIN_MOSI = const(23)
+_PIN_CS = const(5)
+_PIN_DC = const(15)
+_PIN_I2C_SCL = const(22)
+_PIN_I2C_SDA = const(21)
 COLOURS = {"ERROR": 0xF800, "WARN": 0xFFE0, "INFO": 0xFFFF, "DEBUG": 0x7BEF}  # RGB565
 
 
@@ -35,26 +38,26 @@ class M5Core2Display:
     """A text console: each log line goes on the next row, wrapping to the top when the screen is full."""
 
     def __init__(self):
-        self._i2c = machine.I2C(0, scl=machine.Pin(PIN_I2C_SCL), sda=machine.Pin(PIN_I2C_SDA), freq=400000)
-        self._spi = machine.SPI(2, baudrate=40000000, sck=machine.Pin(PIN_SCK), mosi=machine.Pin(PIN_MOSI))
-        self._cs = machine.Pin(PIN_CS, machine.Pin.OUT, value=1)
-        self._dc = machine.Pin(PIN_DC, machine.Pin.OUT, value=0)
-        self._band = bytearray(WIDTH * LINE_HEIGHT * 2)
-        self._canvas = framebuf.FrameBuffer(self._band, WIDTH, LINE_HEIGHT, framebuf.RGB565)
+        self._i2c = machine.I2C(0, scl=machine.Pin(_PIN_I2C_SCL), sda=machine.Pin(_PIN_I2C_SDA), freq=400000)
+        self._spi = machine.SPI(2, baudrate=40000000, sck=machine.Pin(_PIN_SCK), mosi=machine.Pin(_PIN_MOSI))
+        self._cs = machine.Pin(_PIN_CS, machine.Pin.OUT, value=1)
+        self._dc = machine.Pin(_PIN_DC, machine.Pin.OUT, value=0)
+        self._band = bytearray(_WIDTH * _LINE_HEIGHT * 2)
+        self._canvas = framebuf.FrameBuffer(self._band, _WIDTH, _LINE_HEIGHT, framebuf.RGB565)
         self._row = 0
         self._power_on()
         self._init_panel()
 
     def _power_on(self):
         # AXP192: DC3 (backlight) and LDO2 (LCD logic) on, LDO2/3 at 3.3 V, DC3 at about 3.0 V.
-        self._i2c.writeto_mem(AXP192_ADDRESS, 0x28, bytes([0xFF]))
-        self._i2c.writeto_mem(AXP192_ADDRESS, 0x27, bytes([0x6A]))
-        enabled = self._i2c.readfrom_mem(AXP192_ADDRESS, 0x12, 1)[0]
-        self._i2c.writeto_mem(AXP192_ADDRESS, 0x12, bytes([enabled | 0x06]))
+        self._i2c.writeto_mem(_AXP192_ADDRESS, 0x28, bytes([0xFF]))
+        self._i2c.writeto_mem(_AXP192_ADDRESS, 0x27, bytes([0x6A]))
+        enabled = self._i2c.readfrom_mem(_AXP192_ADDRESS, 0x12, 1)[0]
+        self._i2c.writeto_mem(_AXP192_ADDRESS, 0x12, bytes([enabled | 0x06]))
         # GPIO4 of the AXP192 drives the LCD reset line: pulse it.
-        self._i2c.writeto_mem(AXP192_ADDRESS, 0x95, bytes([0x84]))
-        self._i2c.writeto_mem(AXP192_ADDRESS, 0x96, bytes([0x00]))
-        self._i2c.writeto_mem(AXP192_ADDRESS, 0x96, bytes([0x02]))
+        self._i2c.writeto_mem(_AXP192_ADDRESS, 0x95, bytes([0x84]))
+        self._i2c.writeto_mem(_AXP192_ADDRESS, 0x96, bytes([0x00]))
+        self._i2c.writeto_mem(_AXP192_ADDRESS, 0x96, bytes([0x02]))
 
     def _command(self, command, data=None):
         self._cs.value(0)
@@ -76,12 +79,12 @@ class M5Core2Display:
         self.clear()
 
     def _window(self, y, height):
-        self._command(0x2A, bytes([0, 0, (WIDTH - 1) >> 8, (WIDTH - 1) & 0xFF]))
+        self._command(0x2A, bytes([0, 0, (_WIDTH - 1) >> 8, (_WIDTH - 1) & 0xFF]))
         self._command(0x2B, bytes([y >> 8, y & 0xFF, (y + height - 1) >> 8, (y + height - 1) & 0xFF]))
         self._command(0x2C)
 
     def _blit(self, row):
-        self._window(row * LINE_HEIGHT, LINE_HEIGHT)
+        self._window(row * _LINE_HEIGHT, _LINE_HEIGHT)
         self._cs.value(0)
         self._dc.value(1)
         self._spi.write(self._band)
@@ -90,16 +93,16 @@ class M5Core2Display:
     def clear(self):
         """Blank the screen and start at the top."""
         self._canvas.fill(0)
-        for row in range(ROWS):
+        for row in range(_ROWS):
             self._blit(row)
         self._row = 0
 
     def text(self, line):
         """Draw one log line (cut to the screen width) on the next row."""
         self._canvas.fill(0)
-        self._canvas.text(line[:COLUMNS], 0, 1, colour_of(line))
+        self._canvas.text(line[:_COLUMNS], 0, 1, colour_of(line))
         self._blit(self._row)
-        self._row = (self._row + 1) % ROWS
+        self._row = (self._row + 1) % _ROWS
         # Blank the next row so the newest line is always followed by a gap.
         self._canvas.fill(0)
         self._blit(self._row)
