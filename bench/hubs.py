@@ -7,7 +7,6 @@ import platform
 import resource
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -16,6 +15,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
+
+from firmware.simulator import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 HUB_DIR = ROOT / "hub"
@@ -38,13 +39,6 @@ def process_cpu_seconds(pid: int | None = None) -> float:
     with open(f"/proc/{pid}/stat") as handle:
         fields = handle.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def free_port() -> int:
-    """A loopback port nobody listens on."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def percentile(sorted_values: list[float], fraction: float) -> float:

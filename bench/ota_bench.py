@@ -23,6 +23,8 @@ import threading
 import time
 from pathlib import Path
 
+from firmware.simulator import free_port
+
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 SECRET = "bench-ota-device-secret"  # noqa: S105 - a benchmark's throwaway credential
@@ -31,13 +33,6 @@ SECRET = "bench-ota-device-secret"  # noqa: S105 - a benchmark's throwaway crede
 def say(text: str) -> None:
     """Print at once (make shows it live)."""
     print(text, flush=True)
-
-
-def free_port() -> int:
-    """A loopback port nobody listens on."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def rss_kb(pid: int) -> int:

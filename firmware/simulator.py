@@ -8,6 +8,7 @@ import argparse
 import asyncio
 import json
 import os
+import random
 import signal
 import socket
 import sys
@@ -40,11 +41,45 @@ class _LightArgument(argparse.Action):
         namespace.lights.append((room, light))
 
 
+# Ports handed out by free_port in this process: each once, even before its server binds it.
+_handed_out = set()
+FIRST_CHOSEN_PORT = 10000
+
+
+def _ephemeral_ports_start():
+    """Where the kernel's range for outgoing connections' local ports starts (Linux), else 32768."""
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as handle:
+            return int(handle.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
 def free_port(host="127.0.0.1"):
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as probe:
-        probe.bind((host, 0))
-        return probe.getsockname()[1]
+    """A TCP port nobody listens on, for a server that binds it a little later.
+
+    Chosen below the kernel's ephemeral range: a port from that range can be taken by any
+    outgoing connection (a device's own socket to its hub) between this check and the bind,
+    and the device's web server then fails to start. Never the same port twice per process.
+    """
+    end = _ephemeral_ports_start()
+    for _ in range(100):
+        if end - FIRST_CHOSEN_PORT < 1000:  # an unusual range: let the kernel choose
+            port = 0
+        else:
+            port = random.randrange(FIRST_CHOSEN_PORT, end)
+            if port in _handed_out:
+                continue
+        with socket.socket() as probe:
+            try:
+                probe.bind((host, port))
+            except OSError:
+                continue
+            port = probe.getsockname()[1]
+        if port not in _handed_out:
+            _handed_out.add(port)
+            return port
+    raise OSError("no free port found on " + host)
 
 
 def build_parser():
@@ -170,14 +205,20 @@ async def run_devices(devices):
             loop.add_signal_handler(signum, stop_all)
         except (NotImplementedError, RuntimeError, ValueError):
             pass  # not the main thread, or no signals on this platform
-    tasks = [asyncio.create_task(run_rebooting(index)) for index in range(len(devices))]
+    pending = {asyncio.create_task(run_rebooting(index)) for index in range(len(devices))}
     failed = False
-    for task in tasks:
-        try:
-            await task
-        except OSError:
-            failed = True
-            stop_all()
+    while pending:
+        # As soon as one fails (its web server cannot listen), the others are stopped too.
+        done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_EXCEPTION)
+        for task in done:
+            error = task.exception()
+            if isinstance(error, OSError):
+                failed = True
+                stop_all()
+            elif error is not None:
+                stop_all()
+                await asyncio.gather(*pending, return_exceptions=True)
+                raise error
     return 1 if failed else 0
 
 

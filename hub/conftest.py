@@ -2,7 +2,6 @@
 
 import asyncio
 import base64
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -13,6 +12,7 @@ import pytest
 import uvicorn
 
 from accounts.services import api_token_create
+from firmware.simulator import free_port
 
 
 @dataclass
@@ -31,13 +31,6 @@ class LiveHub:
     def ws_url(self) -> str:
         """Base WebSocket URL."""
         return f"ws://{self.host}:{self.port}"
-
-
-def free_port() -> int:
-    """A loopback port nobody listens on."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture(autouse=True)

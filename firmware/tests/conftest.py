@@ -2,7 +2,6 @@
 
 import asyncio
 import contextlib
-import socket
 
 import pytest
 
@@ -10,15 +9,9 @@ from firmware import config as config_module
 from firmware.app import Device
 from firmware.hal.host import HostHal
 from firmware.log import Logger
+from firmware.simulator import free_port
 
 SECRET = "device-secret-for-tests"
-
-
-def free_port():
-    """A loopback port nobody listens on."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def device_config(hubs=(), port=None, **changes):

@@ -3,6 +3,7 @@
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -135,3 +136,44 @@ def test_runs_several_devices_and_stops_on_sigterm(tmp_path):
             process.kill()
     assert process.returncode == 0, err
     assert "Traceback" not in err and SECRET not in out + err
+
+
+def test_a_device_whose_port_is_taken_stops_them_all(tmp_path):
+    ports = [free_port(), free_port()]
+    devices = [
+        {
+            "device_id": "dev-" + str(index),
+            "secret": SECRET,
+            "hubs": [],
+            "web": {"host": "127.0.0.1", "port": port},
+            "lights": [{"room": "Room", "light": "Light", "pin": 2}],
+        }
+        for index, port in enumerate(ports)
+    ]
+    config_file = tmp_path / "devices.json"
+    config_file.write_text(json.dumps(devices))
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", ports[1]))  # the second device cannot listen
+        taken.listen()
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                "import sys; from firmware.simulator import main; sys.exit(main(sys.argv[1:]))",
+                "--config",
+                str(config_file),
+                "--data-dir",
+                str(tmp_path),
+            ],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            out, err = process.communicate(timeout=20)
+        finally:
+            if process.poll() is None:
+                process.kill()
+    assert process.returncode == 1
+    assert "cannot listen on port " + str(ports[1]) in out + err

@@ -4,11 +4,12 @@ import argparse
 import json
 import os
 import secrets
-import socket
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+
+from firmware.simulator import free_port
 
 DEMO_USERNAME = "demo"
 DEMO_HOME = "Demo home"
@@ -34,13 +35,6 @@ class DemoDevice:
     def url(self) -> str:
         """Its web server."""
         return f"http://127.0.0.1:{self.port}"
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def demo_prepare(*, devices: int, password: str | None = None) -> tuple[str, list[DemoDevice]]:

@@ -20,8 +20,9 @@ from typing import Any
 import httpx
 import pytest
 
+from firmware.simulator import free_port
 from lamplighter.protocol_client import ProtocolDevice
-from lamplighter.tests.test_scale import HUB_DIR, Worker, _free_port
+from lamplighter.tests.test_scale import HUB_DIR, Worker
 
 BURST_DEVICES = 100
 CHANGES_PER_LIGHT = 10  # 1,000 changes in all
@@ -66,7 +67,7 @@ def hub(tmp_path: Path) -> Iterator[Any]:
 
     def start(devices: int, prefix: str) -> tuple[Worker, dict[str, Any]]:
         env, seed = _prepare(tmp_path, devices, prefix)
-        worker = Worker(_free_port(), env, tmp_path / "hub.log")
+        worker = Worker(free_port(), env, tmp_path / "hub.log")
         worker.start()
         workers.append(worker)
         return worker, seed

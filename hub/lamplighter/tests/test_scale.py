@@ -25,6 +25,7 @@ import pytest
 import redis
 import websockets
 
+from firmware.simulator import free_port
 from lamplighter import realtime
 from lamplighter.protocol_client import ProtocolDevice
 
@@ -45,12 +46,6 @@ def _reachable(host: str, port: int) -> bool:
             return True
     except OSError:
         return False
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _pg_connect(dbname: str = "postgres") -> Any:
@@ -195,7 +190,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
             capture_output=True,
         )
         seed = json.loads(seeded.stdout)
-        workers = [Worker(_free_port(), env, tmp / name) for name in ("a.log", "b.log")]
+        workers = [Worker(free_port(), env, tmp / name) for name in ("a.log", "b.log")]
         for worker in workers:
             worker.start()
         yield Cluster(workers[0], workers[1], seed, env)
@@ -391,7 +386,7 @@ async def _device_online(cluster: Cluster, worker: Worker, device_id: str, onlin
 
 async def test_serve_with_several_workers_shares_one_port(devices_stopped: Cluster) -> None:
     cluster = devices_stopped
-    multi = Worker(_free_port(), cluster.env, cluster.a.log.with_name("multi.log"))
+    multi = Worker(free_port(), cluster.env, cluster.a.log.with_name("multi.log"))
     await asyncio.to_thread(multi.start, "--workers", "2")
     try:
         devices = [cluster.device(5, multi)]
@@ -448,7 +443,7 @@ def test_several_workers_need_redis(tmp_path: Path) -> None:
     }
     env.pop("REDIS_URL", None)
     result = subprocess.run(
-        [sys.executable, "-m", "lamplighter.cli", "serve", "--workers", "2", "--port", str(_free_port())],
+        [sys.executable, "-m", "lamplighter.cli", "serve", "--workers", "2", "--port", str(free_port())],
         cwd=HUB_DIR,
         env=env,
         capture_output=True,
