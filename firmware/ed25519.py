@@ -161,8 +161,10 @@ def _decode_point(encoded):
 
 
 def _prepare_curve():
+    # _BASE is assigned last and checked first: a thread that sees it set sees D and SQRT_M1
+    # too (simulated devices verify in threads of one process); racing threads compute twice.
     global D, SQRT_M1, _BASE
-    if D:
+    if _BASE[0]:
         return
     D = (-121665 * pow(121666, P - 2, P)) % P
     SQRT_M1 = pow(2, (P - 1) // 4, P)

@@ -60,11 +60,14 @@ def free_port(host="127.0.0.1"):
 
     Chosen below the kernel's ephemeral range: a port from that range can be taken by any
     outgoing connection (a device's own socket to its hub) between this check and the bind,
-    and the device's web server then fails to start. Never the same port twice per process.
+    and the device's web server then fails to start. Never the same port twice in one
+    process; other processes draw on their own, from about 22,000 ports.
     """
     end = _ephemeral_ports_start()
     for _ in range(100):
-        if end - FIRST_CHOSEN_PORT < 1000:  # an unusual range: let the kernel choose
+        if end - FIRST_CHOSEN_PORT < 1000:
+            # An unusual range leaves no room below it: the kernel chooses, and the race
+            # with outgoing connections is back (rare, and the device then says it cannot listen).
             port = 0
         else:
             port = random.randrange(FIRST_CHOSEN_PORT, end)
@@ -207,18 +210,24 @@ async def run_devices(devices):
             pass  # not the main thread, or no signals on this platform
     pending = {asyncio.create_task(run_rebooting(index)) for index in range(len(devices))}
     failed = False
-    while pending:
-        # As soon as one fails (its web server cannot listen), the others are stopped too.
-        done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_EXCEPTION)
-        for task in done:
-            error = task.exception()
-            if isinstance(error, OSError):
-                failed = True
-                stop_all()
-            elif error is not None:
-                stop_all()
-                await asyncio.gather(*pending, return_exceptions=True)
-                raise error
+    try:
+        while pending:
+            # As soon as one fails (its web server cannot listen), the others are stopped too.
+            done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_EXCEPTION)
+            for task in done:
+                error = task.exception()
+                if isinstance(error, OSError):
+                    failed = True
+                    stop_all()
+                elif error is not None:
+                    stop_all()
+                    await asyncio.gather(*pending, return_exceptions=True)
+                    raise error
+    except asyncio.CancelledError:
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        raise
     return 1 if failed else 0
 
 

@@ -44,7 +44,7 @@ def parse_basic(header):
 
 
 def credential_kind(header, device_id, secret, lan_token):
-    """_CREDENTIAL_PERSON, _CREDENTIAL_HUB, or None for missing or wrong credentials."""
+    """The kind of credentials: "person" (the device's own), "hub" (the LAN token), or None."""
     credentials = parse_basic(header)
     if credentials is None:
         return None

@@ -160,8 +160,12 @@ def bundle_main(argv: list[str]) -> int:
     except BundleError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
-    total = sum(entry["size"] for entry in manifest["files"].values())
-    print(f"firmware {manifest['version']}: {len(manifest['files'])} files, {total} bytes in {output}")
+    app = [entry["size"] for name, entry in manifest["files"].items() if name.startswith(APP_DIR + "/")]
+    image = manifest["files"][ROMFS_IMAGE]["size"]
+    print(
+        f"firmware {manifest['version']} in {output}: {len(app)} application files ({sum(app)} bytes), "
+        f"their ROMFS image ({image} bytes)"
+    )
     print(f"onto a board with a ROMFS partition: mpremote connect PORT romfs deploy {output / ROMFS_IMAGE}")
     print(f"  or without one: mpremote connect PORT fs cp -r {output / APP_DIR}{os.sep}. :")
     print(f"then: mpremote connect PORT fs cp {output / 'boot.py'} {output / 'main.py'} :")

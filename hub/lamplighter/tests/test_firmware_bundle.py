@@ -58,8 +58,9 @@ RUNNER = Path(__file__).resolve().parents[3] / "firmware" / "tools" / "mpy" / "r
 
 def test_the_romfs_image_mounts_and_runs_under_micropython(tmp_path: Path) -> None:
     """The bundle's app.romfs, given to MicroPython as its ROM partition, is mounted at /rom and
-    every module imports from it; a started device runs from it too (the heap runner fails
-    otherwise). Needs the port that `make test` installs (npm ci in firmware/tools/mpy)."""
+    every module imports from it, as does a device's start-up path (the ESP32 layer, the config,
+    Device and an update offer); the heap runner fails otherwise. Needs the port that
+    `make test` installs (npm ci in firmware/tools/mpy)."""
     output = tmp_path / "bundle"
     build_bundle(output)
     result = subprocess.run(  # noqa: S603 - node and our own runner
