@@ -84,8 +84,8 @@ def test_bad_config_is_a_clear_error(tmp_path, capsys):
     assert "device dev-1: config: each hub must be an http" in error and SECRET not in error
 
 
-def test_runs_several_devices_and_stops_on_sigterm(tmp_path):
-    ports = [free_port(), free_port()]
+def start_simulator(tmp_path, ports):
+    """`lamplighter device --config` with one hubless device per port (dev-0, dev-1, ...)."""
     devices = [
         {
             "device_id": "dev-" + str(index),
@@ -98,7 +98,7 @@ def test_runs_several_devices_and_stops_on_sigterm(tmp_path):
     ]
     config_file = tmp_path / "devices.json"
     config_file.write_text(json.dumps(devices))
-    process = subprocess.Popen(
+    return subprocess.Popen(
         [
             sys.executable,
             "-c",
@@ -113,6 +113,11 @@ def test_runs_several_devices_and_stops_on_sigterm(tmp_path):
         stderr=subprocess.PIPE,
         text=True,
     )
+
+
+def test_runs_several_devices_and_stops_on_sigterm(tmp_path):
+    ports = [free_port(), free_port()]
+    process = start_simulator(tmp_path, ports)
     try:
         for index, port in enumerate(ports):
             deadline = time.monotonic() + 10
@@ -140,36 +145,10 @@ def test_runs_several_devices_and_stops_on_sigterm(tmp_path):
 
 def test_a_device_whose_port_is_taken_stops_them_all(tmp_path):
     ports = [free_port(), free_port()]
-    devices = [
-        {
-            "device_id": "dev-" + str(index),
-            "secret": SECRET,
-            "hubs": [],
-            "web": {"host": "127.0.0.1", "port": port},
-            "lights": [{"room": "Room", "light": "Light", "pin": 2}],
-        }
-        for index, port in enumerate(ports)
-    ]
-    config_file = tmp_path / "devices.json"
-    config_file.write_text(json.dumps(devices))
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", ports[1]))  # the second device cannot listen
         taken.listen()
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-c",
-                "import sys; from firmware.simulator import main; sys.exit(main(sys.argv[1:]))",
-                "--config",
-                str(config_file),
-                "--data-dir",
-                str(tmp_path),
-            ],
-            cwd=ROOT,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        process = start_simulator(tmp_path, ports)
         try:
             out, err = process.communicate(timeout=20)
         finally:
