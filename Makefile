@@ -90,7 +90,7 @@ bench-ota: $(VENV)/.installed-test
 
 bench: bench-ota
 
-# ---- translations: one catalogue, hub/dashboard/locale/<lang>/LC_MESSAGES/django.po (.mo committed) ----
+# ---- translations: one catalogue, hub/lamplighter/dashboard/locale/<lang>/LC_MESSAGES/django.po (.mo committed) ----
 # After changing user-facing strings: `make messages`, translate the new entries in each .po, `make messages` again.
 .PHONY: messages gettext
 
@@ -101,8 +101,8 @@ gettext:
 messages: $(VENV)/.installed gettext
 	cd hub && LAMPLIGHTER_DATA_DIR=../var ../$(BIN)/django-admin makemessages --settings=lamplighter.settings \
 	  --pythonpath=. -l de -l fr --add-location=file --ignore='*/tests/*' --ignore='var/*' --ignore='*/migrations/*'
-	cd hub/dashboard && LAMPLIGHTER_DATA_DIR=../../var ../../$(BIN)/django-admin compilemessages \
-	  --settings=lamplighter.settings --pythonpath=..
+	cd hub/lamplighter/dashboard && LAMPLIGHTER_DATA_DIR=../../../var ../../../$(BIN)/django-admin compilemessages \
+	  --settings=lamplighter.settings --pythonpath=../..
 
 clean:
 	rm -rf $(VENV) var

@@ -109,10 +109,10 @@ def main() -> int:
     django.setup()
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    from devices.services import device_register
-    from homes.services import home_create
-    from ota import services, signing
-    from ota.models import Job
+    from lamplighter.devices.services import device_register
+    from lamplighter.homes.services import home_create
+    from lamplighter.ota import services, signing
+    from lamplighter.ota.models import Job
 
     key = Ed25519PrivateKey.generate()
     public_hex = signing.public_key_hex(key.public_key())
@@ -160,7 +160,7 @@ def main() -> int:
     ok = True
     try:
         deadline = time.monotonic() + 60
-        from devices.models import Device
+        from lamplighter.devices.models import Device
 
         while Device.objects.filter(home=home, connection="websocket").count() < args.devices:
             if time.monotonic() > deadline:

@@ -11,8 +11,8 @@ import httpx
 import pytest
 import uvicorn
 
-from accounts.services import api_token_create
 from firmware.simulator import free_port
+from lamplighter.accounts.services import api_token_create
 
 
 @dataclass

@@ -3,10 +3,10 @@
 import factory
 from django.contrib.auth.models import User
 
-from devices.models import Device
-from homes.models import Home, Membership, Room
+from lamplighter.devices.models import Device
+from lamplighter.homes.models import Home, Membership, Room
+from lamplighter.lights.models import Light
 from lamplighter.secrets import secret_hash
-from lights.models import Light
 
 DEFAULT_TEST_PASSWORD = "a-test-only-passphrase"  # noqa: S105 - test fixture, never used outside tests
 

@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.security import HttpBearer, SessionAuth
 
-from accounts.services import api_token_authenticate
+from lamplighter.accounts.services import api_token_authenticate
 from lamplighter.middleware import database_unavailable_response
 
 
@@ -68,11 +68,11 @@ def not_found(request: HttpRequest, error: ObjectDoesNotExist) -> HttpResponse:
 
 
 def _add_routers() -> None:
-    from automations.api import router as automations_router
-    from devices.api import router as devices_router
-    from homes.api import router as homes_router
-    from lights.api import router as lights_router
-    from ota.api import router as ota_router
+    from lamplighter.automations.api import router as automations_router
+    from lamplighter.devices.api import router as devices_router
+    from lamplighter.homes.api import router as homes_router
+    from lamplighter.lights.api import router as lights_router
+    from lamplighter.ota.api import router as ota_router
 
     api.add_router("/", homes_router)
     api.add_router("/", lights_router)

@@ -45,12 +45,12 @@ def demo_prepare(*, devices: int, password: str | None = None) -> tuple[str, lis
     from django.contrib.auth import get_user_model
     from django.db import transaction
 
-    from devices.models import Device
-    from devices.services import device_register, device_rotate_secret
-    from homes.models import Home, Room
-    from homes.services import home_create, room_create
-    from lights.models import Light
-    from lights.services import light_create, light_update
+    from lamplighter.devices.models import Device
+    from lamplighter.devices.services import device_register, device_rotate_secret
+    from lamplighter.homes.models import Home, Room
+    from lamplighter.homes.services import home_create, room_create
+    from lamplighter.lights.models import Light
+    from lamplighter.lights.services import light_create, light_update
 
     password = password or secrets.token_urlsafe(12)
     with transaction.atomic():

@@ -33,7 +33,7 @@ def _django() -> None:
 
 
 def _keygen(args: argparse.Namespace) -> int:
-    from ota import signing
+    from lamplighter.ota import signing
 
     try:
         private, public = signing.keygen(Path(args.dir))
@@ -46,7 +46,7 @@ def _keygen(args: argparse.Namespace) -> int:
 
 
 def _sign(args: argparse.Namespace) -> int:
-    from ota import signing
+    from lamplighter.ota import signing
 
     artifact = Path(args.artifact)
     # Version and board from the flags, else from ARTIFACT.json beside it: the signature binds
@@ -92,7 +92,7 @@ def _upload(args: argparse.Namespace) -> int:
     _django()
     from django.core.exceptions import ValidationError
 
-    from ota import services
+    from lamplighter.ota import services
 
     signature = Path(args.signature).read_text() if args.signature else None
     try:
@@ -116,10 +116,10 @@ def _rollout(args: argparse.Namespace) -> int:
     _django()
     from django.core.exceptions import ValidationError
 
-    from devices.models import Device
-    from homes.models import Home
-    from ota import services
-    from ota.models import Artifact
+    from lamplighter.devices.models import Device
+    from lamplighter.homes.models import Home
+    from lamplighter.ota import services
+    from lamplighter.ota.models import Artifact
 
     artifact = Artifact.objects.filter(pk=args.artifact_id).first()
     if artifact is None:
@@ -162,7 +162,7 @@ def _rollout(args: argparse.Namespace) -> int:
 
 def _status(args: argparse.Namespace) -> int:
     _django()
-    from ota.models import Rollout
+    from lamplighter.ota.models import Rollout
 
     rollout = Rollout.objects.filter(pk=args.rollout_id).first()
     if rollout is None:

@@ -8,12 +8,12 @@ from typing import Any
 from channels.db import database_sync_to_async
 from django.conf import settings
 
-from automations.scheduler import run_schedules_forever
-from devices import lan_push, poll_reader, services
 from lamplighter import cache, collector, realtime
-from mqtt_bridge.bridge import MqttBridge
-from ota import push as ota_push
-from ota.services import jobs_sweep
+from lamplighter.automations.scheduler import run_schedules_forever
+from lamplighter.devices import lan_push, poll_reader, services
+from lamplighter.mqtt_bridge.bridge import MqttBridge
+from lamplighter.ota import push as ota_push
+from lamplighter.ota.services import jobs_sweep
 
 logger = logging.getLogger(__name__)
 

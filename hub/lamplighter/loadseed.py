@@ -20,11 +20,11 @@ def seed_load(*, devices: int, prefix: str = "load") -> dict[str, Any]:
     from django.contrib.sessions.backends.db import SessionStore
     from django.db import transaction
 
-    from accounts.services import api_token_create
-    from devices.models import Device
-    from homes.models import Home, Membership, Room
+    from lamplighter.accounts.services import api_token_create
+    from lamplighter.devices.models import Device
+    from lamplighter.homes.models import Home, Membership, Room
+    from lamplighter.lights.models import Light
     from lamplighter.secrets import new_secret, secret_hash
-    from lights.models import Light
 
     with transaction.atomic():
         user = User.objects.create_user(username=f"{prefix}-owner", password=new_secret())

@@ -62,14 +62,14 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "channels",
-    "accounts",
-    "homes",
-    "devices",
-    "lights",
-    "dashboard",
-    "automations",
-    "mqtt_bridge",
-    "ota",
+    "lamplighter.accounts",
+    "lamplighter.homes",
+    "lamplighter.devices",
+    "lamplighter.lights",
+    "lamplighter.dashboard",
+    "lamplighter.automations",
+    "lamplighter.mqtt_bridge",
+    "lamplighter.ota",
 ]
 
 MIDDLEWARE = [
@@ -82,7 +82,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "accounts.middleware.user_language_middleware",
+    "lamplighter.accounts.middleware.user_language_middleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "lamplighter.middleware.DatabaseUnavailableMiddleware",
@@ -189,7 +189,7 @@ LANGUAGE_CODE = "en"
 # The dashboard's languages (each user picks one; the browser's is the default). Names in their own language.
 LANGUAGES = [("en", "English"), ("de", "Deutsch"), ("fr", "Français")]
 # One catalogue for the hub: the dashboard's strings and the service messages it shows (`make messages`).
-LOCALE_PATHS = [Path(__file__).resolve().parent.parent / "dashboard" / "locale"]
+LOCALE_PATHS = [Path(__file__).resolve().parent / "dashboard" / "locale"]
 TIME_ZONE = os.environ.get("LAMPLIGHTER_TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True

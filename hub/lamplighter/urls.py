@@ -4,13 +4,13 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from accounts.views import ThrottledLoginView
+from lamplighter.accounts.views import ThrottledLoginView
 from lamplighter.api import api
 
 urlpatterns = [
-    path("", include("dashboard.urls")),
-    path("", include("devices.urls")),
-    path("", include("ota.urls")),
+    path("", include("lamplighter.dashboard.urls")),
+    path("", include("lamplighter.devices.urls")),
+    path("", include("lamplighter.ota.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
     path("login/", ThrottledLoginView.as_view(), name="login"),

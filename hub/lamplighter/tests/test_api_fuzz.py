@@ -10,9 +10,9 @@ from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
-from accounts.services import api_token_create
 from conftest import LiveHub
 from factories import DeviceFactory, HomeFactory, LightFactory, RoomFactory, UserFactory
+from lamplighter.accounts.services import api_token_create
 from lamplighter.api import api
 
 EXAMPLES_PER_OPERATION = 40

@@ -18,13 +18,13 @@ from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 from django.test import Client
 
-from accounts.services import api_token_create
-from automations.services import ScheduleSpec, scene_create, schedule_create
 from factories import DeviceFactory, HomeFactory, LightFactory, RoomFactory, UserFactory
 from lamplighter import realtime
+from lamplighter.accounts.services import api_token_create
 from lamplighter.api import api
+from lamplighter.automations.services import ScheduleSpec, scene_create, schedule_create
+from lamplighter.ota.models import Artifact, Rollout
 from lamplighter.routing import websocket_application
-from ota.models import Artifact, Rollout
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

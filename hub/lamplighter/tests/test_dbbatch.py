@@ -6,10 +6,10 @@ import pytest
 from channels.db import database_sync_to_async
 from django.core.exceptions import ValidationError
 
-from devices.models import Device
-from devices.services import device_rename
 from factories import DeviceFactory
 from lamplighter import dbbatch
+from lamplighter.devices.models import Device
+from lamplighter.devices.services import device_rename
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

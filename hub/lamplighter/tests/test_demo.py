@@ -14,9 +14,9 @@ import httpx
 import pytest
 
 from conftest import free_port
-from devices.models import Device
 from lamplighter.demo import demo_prepare
-from lights.models import Light
+from lamplighter.devices.models import Device
+from lamplighter.lights.models import Light
 from simulated import wait_for
 
 DEVICE_LINE = re.compile(r"^Device (\S+): (http://127\.0\.0\.1:\d+) (dev-[0-9a-f]+):(\S+)$")

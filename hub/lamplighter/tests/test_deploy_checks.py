@@ -67,13 +67,13 @@ def test_every_browser_form_needs_csrf_and_get_changes_nothing() -> None:
     room = RoomFactory(home=home)
     device = DeviceFactory(home=home)
     light = LightFactory(room=room, device=device)
-    from automations.services import ScheduleSpec, scene_create, schedule_create
+    from lamplighter.automations.services import ScheduleSpec, scene_create, schedule_create
 
     scene = scene_create(home=home, name="s", lights=[(light.pk, True)])
     schedule = schedule_create(
         home=home, spec=ScheduleSpec(name="w", target="light", target_id=light.pk, time_of_day=time(7, 0))
     )
-    from ota.models import Artifact, Rollout
+    from lamplighter.ota.models import Artifact, Rollout
 
     artifact = Artifact.objects.create(
         version="1.0.0", board="host", kind="image", size=4, sha256="0" * 64, manifest="{}", file_name="none"

@@ -8,13 +8,13 @@ from pathlib import Path
 import httpx
 import pytest
 from django.db import connection
-from netfault import BLACKHOLE, PASS, FaultyProxy
 
 from conftest import HubServer, LiveHub, api_client
-from devices.models import Device
 from factories import DeviceFactory, HomeFactory, LightFactory, RoomFactory, UserFactory
 from firmware.backoff import Backoff
-from lights.models import Light
+from lamplighter.devices.models import Device
+from lamplighter.lights.models import Light
+from netfault import BLACKHOLE, PASS, FaultyProxy
 from simulated import SimulatedDevice, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)

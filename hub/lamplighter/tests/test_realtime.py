@@ -5,10 +5,10 @@ from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 
-from devices import services
-from devices.models import Device
 from factories import DeviceFactory, HomeFactory
 from lamplighter import dbbatch, realtime
+from lamplighter.devices import services
+from lamplighter.devices.models import Device
 
 HOME, OTHER, DEVICE = realtime.home_group(1), realtime.home_group(2), realtime.device_group("d1")
 

@@ -4,10 +4,10 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from devices.models import Device
 from factories import DeviceFactory, LightFactory
 from lamplighter import rows
-from lights.models import Light
+from lamplighter.devices.models import Device
+from lamplighter.lights.models import Light
 
 pytestmark = pytest.mark.django_db
 

@@ -1,9 +1,0 @@
-"""Automations app configuration."""
-
-from django.apps import AppConfig
-
-
-class AutomationsConfig(AppConfig):
-    """Scenes and schedules."""
-
-    name = "automations"

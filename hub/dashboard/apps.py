@@ -1,9 +1,0 @@
-"""Dashboard app configuration."""
-
-from django.apps import AppConfig
-
-
-class DashboardConfig(AppConfig):
-    """The web dashboard."""
-
-    name = "dashboard"

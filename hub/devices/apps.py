@@ -1,9 +1,0 @@
-"""Devices app configuration."""
-
-from django.apps import AppConfig
-
-
-class DevicesConfig(AppConfig):
-    """Light controllers and how the hub talks to them."""
-
-    name = "devices"

@@ -1,9 +1,0 @@
-"""Homes app configuration."""
-
-from django.apps import AppConfig
-
-
-class HomesConfig(AppConfig):
-    """Homes, memberships and rooms."""
-
-    name = "homes"

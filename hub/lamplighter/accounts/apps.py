@@ -1,0 +1,10 @@
+"""Accounts app configuration."""
+
+from django.apps import AppConfig
+
+
+class AccountsConfig(AppConfig):
+    """Personal API tokens and user preferences."""
+
+    name = "lamplighter.accounts"
+    label = "accounts"

@@ -1,0 +1,80 @@
+"""Deliver desired states to a device over the best live path: WebSocket, LAN push, or its next poll."""
+
+import logging
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from firmware import protocol
+from lamplighter import realtime
+from lamplighter.devices import lan_push
+from lamplighter.devices.models import Device
+
+if TYPE_CHECKING:
+    from lamplighter.lights.models import Light
+
+logger = logging.getLogger(__name__)
+
+PATH_WEBSOCKET = "websocket"
+PATH_LAN = "lan"
+PATH_POLL = "poll"
+
+
+def deliver_desired(*, device: Device, lights: "list[Light]", fresh: bool = False) -> str:
+    """Send these lights' desired states to their device; return the path taken.
+
+    fresh: `device` was read in the transaction that just committed (its paths are current),
+    so it is not read again.
+    """
+    from lamplighter.lights.selectors import light_wire_entry
+
+    entries = [light_wire_entry(light) for light in lights]
+    if fresh:
+        current: Mapping[str, Any] | None = {
+            "channel_name": device.channel_name,
+            "lan_url": device.lan_url,
+            "lan_token": device.lan_token,
+        }
+    else:
+        current = Device.objects.filter(pk=device.pk).values("channel_name", "lan_url", "lan_token").first()
+    if current is None:
+        return PATH_POLL
+    return deliver_desired_many(targets=[(device.device_id, current, entries)])[device.device_id]
+
+
+def deliver_desired_many(
+    *, targets: list[tuple[str, Mapping[str, Any], list[dict[str, Any]]]]
+) -> dict[str, str]:
+    """deliver_desired for many devices at once, one loop crossing for every socket.
+
+    Each target is (device_id, its paths as read in the transaction that just committed:
+    channel_name, lan_url and lan_token, the wire entries of its lights); each device gets one
+    state.set with all its lights. Returns each device_id's path.
+    """
+    paths: dict[str, str] = {}
+    socket_messages: list[tuple[str, dict]] = []
+    for device_id, current, entries in targets:
+        paths[device_id] = PATH_POLL
+        if not entries:
+            continue
+        if current["channel_name"]:
+            socket_messages.append((device_id, protocol.build_state_set(entries)))
+            paths[device_id] = PATH_WEBSOCKET
+        elif current["lan_token"] and lan_push.is_pushable_url(current["lan_url"]):
+            lan_push.submit(lan_url=current["lan_url"], lan_token=current["lan_token"], entries=entries)
+            paths[device_id] = PATH_LAN
+    realtime.send_many_to_devices(socket_messages)
+    return paths
+
+
+def deliver_snapshot(*, device: Device) -> None:
+    """Send a connected device the full, authoritative list of its lights (after the set changed)."""
+    from django.conf import settings
+
+    from lamplighter.lights.selectors import device_desired_entries
+
+    channel = Device.objects.filter(pk=device.pk).values_list("channel_name", flat=True).first()
+    if channel:
+        welcome = protocol.build_hub_welcome(
+            device.device_id, settings.LAMPLIGHTER_HEARTBEAT_INTERVAL, device_desired_entries(device=device)
+        )
+        realtime.send_to_device(device.device_id, welcome)

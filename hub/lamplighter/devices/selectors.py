@@ -1,0 +1,60 @@
+"""Reads for devices, scoped to the user's homes."""
+
+from typing import Any
+
+from django.contrib.auth.models import AnonymousUser, User
+from django.db.models import QuerySet
+
+from lamplighter.devices.models import Device
+from lamplighter.homes.selectors import home_list
+
+
+def device_list(*, user: User | AnonymousUser, home_id: int | None = None) -> QuerySet[Device]:
+    """Devices of the user's homes, optionally of one home."""
+    devices = Device.objects.filter(home__in=home_list(user=user))
+    if home_id is not None:
+        devices = devices.filter(home_id=home_id)
+    return devices.order_by("home_id", "name")
+
+
+def device_get(*, user: User | AnonymousUser, device_pk: int) -> Device:
+    """One device of the user's homes; Device.DoesNotExist otherwise."""
+    return device_list(user=user).get(pk=device_pk)
+
+
+def device_payload(device: Device) -> dict[str, Any]:
+    """A device as the API and the dashboard events show it (never its credentials)."""
+    return {
+        "id": device.pk,
+        "device_id": device.device_id,
+        "name": device.name,
+        "home_id": device.home_id,
+        "online": device.online,
+        "last_seen": device.last_seen.isoformat() if device.last_seen else None,
+        "connection": device.connection or None,
+        "mode": device.mode or None,
+        "firmware_version": device.firmware_version or None,
+        "board": device.board or None,
+        "lan_url": device.lan_url or None,
+        "uptime": device.uptime,
+        "free_memory": device.free_memory,
+        "rssi": device.rssi,
+    }
+
+
+def device_log_line_payload(line: Any) -> dict[str, Any]:
+    """One device log line as the API and the dashboard's live events show it."""
+    return {
+        "id": line.pk,
+        "seq": line.seq,
+        "uptime": line.uptime,
+        "level": line.level,
+        "text": line.text,
+        "received_at": line.received_at.isoformat() if line.received_at else None,
+    }
+
+
+def device_log_lines(*, device: Device, limit: int = 200) -> list[dict[str, Any]]:
+    """The device's most recent log lines, oldest first."""
+    lines = list(device.log_lines.order_by("-id")[:limit])
+    return [device_log_line_payload(line) for line in reversed(lines)]

@@ -1,0 +1,70 @@
+"""Reads for lights, scoped to the user's homes, and their wire/JSON shapes."""
+
+from typing import Any
+
+from django.contrib.auth.models import AnonymousUser, User
+from django.db.models import QuerySet
+
+from firmware import protocol
+from lamplighter.devices.models import Device
+from lamplighter.homes.selectors import home_list
+from lamplighter.lights.models import Light
+
+
+def light_list(*, user: User | AnonymousUser, home_id: int | None = None) -> QuerySet[Light]:
+    """Lights of the user's homes, optionally of one home."""
+    lights = Light.objects.filter(room__home__in=home_list(user=user)).select_related("room", "device")
+    if home_id is not None:
+        lights = lights.filter(room__home_id=home_id)
+    return lights.order_by("room__home_id", "room__name", "name")
+
+
+def light_get(*, user: User | AnonymousUser, light_id: int) -> Light:
+    """One light of the user's homes; Light.DoesNotExist otherwise."""
+    return light_list(user=user).get(pk=light_id)
+
+
+def light_payload(light: Light) -> dict[str, Any]:
+    """A light as the API and the dashboard events show it."""
+    device = light.device
+    return light_payload_of(light, device=(device.device_id, device.name) if device else None)
+
+
+def light_payload_of(light: Light, *, device: tuple[str, str] | None) -> dict[str, Any]:
+    """light_payload for a light whose room is attached and whose device is given by its
+    (device_id, name), or None: a fan-out reads those two columns with each light instead of
+    building 1,000 Device instances (lights.services.lights_set_desired_states)."""
+    room = light.room
+    return {
+        "id": light.pk,
+        "name": light.name,
+        "room": room.name,
+        "room_id": light.room_id,
+        "home_id": room.home_id,
+        "device": device[0] if device else None,
+        "device_name": device[1] if device else None,
+        "desired_on": light.desired_on,
+        "desired_version": light.desired_version,
+        "desired_at": light.desired_at.isoformat() if light.desired_at else None,
+        "reported_on": light.reported_on,
+        "reported_version": light.reported_version,
+        "reported_at": light.reported_at.isoformat() if light.reported_at else None,
+        "pending": light.pending,
+    }
+
+
+def light_wire_entry(light: Light) -> dict[str, Any]:
+    """A light's desired state as the device protocol carries it."""
+    return protocol.light_entry(
+        light.room.name, light.name, protocol.light_state(light.desired_on), light.desired_version
+    )
+
+
+def device_lights(*, device: Device) -> QuerySet[Light]:
+    """The lights a device drives."""
+    return Light.objects.filter(device=device).select_related("room", "device").order_by("room__name", "name")
+
+
+def device_desired_entries(*, device: Device) -> list[dict[str, Any]]:
+    """Desired state of every light the device drives, ready for a protocol message."""
+    return [light_wire_entry(light) for light in device_lights(device=device)]

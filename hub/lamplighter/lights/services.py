@@ -1,0 +1,410 @@
+"""Writes for lights: create/edit, set the desired state, and take in what devices report."""
+
+from functools import cache, partial
+from typing import Any
+
+from django.core.exceptions import EmptyResultSet, ValidationError
+from django.db import connection, transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from firmware import protocol
+from lamplighter import realtime, rows
+from lamplighter.devices import delivery
+from lamplighter.devices.models import Device
+from lamplighter.homes.models import Membership, Room
+from lamplighter.lights.models import Light
+from lamplighter.lights.selectors import light_payload, light_payload_of, light_wire_entry
+
+
+def light_create(*, room: Room, name: str, device: Device | None = None) -> Light:
+    """Add a light to a room, optionally driven by a device of the same home."""
+    name = _clean_name(name)
+    _check_device_home(device, room)
+    if Light.objects.filter(room=room, name=name).exists():
+        raise ValidationError(
+            _("a light named “%(name)s” already exists in %(room)s") % {"name": name, "room": room.name}
+        )
+    light = Light.objects.create(room=room, name=name, device=device)
+    _resync_devices(device)
+    _publish(light)
+    return light
+
+
+def light_update(*, light: Light, name: str, room: Room, device: Device | None) -> Light:
+    """Rename a light, move it to another room of its home, or give it another device."""
+    name = _clean_name(name)
+    if room.home_id != light.room.home_id:
+        raise ValidationError(_("a light can only move to a room of its own home"))
+    _check_device_home(device, room)
+    if Light.objects.filter(room=room, name=name).exclude(pk=light.pk).exists():
+        raise ValidationError(
+            _("a light named “%(name)s” already exists in %(room)s") % {"name": name, "room": room.name}
+        )
+    previous_device = light.device
+    light.name, light.room, light.device = name, room, device
+    light.save(update_fields=["name", "room", "device"])
+    _resync_devices(previous_device, device)
+    _publish(light)
+    return light
+
+
+def light_delete(*, light: Light) -> None:
+    """Delete a light."""
+    device = light.device
+    light.delete()
+    _resync_devices(device)
+
+
+def _resync_devices(*devices: Device | None) -> None:
+    """The set of lights these devices drive changed: send each its full list once committed."""
+    for device in {d for d in devices if d is not None}:
+        transaction.on_commit(partial(delivery.deliver_snapshot, device=device))
+
+
+def light_set_desired(*, light: Light, on: bool) -> Light:
+    """Store a new desired state with the next version, then deliver it once committed."""
+    locked = light_set_desired_in(lights=Light.objects.all(), light_id=light.pk, on=on)
+    if locked is None:
+        raise Light.DoesNotExist("no such light")
+    return locked
+
+
+@transaction.atomic
+def light_set_desired_in(*, lights: QuerySet[Light], light_id: int, on: bool) -> Light | None:
+    """light_set_desired for the light of `lights` (e.g. those a user may see) with this id; None
+    when there is none. Finding and locking it is one query (the API's hot path)."""
+    # of=("self",): lock the light row only; PostgreSQL refuses FOR UPDATE on the outer-joined device.
+    locked = (
+        lights.select_for_update(of=("self",))
+        .select_related("room", "device")
+        .filter(pk=light_id)
+        .order_by()
+        .first()
+    )
+    return None if locked is None else _store_desired(locked, on)
+
+
+@transaction.atomic
+def light_set_desired_as_member(*, user_id: int, light_id: int, on: bool) -> Light | None:
+    """light_set_desired_in for the lights of the homes this user belongs to (home_list), with the
+    read written out: a token's light switch, where building the ORM query cost more than the
+    whole rest of the call (bench/README.md)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_member_light_sql(), [light_id, user_id])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    light_end = rows.width(Light)
+    room_end = light_end + rows.width(Room)
+    light = rows.instance(Light, row[:light_end])
+    light.room = rows.instance(Room, row[light_end:room_end])
+    light.device = rows.instance(Device, row[room_end:]) if row[room_end] is not None else None
+    return _store_desired(light, on)
+
+
+@cache
+def _member_light_sql() -> str:
+    lights, rooms = Light._meta.db_table, Room._meta.db_table
+    devices, memberships = Device._meta.db_table, Membership._meta.db_table
+    return (
+        f"SELECT {rows.select_list(Light, 'l')}, {rows.select_list(Room, 'r')}, {rows.select_list(Device, 'd')} "  # noqa: S608 - names from model metadata; values are bound parameters
+        f"FROM {lights} l JOIN {rooms} r ON r.id = l.room_id LEFT JOIN {devices} d ON d.id = l.device_id "
+        f"WHERE l.id = %s AND r.home_id IN (SELECT m.home_id FROM {memberships} m WHERE m.user_id = %s){_lock_lights()}"
+    )
+
+
+def _store_desired(locked: Light, on: bool) -> Light:
+    """Write the next desired state of a light read (and locked) in this transaction, then deliver it."""
+    locked.desired_on = on
+    locked.desired_version += 1
+    locked.desired_at = timezone.now()
+    # Written out, like the reads before it: Model.save() cost a third of a token's switch.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _DESIRED_SQL.format(table=connection.ops.quote_name(Light._meta.db_table)),
+            [
+                on,
+                locked.desired_version,
+                connection.ops.adapt_datetimefield_value(locked.desired_at),
+                locked.pk,
+            ],
+        )
+    if locked.device is not None:
+        device = locked.device
+        # The device row was read with the light, in this transaction: no second read. The
+        # device goes first (on_commit keeps order): it is on the way to the confirmed state.
+        transaction.on_commit(lambda: delivery.deliver_desired(device=device, lights=[locked], fresh=True))
+    _publish(locked)
+    return locked
+
+
+def lights_set_desired(*, lights: QuerySet[Light], on: bool) -> list[dict[str, Any]]:
+    """Store a desired state for many lights at once (e.g. "all off"), then deliver it.
+
+    One transaction, one version bump per light, one UPDATE (per 500 lights), one event
+    crossing to the loop for the dashboards, and one state.set per device once committed.
+    Returns each light as the API shows it (selectors.light_payload).
+    """
+    return lights_set_desired_states(groups=[(lights, on)])
+
+
+@transaction.atomic
+def lights_set_desired_states(*, groups: list[tuple[QuerySet[Light], bool]]) -> list[dict[str, Any]]:
+    """lights_set_desired for several (lights, on) groups in one transaction (a scene's on and off).
+
+    A light in more than one group takes the state of the first. Returns each light as the API
+    shows it (selectors.light_payload), sorted by home, room and name: the dashboards' events
+    carry the same payloads, built once.
+    """
+    now = timezone.now()
+    at = connection.ops.adapt_datetimefield_value(now)
+    # Each light (its room attached) with its device's columns (_BULK_DEVICE_FIELDS, None
+    # without a device): a fan-out needs five columns of each device, not 1,000 Device instances.
+    changed: list[tuple[Light, tuple[Any, ...]]] = []
+    seen: set[int] = set()
+    rooms: dict[int, Room] = {}
+    light_end = rows.width(Light)
+    room_end = light_end + rows.width(Room)
+    with connection.cursor() as cursor:
+        for lights, on in groups:
+            # The group's filter stays the ORM's (one subquery, compiled once); the rows are read
+            # written out: building 1,000 lights with their room and device through the ORM cost
+            # more than the rest of a scene's apply (bench/README.md).
+            try:
+                subquery, params = lights.order_by().values("pk").query.sql_with_params()
+            except EmptyResultSet:  # e.g. lights.none()
+                continue
+            cursor.execute(_locked_lights_sql(subquery), params)
+            locked: list[tuple[Light, tuple[Any, ...]]] = []
+            for row in cursor.fetchall():
+                light = rows.instance(Light, row[:light_end])
+                if light.pk in seen:
+                    continue
+                room = rooms.get(light.room_id)
+                if room is None:  # a home's 1,000 lights are in a few rooms: each built once
+                    room = rooms[light.room_id] = rows.instance(Room, row[light_end:room_end])
+                light.room = room
+                locked.append((light, row[room_end:]))
+            pks = [light.pk for light, _ in locked]
+            # Written out: the ORM prepared each of 1,000 ids of a scene one by one (~50 ms).
+            for start in range(0, len(pks), _BULK_CHUNK):
+                chunk = pks[start : start + _BULK_CHUNK]
+                cursor.execute(
+                    _DESIRED_MANY_SQL.format(
+                        table=connection.ops.quote_name(Light._meta.db_table),
+                        ids=", ".join(["%s"] * len(chunk)),
+                    ),
+                    [on, at, *chunk],
+                )
+            for light, _ in locked:
+                light.desired_on, light.desired_version, light.desired_at = on, light.desired_version + 1, now
+            seen.update(pks)
+            changed += locked
+    changed.sort(key=lambda found: (found[0].room.home_id, found[0].room.name, found[0].name))
+    payloads: list[dict[str, Any]] = []
+    events: dict[int, list[dict[str, Any]]] = {}
+    targets: dict[int, tuple[str, dict[str, Any], list[dict[str, Any]]]] = {}
+    for light, (device_id, device_name, channel_name, lan_url, lan_token) in changed:
+        device_pk = light.device_id
+        payload = light_payload_of(light, device=None if device_pk is None else (device_id, device_name))
+        payloads.append(payload)
+        # A copy (its values are scalars): the events are sent later, on the loop, and what the
+        # caller does with the answer must not reach the dashboards.
+        events.setdefault(light.room.home_id, []).append(realtime.light_state_event(dict(payload)))
+        if device_pk is not None:
+            paths = {"channel_name": channel_name, "lan_url": lan_url, "lan_token": lan_token}
+            targets.setdefault(device_pk, (device_id, paths, []))[2].append(light_wire_entry(light))
+    # Devices first: the commands are what the user waits for; the dashboards follow. The
+    # devices' paths were read in this transaction, so they are current: not read again.
+    if targets:
+        transaction.on_commit(partial(delivery.deliver_desired_many, targets=list(targets.values())))
+    for home_id, home_events in events.items():
+        transaction.on_commit(partial(realtime.publish_many_to_home, home_id, home_events))
+    return payloads
+
+
+# What a fan-out needs of each device: its payload's two fields and its paths (delivery).
+_BULK_DEVICE_FIELDS = ("device_id", "name", "channel_name", "lan_url", "lan_token")
+
+
+def _locked_lights_sql(subquery: str) -> str:
+    """Lights whose id the subquery gives, with their room and _BULK_DEVICE_FIELDS of their
+    device (NULL without one), locked, by id (the order every bulk write locks them in)."""
+    lights, rooms, devices = Light._meta.db_table, Room._meta.db_table, Device._meta.db_table
+    return (
+        f"SELECT {rows.select_list(Light, 'l')}, {rows.select_list(Room, 'r')}, {_bulk_device_columns()} "  # noqa: S608 - names from model metadata; values are bound parameters
+        f"FROM {lights} l JOIN {rooms} r ON r.id = l.room_id LEFT JOIN {devices} d ON d.id = l.device_id "
+        f"WHERE l.id IN ({subquery}) ORDER BY l.id{_lock_lights()}"
+    )
+
+
+@cache
+def _bulk_device_columns() -> str:
+    """_BULK_DEVICE_FIELDS of the device joined as d. Text fields: read as they come, the ORM
+    converts none of them on any backend (the tests compare the answer with its read)."""
+    return rows.columns(Device, _BULK_DEVICE_FIELDS, alias="d")
+
+
+def _lock_lights() -> str:
+    """The row lock of the written-out reads of lights (joined as l). The light rows only:
+    PostgreSQL refuses FOR UPDATE on an outer-joined device; SQLite has no row locks (its write
+    transactions take the database lock when they begin)."""
+    return " FOR UPDATE OF l" if connection.features.has_select_for_update_of else ""
+
+
+_BULK_CHUNK = 500  # ids per IN (...) list
+
+
+@transaction.atomic(savepoint=False)
+def light_reports_apply(*, device: Device, entries: list[dict[str, Any]]) -> tuple[list[Light], list[str]]:
+    """Take in lights a device reports (see protocol.classify_report).
+
+    Returns the lights whose desired state the device must be sent again, and the names of
+    reported lights this device does not drive.
+    """
+    _, resend, unknown = device_lights_reconcile(device=device, entries=entries)
+    return resend, unknown
+
+
+def device_lights_reconcile(
+    *, device: Device, entries: list[dict[str, Any]]
+) -> tuple[list[Light], list[Light], list[str]]:
+    """light_reports_apply inside the caller's transaction, also returning every light of the
+    device as stored (sorted by room and name): a device.hello answers with them, without
+    reading them again."""
+    lights = _lights_of_devices([device]).get(device.pk, {})
+    [(resend, unknown)] = _reconcile([(lights, entries)])
+    return sorted(lights.values(), key=lambda light: (light.room.name, light.name)), resend, unknown
+
+
+@transaction.atomic(savepoint=False)
+def lights_reports_apply_many(
+    *, reports: list[tuple[Device, list[dict[str, Any]]]]
+) -> list[tuple[list[Light], list[str]]]:
+    """light_reports_apply for the reports of many devices at once (a fan-out's acks): one
+    transaction, one read of their lights, one statement for the plain reports."""
+    lights = _lights_of_devices([device for device, _ in reports])
+    return _reconcile([(lights.get(device.pk, {}), entries) for device, entries in reports])
+
+
+def _lights_of_devices(devices: list[Device]) -> dict[int, dict[tuple[str, str], Light]]:
+    """The lights of these devices, locked, by device and (room, name); lights of one room
+    share its instance.
+
+    Each light's device is the one given, not read again: joining the device row to every light
+    cost more than the rest of a hello in a connect storm. The read is written out: every report
+    and every hello makes it, and building it through the ORM cost more than running it
+    (bench/README.md).
+    """
+    by_pk = {device.pk: device for device in devices}
+    device_pks = sorted(by_pk)
+    found: dict[int, dict[tuple[str, str], Light]] = {pk: {} for pk in device_pks}
+    light_end = rows.width(Light)
+    rooms: dict[int, Room] = {}  # a fan-out's 1,000 reports come from a few rooms: built once each
+    with connection.cursor() as cursor:
+        for start in range(0, len(device_pks), _BULK_CHUNK):
+            chunk = device_pks[start : start + _BULK_CHUNK]
+            cursor.execute(_lights_of_devices_sql(len(chunk)), chunk)
+            for row in cursor.fetchall():
+                light = rows.instance(Light, row[:light_end])
+                room = rooms.get(light.room_id)
+                if room is None:
+                    room = rooms[light.room_id] = rows.instance(Room, row[light_end:])
+                light.room = room
+                light.device = by_pk[light.device_id]  # type: ignore[index]
+                found[light.device_id][(room.name, light.name)] = light  # type: ignore[index]
+    return found
+
+
+@cache
+def _lights_of_devices_sql(count: int) -> str:
+    lights, rooms = Light._meta.db_table, Room._meta.db_table
+    placeholders = ", ".join(["%s"] * count)
+    return (
+        f"SELECT {rows.select_list(Light, 'l')}, {rows.select_list(Room, 'r')} "  # noqa: S608 - names from model metadata; values are bound parameters
+        f"FROM {lights} l JOIN {rooms} r ON r.id = l.room_id WHERE l.device_id IN ({placeholders}){_lock_lights()}"
+    )
+
+
+_DESIRED_MANY_SQL = "UPDATE {table} SET desired_on = %s, desired_version = desired_version + 1, desired_at = %s WHERE id IN ({ids})"
+_DESIRED_SQL = "UPDATE {table} SET desired_on = %s, desired_version = %s, desired_at = %s WHERE id = %s"
+_REPORTED_SQL = "UPDATE {table} SET reported_on = %s, reported_version = %s, reported_at = %s WHERE id = %s"
+
+
+def _reconcile(
+    reports: list[tuple[dict[tuple[str, str], Light], list[dict[str, Any]]]],
+) -> list[tuple[list[Light], list[str]]]:
+    """Classify each reported light (see protocol.classify_report) and store it; per report,
+    the lights to send again and the names the device does not drive."""
+    now = timezone.now()
+    results: list[tuple[list[Light], list[str]]] = []
+    plain: dict[int, Light] = {}  # only the reported fields change: written together
+    changed: list[Light] = []
+    for lights, entries in reports:
+        resend: list[Light] = []
+        unknown: list[str] = []
+        for entry in entries:
+            light = lights.get((entry["room"], entry["light"]))
+            if light is None:
+                unknown.append(entry["room"] + "/" + entry["light"])
+                continue
+            outcome = protocol.classify_report(light.desired_version, entry)
+            reported_on = entry["state"]["on"]
+            light.reported_on, light.reported_version, light.reported_at = reported_on, entry["version"], now
+            fields = ["reported_on", "reported_version", "reported_at"]
+            if outcome == protocol.REPORT_LOCAL_CHANGE:
+                light.desired_on = reported_on
+                light.desired_version = max(light.desired_version, entry["version"]) + 1
+                light.desired_at = now
+                fields += ["desired_on", "desired_version", "desired_at"]
+                resend.append(light)
+            elif outcome == protocol.REPORT_AHEAD:
+                # The hub forgot versions (restored database): jump past the device's.
+                light.desired_version = entry["version"] + 1
+                light.desired_at = now
+                fields += ["desired_version", "desired_at"]
+                resend.append(light)
+            elif outcome == protocol.REPORT_CONFLICT:
+                resend.append(light)
+            if len(fields) == 3:
+                plain[light.pk] = light
+            else:
+                plain.pop(light.pk, None)
+                light.save(update_fields=fields)
+            changed.append(light)
+        results.append((resend, unknown))
+    if plain:
+        with connection.cursor() as cursor:
+            at = connection.ops.adapt_datetimefield_value(now)
+            cursor.executemany(
+                _REPORTED_SQL.format(table=connection.ops.quote_name(Light._meta.db_table)),
+                [(light.reported_on, light.reported_version, at, light.pk) for light in plain.values()],
+            )
+    events: dict[int, list[dict[str, Any]]] = {}
+    for light in changed:
+        events.setdefault(light.room.home_id, []).append(realtime.light_state_event(light_payload(light)))
+    for home_id, home_events in events.items():
+        transaction.on_commit(partial(realtime.publish_many_to_home, home_id, home_events))
+    return results
+
+
+def _publish(light: Light) -> None:
+    event = realtime.light_state_event(light_payload(light))
+    home_id = light.room.home_id
+    transaction.on_commit(lambda: realtime.publish_to_home(home_id, event))
+
+
+def _check_device_home(device: Device | None, room: Room) -> None:
+    if device is not None and device.home_id != room.home_id:
+        raise ValidationError(_("the device belongs to another home"))
+
+
+def _clean_name(name: str) -> str:
+    name = (name or "").strip()
+    if not name or len(name) > protocol.MAX_NAME_LENGTH:
+        raise ValidationError(
+            _("a light needs a name of 1 to %(max)d characters") % {"max": protocol.MAX_NAME_LENGTH}
+        )
+    return name

@@ -1,0 +1,110 @@
+"""POST /api/v1/lights/<id>/state as the hub serves it (lights.fastpath, before Django), over a real server."""
+
+from unittest import mock
+
+import httpx
+import pytest
+from django.test import Client
+
+from conftest import LiveHub
+from factories import DeviceFactory, HomeFactory, LightFactory, RoomFactory, UserFactory
+from lamplighter.accounts.services import api_token_create
+from lamplighter.homes.models import Membership
+from lamplighter.lights import fastpath
+from lamplighter.lights.models import Light
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_state_call_answers_like_the_api_view(live_hub: LiveHub, client: object) -> None:
+    owner, stranger = UserFactory(), UserFactory()
+    home = HomeFactory(owner=owner)
+    HomeFactory(owner=stranger)
+    light = LightFactory(
+        room=RoomFactory(home=home, name="Hall"), name="Lamp", device=DeviceFactory(home=home)
+    )
+    _, token = api_token_create(user=owner)
+    _, stranger_token = api_token_create(user=stranger)
+    url = f"/api/v1/lights/{light.pk}/state"
+    bearer = {"Authorization": f"Bearer {token}"}
+    with httpx.Client(base_url=live_hub.url, timeout=10) as http:
+        with mock.patch.object(fastpath, "light_state_answer", wraps=fastpath.light_state_answer) as fast:
+            fast_answer = http.post(url, json={"on": True}, headers=bearer)
+        assert fast.call_count == 1
+        assert fast_answer.status_code == 202
+        # The same call through Django (the test client runs the API view).
+        django_answer = client.post(  # type: ignore[attr-defined]
+            url, {"on": False}, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {token}"
+        )
+        assert django_answer.status_code == 202
+        fast_body, django_body = fast_answer.json(), django_answer.json()
+        assert fast_body["desired_on"] is True and fast_body["desired_version"] == 2 and fast_body["pending"]
+        assert django_body["desired_version"] == 3
+        assert set(fast_body) == set(django_body)
+        for key in ("id", "name", "room", "room_id", "home_id", "device", "device_name", "reported_on"):
+            assert fast_body[key] == django_body[key]
+        assert len(fast_body["desired_at"]) == len(django_body["desired_at"])  # same datetime format
+        for header in ("content-type", "x-frame-options", "x-content-type-options", "referrer-policy"):
+            assert fast_answer.headers[header] == django_answer.headers[header]
+        # Everything else is Django's own answer, unchanged: refused tokens, other homes, bad bodies.
+        django = Client(enforce_csrf_checks=True)
+        cases = [
+            ({"Authorization": "Bearer llt_wrong"}, b'{"on": true}', url),
+            ({}, b'{"on": true}', url),
+            ({"Authorization": f"Bearer {stranger_token}"}, b'{"on": true}', url),
+            (bearer, b'{"on": "yes"}', url),
+            (bearer, b'{"on": 1}', url),
+            (bearer, b"{", url),
+            (bearer, b'{"on": true}', "/api/v1/lights/99999999999999999999/state"),
+            (bearer, b'{"on": true}', "/api/v1/lights/987654/state"),
+        ]
+        for headers, body, path in cases:
+            live = http.post(path, content=body, headers={**headers, "Content-Type": "application/json"})
+            extra = {"HTTP_AUTHORIZATION": headers["Authorization"]} if headers else {}
+            expected = django.post(path, body, content_type="application/json", **extra)
+            assert (live.status_code, live.content) == (expected.status_code, expected.content), (
+                headers,
+                body,
+            )
+            assert live.status_code >= 400
+        assert (
+            http.post(url, json={"on": True}, headers={**bearer, "Host": "evil.example"}).status_code == 400
+        )
+    light.refresh_from_db()
+    assert (light.desired_on, light.desired_version) == (False, 3)
+    assert Light.objects.count() == 1
+
+
+def test_a_member_switches_a_light_without_a_device_and_an_inactive_user_is_refused(
+    live_hub: LiveHub,
+) -> None:
+    owner, member, gone = UserFactory(), UserFactory(), UserFactory()
+    home = HomeFactory(owner=owner, member=member)
+    Membership.objects.create(home=home, user=gone, role=Membership.Role.MEMBER)
+    light = LightFactory(room=RoomFactory(home=home, name="Shed"), name="Loose", device=None)
+    _, member_token = api_token_create(user=member)
+    _, gone_token = api_token_create(user=gone)
+    gone.is_active = False
+    gone.save()
+    url = f"/api/v1/lights/{light.pk}/state"
+    with httpx.Client(base_url=live_hub.url, timeout=10) as http:
+        with mock.patch.object(fastpath, "light_state_answer", wraps=fastpath.light_state_answer) as fast:
+            answer = http.post(url, json={"on": True}, headers={"Authorization": f"Bearer {member_token}"})
+            refused = http.post(url, json={"on": False}, headers={"Authorization": f"Bearer {gone_token}"})
+        assert fast.call_count == 2
+        assert answer.status_code == 202
+        body = answer.json()
+        assert (body["device"], body["room"], body["desired_on"], body["desired_version"]) == (
+            None,
+            "Shed",
+            True,
+            2,
+        )
+        assert body["reported_on"] is None and body["pending"] is True  # nothing confirmed it
+        expected = Client(enforce_csrf_checks=True).post(
+            url, {"on": False}, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {gone_token}"
+        )
+        assert (refused.status_code, refused.content) == (expected.status_code, expected.content)
+        assert refused.status_code >= 400
+    light.refresh_from_db()
+    assert (light.desired_on, light.desired_version) == (True, 2)

@@ -1,9 +1,0 @@
-"""Lights app configuration."""
-
-from django.apps import AppConfig
-
-
-class LightsConfig(AppConfig):
-    """Lights."""
-
-    name = "lights"
