@@ -16,7 +16,7 @@ from pathlib import Path
 
 import httpx
 
-from firmware.simulator import free_port
+from lamplighter.firmware.simulator import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 HUB_DIR = ROOT / "hub"

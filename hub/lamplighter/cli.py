@@ -26,7 +26,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     command, rest = argv[0], argv[1:]
     if command == "device":
-        from firmware.simulator import main as device_main
+        from lamplighter.firmware.simulator import main as device_main
 
         return device_main(rest) or 0
     if command == "firmware":

@@ -9,7 +9,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from firmware.simulator import free_port
+from lamplighter.firmware.simulator import free_port
 
 DEMO_USERNAME = "demo"
 DEMO_HOME = "Demo home"

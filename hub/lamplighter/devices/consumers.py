@@ -8,12 +8,12 @@ from typing import Any
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
-from firmware import protocol
 from lamplighter import dbbatch, dbthread, realtime
 from lamplighter.consumer_base import LeanDispatch
 from lamplighter.devices import handlers, services
 from lamplighter.devices.models import Device
 from lamplighter.devices.socket_auth import authorization_of, authorize_and_record
+from lamplighter.firmware import protocol
 
 logger = logging.getLogger(__name__)
 

@@ -7,9 +7,9 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from firmware import protocol
 from lamplighter.devices import services
 from lamplighter.devices.models import Device
+from lamplighter.firmware import protocol
 
 logger = logging.getLogger(__name__)
 

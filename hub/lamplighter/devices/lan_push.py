@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 import httpx
 from django.conf import settings
 
-from firmware import protocol
+from lamplighter.firmware import protocol
 
 logger = logging.getLogger(__name__)
 

@@ -28,7 +28,6 @@ from django.http.request import split_domain_port, validate_host
 from psycopg_pool import PoolTimeout
 from redis.exceptions import RedisError
 
-from firmware import protocol
 from lamplighter import dbthread, rows
 from lamplighter.devices import poll_reader, services
 from lamplighter.devices.auth import (
@@ -39,6 +38,7 @@ from lamplighter.devices.auth import (
     parse_basic,
 )
 from lamplighter.devices.models import Device
+from lamplighter.firmware import protocol
 from lamplighter.homes.models import Room
 from lamplighter.lights.models import Light
 from lamplighter.middleware import RETRY_AFTER_SECONDS, UNAVAILABLE

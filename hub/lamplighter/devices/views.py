@@ -11,10 +11,10 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from firmware import protocol
 from lamplighter.devices import handlers, services
 from lamplighter.devices.auth import THROTTLED, address_throttled, device_from_authorization
 from lamplighter.devices.models import Device
+from lamplighter.firmware import protocol
 from lamplighter.lights.selectors import device_desired_entries
 
 

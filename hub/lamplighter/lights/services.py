@@ -9,10 +9,10 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from firmware import protocol
 from lamplighter import realtime, rows
 from lamplighter.devices import delivery
 from lamplighter.devices.models import Device
+from lamplighter.firmware import protocol
 from lamplighter.homes.models import Membership, Room
 from lamplighter.lights.models import Light
 from lamplighter.lights.selectors import light_payload, light_payload_of, light_wire_entry
