@@ -113,7 +113,7 @@ def test_bare_sign_writes_a_content_only_signature_that_upload_takes(
     assert run(capsys, "keygen", str(keys))[0] == 0
     private, public = keys / "firmware-signing.key", keys / "firmware-signing.pub"
     settings.LAMPLIGHTER_FIRMWARE_PUBLIC_KEYS = [public.read_text().strip()]
-    artifact = tmp_path / "lamplighter.firmware.bin"
+    artifact = tmp_path / "firmware.bin"
     data = helpers.image(6000)
     artifact.write_bytes(data)
 
@@ -145,7 +145,7 @@ def test_full_signature_flags_must_match_at_upload(capsys: Any, tmp_path: Path, 
     settings.LAMPLIGHTER_FIRMWARE_DIR = tmp_path / "store"
     keys = tmp_path / "keys"
     assert run(capsys, "keygen", str(keys))[0] == 0
-    artifact = tmp_path / "lamplighter.firmware.bin"
+    artifact = tmp_path / "firmware.bin"
     artifact.write_bytes(helpers.image(3000))
     sign = ["sign", str(artifact), "--key", str(keys / "firmware-signing.key")]
     code, out, _ = run(capsys, *sign, "--version", "0.3.0", "--board", "host")
