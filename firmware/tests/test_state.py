@@ -4,8 +4,9 @@ import unittest
 
 from firmware import protocol
 from firmware.compat import join_path
+from firmware.light_output import LightOutputs
 from firmware.state import LightStore
-from firmware.tests.support import make_folder, remove_folder
+from firmware.tests.support import ClockedHal, make_folder, remove_folder
 
 LIGHTS = [{"room": "Kitchen", "light": "Ceiling", "pin": 2}, {"room": "Hall", "light": "Lamp", "pin": 3}]
 
@@ -18,14 +19,15 @@ class LightStoreTest(unittest.TestCase):
     def setUp(self):
         self.folder = make_folder()
         self.path = join_path(self.folder, "state.json")
-        self.pins = {}
+        self.hal = ClockedHal(self.folder)
+        self.pins = self.hal.pins
         self.store = self.new_store()
 
     def tearDown(self):
         remove_folder(self.folder)
 
     def new_store(self, lights=LIGHTS):
-        return LightStore(self.path, lights, self.pins.__setitem__)
+        return LightStore(self.path, lights, LightOutputs(self.hal))
 
     def test_initial_lights_are_off_at_version_zero(self):
         self.assertEqual(
@@ -123,7 +125,8 @@ class LightStoreTest(unittest.TestCase):
 
     def test_summary(self):
         self.assertEqual(
-            self.store.summary()[0], {"room": "Kitchen", "light": "Ceiling", "on": False, "version": 0}
+            self.store.summary()[0],
+            {"room": "Kitchen", "light": "Ceiling", "kind": "onoff", "on": False, "version": 0},
         )
 
 
