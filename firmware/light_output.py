@@ -104,7 +104,9 @@ class LightOutputs:
         target = target_vector(kind, state)
         now = self.hal.ticks_ms()
         current = self.vector(key, now)
-        if not transition_ms or current is None or current == target or not (current[0] or target[0]):
+        if current is None:
+            current = [0] + target[1:]  # never driven: dark, as the channel starts
+        if not transition_ms or current == target or not (current[0] or target[0]):
             self.fades.pop(key, None)
             self._show(key, item, pins, target)
             return
