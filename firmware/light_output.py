@@ -10,8 +10,8 @@ from firmware import protocol
 from firmware.compat import asyncio, const, sleep_ms, ticks_diff
 from firmware.config import channels
 
-DUTY_MAX = const(65535)
-FADE_STEP_MS = const(20)  # 50 steps a second: smooth to the eye, little work for the loop
+_DUTY_MAX = const(65535)
+_FADE_STEP_MS = const(20)  # 50 steps a second: smooth to the eye, little work for the loop
 _LEVEL_PER_STEP = const(257)  # brightness 0..255 -> level 0..65535
 _LINEAR_BELOW = const(5243)  # level of CIE lightness L* = 8
 _SHARE_ONE = const(1024)
@@ -24,8 +24,8 @@ def lightness_to_duty(level):
     """
     if level <= 0:
         return 0
-    if level >= DUTY_MAX:
-        return DUTY_MAX
+    if level >= _DUTY_MAX:
+        return _DUTY_MAX
     if level < _LINEAR_BELOW:
         return level * 1000 // 9033
     # t = (L* + 16) / 116 in 14-bit fixed point (0..16383), then Y = t ** 3.
@@ -34,19 +34,11 @@ def lightness_to_duty(level):
     return (y << 2) | (y >> 12)
 
 
-def _fraction(elapsed, duration):
-    # elapsed / duration in 14-bit fixed point (0..16384), without products past 2**30.
-    shift = 0
-    while (duration >> shift) > 65535:
-        shift += 1
-    return ((elapsed >> shift) << 14) // max(1, duration >> shift)
-
-
 def target_vector(kind, state):
     """What a state asks of the output: [level, colour...] (level 0 when off)."""
     level = state.get("brightness", protocol.MAX_BRIGHTNESS) * _LEVEL_PER_STEP if state["on"] else 0
     if kind == protocol.KIND_TUNABLE_WHITE:
-        return [level, state.get("color_temp_kelvin", protocol.DEFAULT_KELVIN)]
+        return [level, state.get("color_temp_kelvin", 0)]  # duties() clamps it into the range
     if kind == protocol.KIND_RGB:
         rgb = state.get("rgb") or (255, 255, 255)
         return [level, rgb[0], rgb[1], rgb[2]]
@@ -128,7 +120,11 @@ class LightOutputs:
         elapsed = ticks_diff(now, started)
         if elapsed >= duration:
             return list(target)
-        part = _fraction(max(0, elapsed), duration)
+        # elapsed / duration in 14-bit fixed point (0..16384), without products past 2**30.
+        shift = 0
+        while (duration >> shift) > 65535:
+            shift += 1
+        part = ((max(0, elapsed) >> shift) << 14) // (duration >> shift)
         return [start[i] + (((target[i] - start[i]) * part) >> 14) for i in range(len(start))]
 
     def step(self, now=None):
@@ -153,12 +149,12 @@ class LightOutputs:
 
 
 async def run_fades(outputs):
-    """The fade task: steps every FADE_STEP_MS while a fade runs, sleeps until one starts."""
+    """The fade task: steps every _FADE_STEP_MS while a fade runs, sleeps until one starts."""
     event = asyncio.Event()
     outputs.wake = event.set
     while True:
         if outputs.step():
-            await sleep_ms(FADE_STEP_MS)
+            await sleep_ms(_FADE_STEP_MS)
         else:
             event.clear()
             if not outputs.fades:

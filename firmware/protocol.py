@@ -7,6 +7,14 @@ docs/protocol.md describes it for people.
 
 import json
 
+try:
+    from micropython import const
+except ImportError:  # CPython (the hub)
+
+    def const(value):
+        """micropython.const on CPython: the value itself."""
+        return value
+
 PROTOCOL_VERSION = 1
 MAX_MESSAGE_BYTES = 16384
 MAX_NAME_LENGTH = 64
@@ -115,21 +123,15 @@ MAX_BRIGHTNESS = 255
 MIN_KELVIN = 1000  # any light's colour-temperature range lies within these bounds
 MAX_KELVIN = 20000
 DEFAULT_KELVIN_RANGE = (2700, 6500)
-DEFAULT_KELVIN = 4000  # a new tunable-white light's colour temperature (clamped to its range)
 MAX_TRANSITION_MS = 3600000  # one hour: a 30-minute sunrise is one command
 # Versioned capabilities in device.hello and hub.welcome: "lights" 1 (or absent) is on/off only,
 # 2 adds kinds, brightness, colour temperature, rgb and transition_ms.
 LIGHTS_CAPABILITY = 2
 
-_BRIGHTNESS = "brightness"
-_KELVIN = "color_temp_kelvin"
-_RGB = "rgb"
-_KIND_FIELDS = {
-    KIND_ONOFF: (),
-    KIND_DIMMABLE: (_BRIGHTNESS,),
-    KIND_TUNABLE_WHITE: (_BRIGHTNESS, _KELVIN),
-    KIND_RGB: (_BRIGHTNESS, _RGB),
-}
+_BRIGHTNESS = const("brightness")
+_KELVIN = const("color_temp_kelvin")
+_RGB = const("rgb")
+_DEFAULT_KELVIN = const(4000)  # a new tunable-white light's colour temperature (clamped to its range)
 
 
 def light_state(on, brightness=None, color_temp_kelvin=None, rgb=None):
@@ -146,14 +148,13 @@ def light_state(on, brightness=None, color_temp_kelvin=None, rgb=None):
 
 def kind_fields(kind):
     """The state fields (besides on) a light of this kind has; ProtocolError for an unknown kind."""
-    return _KIND_FIELDS[check_kind(kind)]
-
-
-def check_kind(kind):
-    """Validate a light kind (one of LIGHT_KINDS)."""
     if kind not in LIGHT_KINDS:
         _fail("kind must be one of " + ", ".join(LIGHT_KINDS))
-    return kind
+    if kind == KIND_ONOFF:
+        return ()
+    if kind == KIND_DIMMABLE:
+        return (_BRIGHTNESS,)
+    return (_BRIGHTNESS, _KELVIN if kind == KIND_TUNABLE_WHITE else _RGB)
 
 
 def check_kelvin_range(value):
@@ -232,7 +233,7 @@ def initial_state(kind, kelvin_range=None):
         state[_BRIGHTNESS] = MAX_BRIGHTNESS
     if _KELVIN in fields:
         low, high = kelvin_range or DEFAULT_KELVIN_RANGE
-        state[_KELVIN] = min(max(DEFAULT_KELVIN, low), high)
+        state[_KELVIN] = min(max(_DEFAULT_KELVIN, low), high)
     if _RGB in fields:
         state[_RGB] = [MAX_BRIGHTNESS, MAX_BRIGHTNESS, MAX_BRIGHTNESS]
     return state
@@ -595,7 +596,7 @@ def _check_lights(data):
         check_name(_require(entry, "light"), "light")
         kind = entry.get("kind")
         if kind is not None:
-            check_kind(kind)
+            kind_fields(kind)
         kelvin = entry.get("kelvin")
         if kelvin is not None:
             kelvin = check_kelvin_range(kelvin)

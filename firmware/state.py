@@ -230,7 +230,7 @@ def _check_saved(saved):
     for item in lights:
         protocol.check_name(item["room"], "room")
         protocol.check_name(item["light"], "light")
-        protocol.check_kind(item.get("kind", protocol.KIND_ONOFF))
+        protocol.kind_fields(item.get("kind", protocol.KIND_ONOFF))  # a known kind
         if item.get("kelvin") is not None:
             protocol.check_kelvin_range(item["kelvin"])
         for pin in (item.get("pins") or {}).values():

@@ -10,7 +10,7 @@ from firmware.compat import const, sleep_ms, ticks_diff, ticks_ms
 
 # LED PWM (LEDC) frequency: above 3 kHz flicker has no observable effect (IEEE 1789), and
 # 80 MHz / 4 kHz leaves 14 bits of duty resolution on every ESP32 variant.
-PWM_FREQUENCY = const(4000)
+_PWM_FREQUENCY = const(4000)
 
 
 class Esp32Hal:
@@ -117,7 +117,7 @@ class Esp32Hal:
         """Drive a PWM channel (LEDC): duty 0..65535."""
         output = self._pwms.get(pin)
         if output is None:
-            output = machine.PWM(machine.Pin(pin, machine.Pin.OUT), freq=PWM_FREQUENCY, duty_u16=duty)
+            output = machine.PWM(machine.Pin(pin, machine.Pin.OUT), freq=_PWM_FREQUENCY, duty_u16=duty)
             self._pwms[pin] = output
         else:
             output.duty_u16(duty)

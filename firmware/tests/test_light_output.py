@@ -3,9 +3,10 @@
 import unittest
 
 from firmware import protocol
-from firmware.light_output import DUTY_MAX, LightOutputs, duties, lightness_to_duty, target_vector
+from firmware.light_output import LightOutputs, duties, lightness_to_duty, target_vector
 from firmware.tests.support import ClockedHal, make_folder, remove_folder
 
+DUTY_MAX = 65535  # full duty (duty_u16)
 DIMMABLE = {"kind": protocol.KIND_DIMMABLE, "pin": 5}
 TUNABLE = {"kind": protocol.KIND_TUNABLE_WHITE, "pins": {"cold": 6, "warm": 7}, "kelvin": [2700, 6500]}
 RGB = {"kind": protocol.KIND_RGB, "pins": {"r": 8, "g": 9, "b": 10}}
