@@ -77,7 +77,8 @@ class LightOutputs:
 
     def __init__(self, hal):
         self.hal = hal
-        self.fades = {}  # light key -> [start vector, target vector, start ticks, duration ms]
+        # light key -> [start vector, target vector, start ticks, duration ms, item, pins]
+        self.fades = {}
         self.outputs = {}  # light key -> vector now on the channels
         self.wake = None  # called when a fade starts (run_fades' event)
 

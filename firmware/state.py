@@ -112,14 +112,17 @@ class LightStore:
         for entry in entries:
             key = light_key(entry["room"], entry["light"])
             record = old.get(key)
-            if record is None:
+            new = record is None
+            if new:
                 item = {"kind": entry.get("kind"), "kelvin": entry.get("kelvin")}
                 self._add(entry["room"], entry["light"], item, {"on": False}, 0, False)
                 record = self.lights[key]
             else:
                 self.lights[key] = record
                 self.order.append(key)
-            if protocol.should_apply(record["version"], entry["version"]) and self._apply(record, entry):
+            if (new or protocol.should_apply(record["version"], entry["version"])) and self._apply(
+                record, entry
+            ):
                 applied.append(key)
         for key, record in old.items():
             if key not in self.lights and self.output is not None:
