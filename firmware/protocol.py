@@ -272,6 +272,22 @@ def apply_action(state, action):
     return result
 
 
+def control_query(room, light, state, version=None, transition_ms=None):
+    """The /control_led query for a state (the hub's LAN push): action, version, the state's fields."""
+    query = {"room": room, "light": light, "action": ACTION_ON if state["on"] else ACTION_OFF}
+    if version is not None:
+        query["version"] = str(version)
+    if _BRIGHTNESS in state:
+        query[_BRIGHTNESS] = str(state[_BRIGHTNESS])
+    if _KELVIN in state:
+        query["color_temp"] = str(state[_KELVIN])
+    if _RGB in state:
+        query[_RGB] = ",".join([str(value) for value in state[_RGB]])
+    if transition_ms:
+        query["transition_ms"] = str(transition_ms)
+    return query
+
+
 def capabilities():
     """What this protocol module supports, for device.hello and hub.welcome."""
     return {"lights": LIGHTS_CAPABILITY}

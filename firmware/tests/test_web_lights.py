@@ -144,6 +144,27 @@ async def test_hub_push_with_fields_and_transition(device):
     await wait_until(lambda: device.hal.duty(6) + device.hal.duty(7) == 0)
 
 
+async def test_the_hubs_control_query_round_trips(device):
+    hub = (protocol.HUB_LAN_USER, device.lan_token)
+    state = {"on": True, "brightness": 90, "rgb": [12, 34, 56]}
+    query = protocol.control_query("Den", "Shelf", state, 7)
+    assert query == {
+        "room": "Den",
+        "light": "Shelf",
+        "action": "on",
+        "version": "7",
+        "brightness": "90",
+        "rgb": "12,34,56",
+    }
+    response = await control(device, hub, **query)
+    assert response.json() == dict(state, room="Den", light="Shelf", version=7)
+    white = {"on": False, "brightness": 5, "color_temp_kelvin": 3100}
+    query = protocol.control_query("Bed", "Reading", white, 8, transition_ms=1500)
+    assert query["color_temp"] == "3100" and query["transition_ms"] == "1500" and query["action"] == "off"
+    response = await control(device, hub, **query)
+    assert response.json() == dict(white, room="Bed", light="Reading", version=8)
+
+
 async def test_status_shows_each_kinds_fields(device):
     await control(device, room="Hall", light="Strip", action="on", brightness="40")
     async with httpx.AsyncClient(base_url=base(device), auth=PERSON) as client:
