@@ -155,12 +155,10 @@ class HubClient:
             self.heartbeat_interval = data["heartbeat_interval"]
             self.hub_lights = protocol.lights_capability(data)
             self._queue(self.store.replace(data["lights"]))
-            self._log_rejected()
         elif message_type == protocol.STATE_SET:
             applied, unknown = self.store.apply_hub(data["lights"])
             if unknown:
                 self.log.warning("state.set names lights this device does not drive: " + ", ".join(unknown))
-            self._log_rejected()
             self._queue(applied)
         elif message_type == protocol.HEARTBEAT_PONG:
             self._last_pong = ticks_ms()
@@ -168,10 +166,9 @@ class HubClient:
             self.log.warning("hub rejected a message: " + data["code"] + ": " + data["reason"])
         elif self.on_message is not None:
             self.on_message(message)
-
-    def _log_rejected(self):
-        for reason in self.store.rejected:
+        for reason in self.store.rejected:  # states from this message the lights could not take
             self.log.warning("hub state refused, light unchanged: " + reason)
+        self.store.rejected = []
 
     def handle_raw(self, raw):
         """Parse and handle one raw hub message; a bad one is logged and dropped."""

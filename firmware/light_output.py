@@ -62,16 +62,6 @@ def duties(kind, vector, kelvin_range=None):
     return [lightness_to_duty(level)]
 
 
-def channel_pins(item):
-    """The output pins of a light config item, in the order duties() gives them (None: no output)."""
-    names = channels(item.get("kind"))
-    if names is None:
-        pin = item.get("pin")
-        return None if pin is None else [pin]
-    pins = item.get("pins")
-    return [pins[name] for name in names] if pins else None
-
-
 class LightOutputs:
     """Drives every light's channels; fades run when step() is called (see run_fades)."""
 
@@ -87,10 +77,15 @@ class LightOutputs:
 
         A fade starts from what the channels show at this moment, even mid-fade.
         """
-        pins = channel_pins(item)
+        # The output pins in the order duties() gives them.
+        kind = item.get("kind", protocol.KIND_ONOFF)
+        names = channels(kind)
+        if names is None:
+            pins = None if item.get("pin") is None else [item["pin"]]
+        else:
+            pins = [item["pins"][name] for name in names] if item.get("pins") else None
         if pins is None:
             return
-        kind = item.get("kind", protocol.KIND_ONOFF)
         if kind == protocol.KIND_ONOFF:
             self.hal.pin_set(pins[0], state["on"])
             return

@@ -15,6 +15,7 @@ except ImportError:  # CPython (the hub)
         """micropython.const on CPython: the value itself."""
         return value
 
+
 PROTOCOL_VERSION = 1
 MAX_MESSAGE_BYTES = 16384
 MAX_NAME_LENGTH = 64
@@ -175,12 +176,6 @@ def check_transition(value):
     return value
 
 
-def _check_byte(value, name):
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_BRIGHTNESS:
-        _fail(name + " must be an integer from 0 to 255")
-    return value
-
-
 def _check_fields(state, kind, kelvin_range):
     # The brightness/colour fields of state (on aside), validated; only the kind's when kind is set.
     fields = {}
@@ -191,18 +186,17 @@ def _check_fields(state, kind, kelvin_range):
         if name not in allowed:
             _fail("state." + name + " is not a field of a light of kind " + kind)
         value = state[name]
-        if name == _BRIGHTNESS:
-            _check_byte(value, "state.brightness")
-        elif name == _KELVIN:
+        numbers = [value]
+        low, high = 0, MAX_BRIGHTNESS
+        if name == _KELVIN:
             low, high = kelvin_range or (MIN_KELVIN, MAX_KELVIN)
-            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-                _fail("state.color_temp_kelvin must be an integer from " + str(low) + " to " + str(high))
-        else:
+        elif name == _RGB:
             if not isinstance(value, (list, tuple)) or len(value) != 3:
                 _fail("state.rgb must be [r, g, b]")
-            for channel in value:
-                _check_byte(channel, "state.rgb values")
-            value = list(value)
+            numbers = value = list(value)
+        for number in numbers:
+            if isinstance(number, bool) or not isinstance(number, int) or not low <= number <= high:
+                _fail("state." + name + " must be integers from " + str(low) + " to " + str(high))
         fields[name] = value
     return fields
 
@@ -600,6 +594,12 @@ def check_name(value, name):
 
 
 def _check_lights(data):
+    capabilities = data.get("capabilities")  # device.hello and hub.welcome
+    if capabilities is not None:
+        if not isinstance(capabilities, dict):
+            _fail("capabilities must be an object")
+        if "lights" in capabilities:
+            _check_int(capabilities["lights"], "capabilities.lights", 1)
     lights = _require(data, "lights")
     if not isinstance(lights, list):
         _fail("lights must be a list")
@@ -625,16 +625,6 @@ def _check_lights(data):
     return data
 
 
-def _check_capabilities(data):
-    value = data.get("capabilities")
-    if value is None:
-        return
-    if not isinstance(value, dict):
-        _fail("capabilities must be an object")
-    if "lights" in value:
-        _check_int(value["lights"], "capabilities.lights", 1)
-
-
 def _check_device_hello(data):
     _check_text(_require(data, "device_id"), "device_id", MAX_NAME_LENGTH)
     _check_int(_require(data, "protocol"), "protocol", 1)
@@ -647,7 +637,6 @@ def _check_device_hello(data):
             _check_text(data[key], key)
     if data.get("boot_slot") is not None:
         _check_int(data["boot_slot"], "boot_slot")
-    _check_capabilities(data)
     return _check_lights(data)
 
 
@@ -681,7 +670,6 @@ def _check_hub_welcome(data):
     _check_text(_require(data, "device_id"), "device_id", MAX_NAME_LENGTH)
     _check_int(_require(data, "protocol"), "protocol", 1)
     _check_int(_require(data, "heartbeat_interval"), "heartbeat_interval", 1)
-    _check_capabilities(data)
     return _check_lights(data)
 
 

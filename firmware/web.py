@@ -101,33 +101,33 @@ def check_control(params, allow_version):
     return room, light, action, version
 
 
-def _number_field(value):
-    # A query or form value is text: an integer in it becomes an int, anything else stays as
-    # it is and fails the protocol's check with the reason that names the field.
-    if isinstance(value, str) and 0 < len(value) <= 15 and value.lstrip("-").isdigit():
-        return int(value)
-    return value
-
-
 def light_fields(params):
     """The optional /control_led fields: ({brightness, color_temp_kelvin, rgb}, transition_ms).
 
     Shape only (ProtocolError naming the field); the light's kind and range are checked when
     the fields are merged into its state.
     """
+
+    def number(value):
+        # A query or form value is text: an integer in it becomes an int, anything else stays
+        # as it is and fails the protocol's check with the reason that names the field.
+        if isinstance(value, str) and 0 < len(value) <= 15 and value.lstrip("-").isdigit():
+            return int(value)
+        return value
+
     fields = {}
     for name, key in (("brightness", "brightness"), ("color_temp", "color_temp_kelvin")):
         value = params.get(name)
         if value is not None:
-            fields[key] = _number_field(value)
+            fields[key] = number(value)
     rgb = params.get("rgb")
     if rgb is not None:
         if isinstance(rgb, str):
-            rgb = [_number_field(part.strip()) for part in rgb.split(",")[:4]]
+            rgb = [number(part.strip()) for part in rgb.split(",")[:4]]
         fields["rgb"] = rgb
     protocol.check_state(dict(fields, on=True))
     transition = params.get("transition_ms")
-    return fields, 0 if transition is None else protocol.check_transition(_number_field(transition))
+    return fields, 0 if transition is None else protocol.check_transition(number(transition))
 
 
 def render_page(device):
