@@ -196,7 +196,8 @@ def _check_fields(state, kind, kelvin_range):
             numbers = value = list(value)
         for number in numbers:
             if isinstance(number, bool) or not isinstance(number, int) or not low <= number <= high:
-                _fail("state." + name + " must be integers from " + str(low) + " to " + str(high))
+                what = " values must be integers" if name == _RGB else " must be an integer"
+                _fail("state." + name + what + " from " + str(low) + " to " + str(high))
         fields[name] = value
     return fields
 
