@@ -1,9 +1,9 @@
 """The Device: wires hardware, config, light store, web server and hub link; run() serves forever."""
 
-from . import config as config_module
-from . import protocol, storage, watchdog
-from .buttons import POLL_INTERVAL_MS, ButtonWatcher
-from .compat import (
+from firmware import config as config_module
+from firmware import protocol, storage, watchdog
+from firmware.buttons import POLL_INTERVAL_MS, ButtonWatcher
+from firmware.compat import (
     asyncio,
     const,
     join_path,
@@ -14,12 +14,13 @@ from .compat import (
     token_hex,
     wait_for,
 )
-from .hub_client import HubClient
-from .log import Logger
-from .ota_agent import OtaAgent
-from .state import LightStore, light_key
-from .web import create_app
-from .wifi import WifiSupervisor
+from firmware.hub_client import HubClient
+from firmware.light_output import LightOutputs, run_fades
+from firmware.log import Logger
+from firmware.ota_agent import OtaAgent
+from firmware.state import LightStore, light_key
+from firmware.web import create_app
+from firmware.wifi import WifiSupervisor
 
 FIRMWARE_VERSION = "0.1.0"
 _STATE_FILE = const("state.json")
@@ -36,7 +37,8 @@ class Device:
         self.log.add_secret(self.config["secret"])
         if self.config.get("wifi"):
             self.log.add_secret(self.config["wifi"].get("password"))
-        self.store = LightStore(join_path(hal.flash_root, _STATE_FILE), self.config["lights"], hal.pin_set)
+        self.outputs = LightOutputs(hal)
+        self.store = LightStore(join_path(hal.flash_root, _STATE_FILE), self.config["lights"], self.outputs)
         if not self.store.load() and self.store.load_error:
             self.log.error(self.store.load_error + "; starting from the configured lights")
         self.store.restore_outputs()
@@ -97,21 +99,30 @@ class Device:
 
     # ---- actions (web server, buttons) ------------------------------------------------
 
-    def local_action(self, room, light, action):
-        """A person switched a light on the device: apply, persist, report. None if unknown."""
-        entry = self.store.local_action(room, light, action)
+    def local_action(self, room, light, action, fields=None, transition_ms=0):
+        """A person switched a light on the device: apply, persist, report. None if unknown.
+
+        fields: brightness, color_temp_kelvin, rgb; ProtocolError (nothing changed) if bad.
+        """
+        entry = self.store.local_action(room, light, action, fields, transition_ms)
         if entry is not None:
             self.log.info(room + "/" + light + " " + action + " (local)")
             self.hub.notify_changed([light_key(room, light)])
         return entry
 
-    def hub_push(self, room, light, action, version):
-        """The hub pushed a desired state over the LAN: apply if newer, then report. None if unknown."""
+    def hub_push(self, room, light, action, version, fields=None, transition_ms=0):
+        """The hub pushed a desired state over the LAN: apply if newer, then report. None if unknown.
+
+        ProtocolError (nothing changed) when the fields are bad for this light.
+        """
         record = self.store.get(room, light)
         if record is None:
             return None
-        state = protocol.apply_action(record["state"], action)
-        applied, _ = self.store.apply_hub([protocol.light_entry(room, light, state, version)])
+        update = dict(fields or {})
+        update["on"] = protocol.apply_action(record["state"], action)["on"]
+        state = self.store.merged(record, update)
+        entry = protocol.light_entry(room, light, state, version, transition_ms=transition_ms)
+        applied, _ = self.store.apply_hub([entry])
         if applied:
             self.log.info(room + "/" + light + " " + action + " v" + str(version) + " (LAN push)")
             self.hub.notify_changed(applied)
@@ -186,6 +197,7 @@ class Device:
                     watchdog.feed_forever(self.hal, int(self.config["watchdog_timeout"] * 1000))
                 )
             )
+        tasks.append(asyncio.create_task(run_fades(self.outputs)))
         pins = [item["button"] for item in self.config["lights"] if item.get("button") is not None]
         if pins:
             tasks.append(asyncio.create_task(self._watch_buttons(pins)))
@@ -226,8 +238,8 @@ class Device:
 
 async def provision(hal, log, board, host="0.0.0.0", port=80, timeout=None):
     """No usable config: open the setup access point and page until paired; the config, or None."""
-    from . import provisioning
-    from .setup_portal import SetupPortal
+    from firmware import provisioning
+    from firmware.setup_portal import SetupPortal
 
     ssid, password = provisioning.access_point_credentials()
     hal.ap_start(ssid, password)
@@ -272,13 +284,13 @@ async def boot(hardware, board):
 
 def main():
     """Board entry point (main.py): run from config.json, or provision first; reboot when asked."""
-    from . import hal as hal_module
+    from firmware import hal as hal_module
 
     hardware = hal_module.create()
     board = _board_of(hardware.flash_root)
     if board == "m5core2":
         try:
-            from .hal.m5core2 import M5Core2Display
+            from firmware.hal.m5core2 import M5Core2Display
 
             hardware.attach_display(M5Core2Display())
         except Exception as error:  # noqa: BLE001 - no screen must not mean no lights

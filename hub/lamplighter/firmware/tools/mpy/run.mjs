@@ -23,6 +23,8 @@ const REPO = path.resolve(FIRMWARE, "..", "..", "..");
 // partial asyncio). Socket and simulator tests stay CPython-only (pytest).
 const TEST_MODULES = [
   "test_protocol",
+  "test_protocol_lights",
+  "test_light_output",
   "test_state",
   "test_backoff",
   "test_config",
