@@ -1,18 +1,23 @@
 """Whether the database's schema matches this code: the hub starts only when it does."""
 
+from collections.abc import Iterable, Mapping
+
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.migrations.executor import MigrationExecutor
 
 MIGRATE_COMMAND = "lamplighter migrate"
 
 
-def unknown_migrations(applied: dict[str, list[str]] | set[tuple[str, str]], using: str = DEFAULT_DB_ALIAS) -> list[str]:
-    """Of these applied migrations, those this code does not have (a newer release made them)."""
+def unknown_migrations(
+    applied: Mapping[str, list[str]] | Iterable[tuple[str, str]], using: str = DEFAULT_DB_ALIAS
+) -> list[str]:
+    """Of these applied migrations (by app label, or (app, name) pairs), those this code does
+    not have: a newer release made them."""
     loader = MigrationExecutor(connections[using]).loader
     pairs = (
         {(app, name) for app, names in applied.items() for name in names}
-        if isinstance(applied, dict)
-        else applied
+        if isinstance(applied, Mapping)
+        else set(applied)
     )
     return sorted(
         f"{app}.{name}" for app, name in pairs if app in loader.migrated_apps and (app, name) not in loader.graph.nodes
@@ -31,6 +36,8 @@ def schema_problem(using: str = DEFAULT_DB_ALIAS) -> str:
             "release or a newer one, or restore a backup made with this one (`lamplighter restore FILE`)"
         )
     plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    if plan and not executor.loader.applied_migrations:
+        return f"the database is empty: run `{MIGRATE_COMMAND}` to create it, then start the hub again"
     if plan:
         names = [f"{migration.app_label}.{migration.name}" for migration, _backwards in plan]
         return (
