@@ -127,10 +127,9 @@ def demo_main(argv: list[str]) -> int:
     from django.conf import settings
     from django.core.management import call_command
     from django.db import connection
+    from django.db.migrations.recorder import MigrationRecorder
 
     from lamplighter.schema import unknown_migrations
-
-    from django.db.migrations.recorder import MigrationRecorder
 
     newer = unknown_migrations(MigrationRecorder(connection).applied_migrations().keys())
     if newer:

@@ -20,7 +20,9 @@ def unknown_migrations(
         else set(applied)
     )
     return sorted(
-        f"{app}.{name}" for app, name in pairs if app in loader.migrated_apps and (app, name) not in loader.graph.nodes
+        f"{app}.{name}"
+        for app, name in pairs
+        if app in loader.migrated_apps and (app, name) not in loader.graph.nodes
     )
 
 

@@ -17,7 +17,7 @@ from lamplighter.backup import crypto
 FORMAT = "lamplighter-backup"
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
-SECRET_KEY = "secret_key"
+SECRET_KEY = "secret_key"  # noqa: S105 - the member name, not a key
 DATABASE = "database"
 FIRMWARE = "firmware"
 _GZIP_MAGIC = b"\x1f\x8b"
@@ -44,7 +44,8 @@ def pack(folder: Path, manifest: dict[str, Any], target: Path, passphrase: str |
     manifest = {
         **manifest,
         "files": {
-            p.relative_to(folder).as_posix(): {"sha256": sha256_of(p), "size": p.stat().st_size} for p in files
+            p.relative_to(folder).as_posix(): {"sha256": sha256_of(p), "size": p.stat().st_size}
+            for p in files
         },
     }
     target.parent.mkdir(parents=True, exist_ok=True)

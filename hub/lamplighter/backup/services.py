@@ -41,7 +41,9 @@ def backup_create(*, target: Path, passphrase: str | None = None) -> dict[str, A
         with snapshot.snapshot_alias(Path(work)) as alias:
             counts = snapshot.dump_rows(alias, folder / archive.DATABASE)
             migrations = snapshot.applied_migrations(alias)
-            firmware = list(Artifact.objects.using(alias).exclude(file_name="").values_list("file_name", flat=True))
+            firmware = list(
+                Artifact.objects.using(alias).exclude(file_name="").values_list("file_name", flat=True)
+            )
         missing = _copy_firmware(firmware, folder / archive.FIRMWARE)
         key_path = folder / archive.SECRET_KEY
         key_path.write_text(settings.SECRET_KEY)

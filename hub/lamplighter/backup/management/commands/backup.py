@@ -22,7 +22,9 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         """Parse, back up, say what was written."""
         try:
-            passphrase = read_passphrase(Path(options["passphrase_file"])) if options["passphrase_file"] else None
+            passphrase = (
+                read_passphrase(Path(options["passphrase_file"])) if options["passphrase_file"] else None
+            )
             manifest = backup_create(target=Path(options["file"]), passphrase=passphrase)
         except BackupError as error:
             raise CommandError(str(error)) from error
@@ -33,4 +35,6 @@ class Command(BaseCommand):
             f"{', encrypted' if passphrase else ''} (hub {manifest['hub_version']})."
         )
         if manifest["firmware_missing"]:
-            self.stderr.write(f"Missing firmware files, not in the backup: {', '.join(manifest['firmware_missing'])}")
+            self.stderr.write(
+                f"Missing firmware files, not in the backup: {', '.join(manifest['firmware_missing'])}"
+            )

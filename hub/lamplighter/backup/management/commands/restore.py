@@ -22,7 +22,9 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         """Parse, restore, say what came back."""
         try:
-            passphrase = read_passphrase(Path(options["passphrase_file"])) if options["passphrase_file"] else None
+            passphrase = (
+                read_passphrase(Path(options["passphrase_file"])) if options["passphrase_file"] else None
+            )
             manifest = backup_restore(source=Path(options["file"]), passphrase=passphrase)
         except BackupError as error:
             raise CommandError(f"{error}. Nothing was changed.") from error
