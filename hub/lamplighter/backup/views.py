@@ -1,0 +1,63 @@
+"""The dashboard's backup page: staff download an archive of the whole hub."""
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.admin.views.decorators import staff_member_required
+from django.http import FileResponse, HttpRequest, HttpResponseBase
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from lamplighter.backup.archive import BackupError
+from lamplighter.backup.services import backup_create, backup_file_name, backups_list
+
+MAX_PASSPHRASE = 1024
+
+
+@staff_member_required
+@require_http_methods(["GET", "POST"])
+def backup_page(request: HttpRequest) -> HttpResponseBase:
+    """GET: the page (scheduled backups listed); POST: a new archive, downloaded at once.
+
+    Staff only: an archive holds every home, every user's password hash and the hub's secret key.
+    """
+    if request.method == "POST":
+        passphrase = request.POST.get("passphrase", "")
+        if len(passphrase) > MAX_PASSPHRASE:
+            messages.error(request, _("The passphrase is too long."))
+            return redirect("backup:page")
+        name = backup_file_name(datetime.now(UTC), bool(passphrase))
+        # Deleted once sent (or when the process ends): the download is the only copy.
+        handle = tempfile.NamedTemporaryFile(dir=settings.DATA_DIR, prefix=".download-", delete=True)  # noqa: SIM115 - closed by the response
+        try:
+            backup_create(target=Path(handle.name), passphrase=passphrase or None)
+        except BackupError as error:
+            handle.close()
+            messages.error(request, _("The backup failed: %(reason)s") % {"reason": error})
+            return redirect("backup:page")
+        reopened = open(handle.name, "rb")  # noqa: SIM115 - FileResponse closes it
+        handle.close()  # the name goes; the open file stays readable until sent
+        return FileResponse(
+            reopened, as_attachment=True, filename=name, content_type="application/octet-stream"
+        )
+    scheduled = [
+        {
+            "name": path.name,
+            "size": path.stat().st_size,
+            "at": datetime.fromtimestamp(path.stat().st_mtime, UTC),
+        }
+        for path in reversed(backups_list())
+    ]
+    return render(
+        request,
+        "backup/backup.html",
+        {
+            "scheduled": scheduled,
+            "backup_dir": settings.LAMPLIGHTER_BACKUP_DIR,
+            "interval_hours": settings.LAMPLIGHTER_BACKUP_INTERVAL / 3600,
+            "keep": settings.LAMPLIGHTER_BACKUP_KEEP,
+        },
+    )
