@@ -30,18 +30,17 @@ def backup_page(request: HttpRequest) -> HttpResponseBase:
             messages.error(request, _("The passphrase is too long."))
             return redirect("backup:page")
         name = backup_file_name(datetime.now(UTC), bool(passphrase))
-        # Deleted once sent (or when the process ends): the download is the only copy.
-        handle = tempfile.NamedTemporaryFile(dir=settings.DATA_DIR, prefix=".download-", delete=True)  # noqa: SIM115 - closed by the response
+        target = Path(settings.DATA_DIR) / f".download-{uuid.uuid4().hex}"
         try:
-            backup_create(target=Path(handle.name), passphrase=passphrase or None)
+            backup_create(target=target, passphrase=passphrase or None)
         except BackupError as error:
-            handle.close()
             messages.error(request, _("The backup failed: %(reason)s") % {"reason": error})
             return redirect("backup:page")
-        reopened = open(handle.name, "rb")  # noqa: SIM115 - FileResponse closes it
-        handle.close()  # the name goes; the open file stays readable until sent
+        # Its name goes at once: the open file stays readable until sent, and no copy is left behind.
+        archive = target.open("rb")
+        target.unlink()
         return FileResponse(
-            reopened, as_attachment=True, filename=name, content_type="application/octet-stream"
+            archive, as_attachment=True, filename=name, content_type="application/octet-stream"
         )
     scheduled = [
         {
