@@ -1,5 +1,6 @@
 """The dashboard's backup page: staff download an archive of the whole hub."""
 
+import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
