@@ -19,6 +19,7 @@ from django.core import serializers
 from django.db import connections, transaction
 from django.db.migrations.recorder import MigrationRecorder
 from django.db.models import Model
+from django.db.utils import load_backend
 
 # Rebuilt by `migrate` (content types, permissions) or runtime-only (the MQTT bridge's lease).
 EXCLUDED = frozenset({"contenttypes.contenttype", "auth.permission", "mqtt_bridge.bridgelease"})
@@ -36,11 +37,12 @@ def dumped_models() -> list[type[Model]]:
 
 
 def add_sqlite_alias(path: Path) -> str:
-    """A new database alias for the SQLite file at `path`, with the default's settings."""
+    """A new database alias, in this thread only, for the SQLite file at `path`, with the
+    default's settings. Not added to the configured databases: nothing else sees it."""
     alias = f"lamplighter-{uuid.uuid4().hex[:12]}"
-    settings_dict = copy.deepcopy(connections.settings["default"])
+    settings_dict = copy.deepcopy(connections["default"].settings_dict)
     settings_dict["NAME"] = str(path)
-    connections.settings[alias] = settings_dict
+    connections[alias] = load_backend(settings_dict["ENGINE"]).DatabaseWrapper(settings_dict, alias)
     return alias
 
 
@@ -48,7 +50,6 @@ def drop_alias(alias: str) -> None:
     """Close and forget an alias made by add_sqlite_alias."""
     connections[alias].close()
     del connections[alias]
-    del connections.settings[alias]
 
 
 @contextmanager
