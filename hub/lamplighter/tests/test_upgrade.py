@@ -1,0 +1,195 @@
+"""Upgrades: a database of the first release (the 0001 migration of every app) with a home in
+it migrates to the current code with nothing lost; the hub refuses to start before that, naming
+the command; a device stays on through the upgrade and the restarts, and converges.
+"""
+
+import asyncio
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from django.contrib.auth.hashers import make_password
+from django.db import connections
+from django.db.migrations.executor import MigrationExecutor
+from django.utils import timezone
+
+from firmware.simulator import free_port
+from lamplighter.backup.snapshot import add_sqlite_alias, drop_alias
+from lamplighter.protocol_client import ProtocolDevice
+from lamplighter.secrets import new_secret, secret_hash
+from lamplighter.tests.test_scale import HUB_DIR, Worker
+
+pytestmark = pytest.mark.timeout(180)
+
+# The first release's schema: every app of the hub at its first migration.
+HUB_APPS = ("accounts", "homes", "devices", "lights", "automations", "ota", "mqtt_bridge")
+WAIT = 30
+
+
+def build_first_release(path: Path) -> dict[str, Any]:
+    """A SQLite database at `path` with the first release's schema and a home, written with that
+    schema's models; returns the credentials a client and the device use."""
+    alias = add_sqlite_alias(path)
+    try:
+        executor = MigrationExecutor(connections[alias])
+        graph = executor.loader.graph
+        targets = [(app, "0001_initial") for app in HUB_APPS] + [
+            node for node in graph.leaf_nodes() if node[0] not in HUB_APPS
+        ]
+        executor.migrate(targets)
+        executor.loader.build_graph()
+        pending = [f"{m.app_label}.{m.name}" for m, _ in executor.migration_plan(graph.leaf_nodes())]
+        old = executor.loader.project_state(targets).apps
+
+        def model(label: str) -> Any:
+            return old.get_model(*label.split(".")).objects.using(alias)
+
+        now = timezone.now()
+        owner = model("auth.User").create(username="first-owner", password=make_password(new_secret()))
+        home = model("homes.Home").create(name="First home", created_at=now)
+        model("homes.Membership").create(home=home, user=owner, role="owner")
+        room = model("homes.Room").create(home=home, name="Hall")
+        secret = new_secret()
+        device = model("devices.Device").create(
+            home=home, name="hall", device_id="dev-first", secret_hash=secret_hash(secret), created_at=now
+        )
+        light = model("lights.Light").create(
+            room=room, device=device, name="Ceiling", desired_on=True, desired_version=3, desired_at=now
+        )
+        scene = model("automations.Scene").create(home=home, name="Night", created_at=now)
+        model("automations.SceneLight").create(scene=scene, light=light, on=False)
+        model("automations.Schedule").create(
+            home=home,
+            name="Lights out",
+            target="scene",
+            scene=scene,
+            action="on",
+            trigger="time",
+            time_of_day="23:00",
+            weekdays=127,
+            offset_minutes=0,
+            armed_at=now,
+            created_at=now,
+        )
+        token = "llt_" + new_secret()
+        model("accounts.ApiToken").create(
+            user=owner, name="first", prefix=token[:8], token_hash=secret_hash(token), created_at=now
+        )
+        return {
+            "token": token,
+            "secret": secret,
+            "light_id": light.pk,
+            "scene_id": scene.pk,
+            "pending": pending,
+        }
+    finally:
+        drop_alias(alias)
+
+
+def _env(data_dir: Path) -> dict[str, str]:
+    env = {
+        **os.environ,
+        "LAMPLIGHTER_DATA_DIR": str(data_dir),
+        "LAMPLIGHTER_LOG_LEVEL": "WARNING",
+        "PYTHONPATH": f"{HUB_DIR}{os.pathsep}{HUB_DIR.parent}",
+    }
+    for name in ("DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE"):
+        env.pop(name, None)
+    return env
+
+
+async def test_a_first_release_database_upgrades_with_a_device_running_through_it(
+    tmp_path: Path, django_db_blocker: Any
+) -> None:
+    with django_db_blocker.unblock():
+        first = await asyncio.to_thread(build_first_release, tmp_path / "lamplighter.sqlite3")
+    env = _env(tmp_path)
+    hub = Worker(free_port(), env, tmp_path / "hub.log")
+    refused = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "lamplighter.cli", "serve", "--port", str(hub.port)],
+        cwd=HUB_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert refused.returncode == 2
+    assert first["pending"], "the current code has migrations beyond the first release's"
+    assert "run `lamplighter migrate`" in refused.stderr and first["pending"][0] in refused.stderr
+
+    device = ProtocolDevice("dev-first", first["secret"], [("Hall", "Ceiling")], [hub.ws_url]).start()
+    try:
+        migrated = await asyncio.to_thread(
+            subprocess.run,
+            [sys.executable, "-m", "lamplighter.cli", "migrate", "-v", "0"],
+            cwd=HUB_DIR,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert migrated.returncode == 0, migrated.stderr
+        await asyncio.to_thread(hub.start)
+        await asyncio.wait_for(device.welcomed.wait(), WAIT)
+        await _until(
+            lambda: device.state[("Hall", "Ceiling")] == (True, 3), "the device runs the stored state"
+        )
+
+        headers = {"Authorization": f"Bearer {first['token']}"}
+        async with httpx.AsyncClient(base_url=hub.url, headers=headers, timeout=30) as client:
+            [light] = (await client.get("/api/v1/lights")).json()
+            assert (light["id"], light["name"], light["room"], light["device"]) == (
+                first["light_id"],
+                "Ceiling",
+                "Hall",
+                "dev-first",
+            )
+            [home] = (await client.get("/api/v1/homes")).json()
+            assert home["name"] == "First home" and home["timezone"] == "UTC"  # a later migration's default
+            [scene] = (await client.get("/api/v1/scenes")).json()
+            assert scene["name"] == "Night" and [(e["light_id"], e["on"]) for e in scene["lights"]] == [
+                (first["light_id"], False)
+            ]
+            [schedule] = (await client.get("/api/v1/schedules")).json()
+            assert (schedule["name"], schedule["target"], schedule["target_id"]) == (
+                "Lights out",
+                "scene",
+                first["scene_id"],
+            )
+
+            # A hub restart on the migrated database (the next upgrade's): the device comes back.
+            connections_before = device.connections
+            await asyncio.to_thread(hub.stop)
+            await asyncio.to_thread(hub.start)
+            await _until(
+                lambda: device.connections > connections_before and device.welcomed.is_set(), "reconnect"
+            )
+            response = await client.post(f"/api/v1/lights/{first['light_id']}/state", json={"on": False})
+            assert response.status_code == 202
+            await _until(
+                lambda: device.state[("Hall", "Ceiling")] == (False, 4), "the device applies a change"
+            )
+
+            async def confirmed() -> bool:
+                return not (await client.get(f"/api/v1/lights/{first['light_id']}")).json()["pending"]
+
+            deadline = time.monotonic() + WAIT
+            while not await confirmed():
+                assert time.monotonic() < deadline, "the change was not confirmed"
+                await asyncio.sleep(0.2)
+    finally:
+        await device.stop()
+        hub.stop()
+
+
+async def _until(predicate: Any, what: str) -> None:
+    deadline = time.monotonic() + WAIT
+    while not predicate():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        await asyncio.sleep(0.1)
