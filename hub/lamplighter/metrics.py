@@ -13,11 +13,12 @@ from collections.abc import Iterator
 from typing import Any
 
 from prometheus_client import (
-    CONTENT_TYPE_LATEST,
+    CONTENT_TYPE_PLAIN_0_0_4,
     REGISTRY,
     CollectorRegistry,
     Counter,
     Histogram,
+    disable_created_metrics,
     generate_latest,
 )
 from prometheus_client.core import GaugeMetricFamily
@@ -25,7 +26,9 @@ from prometheus_client.registry import Collector
 
 logger = logging.getLogger(__name__)
 
-CONTENT_TYPE = CONTENT_TYPE_LATEST
+# The classic text format every Prometheus reads; the names here need none of 1.0.0's escaping.
+CONTENT_TYPE = CONTENT_TYPE_PLAIN_0_0_4
+disable_created_metrics()  # no *_created series: counters start with the process, as Prometheus assumes
 
 TOGGLE_SECONDS = Histogram(
     "lamplighter_toggle_seconds",
