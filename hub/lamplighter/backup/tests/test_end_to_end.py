@@ -202,6 +202,23 @@ async def test_backup_while_switching_then_restore_on_sqlite_and_postgresql(
             created = await client.post("/api/v1/lights", json={"room_id": room_id, "name": "After restore"})
             assert created.status_code == 201, created.text
             assert created.json()["id"] > max(restored_lights)
+
+        # ---- and back: PostgreSQL (running, devices connected) to SQLite, encrypted ----------
+        passphrase = tmp_path / "passphrase"
+        passphrase.write_text("correct horse battery staple\n")
+        archive = tmp_path / "from-postgres.tar.gz.enc"
+        made = await asyncio.to_thread(
+            _cli, postgres_env, "backup", str(archive), "--passphrase-file", str(passphrase)
+        )
+        assert made.returncode == 0, made.stderr
+        back_env = _env(tmp_path / "back")
+        done = _cli(back_env, "restore", str(archive), "--passphrase-file", str(passphrase))
+        assert done.returncode == 0, done.stderr
+        with sqlite3.connect(tmp_path / "back" / "lamplighter.sqlite3") as connection:
+            for table in COMPARED:
+                rows = _rows(connection, table)
+                assert rows[: len(expected[table])] == expected[table], table
+            assert len(_rows(connection, "lights_light")) == len(expected["lights_light"]) + 1
     finally:
         for device in devices:
             await device.stop()

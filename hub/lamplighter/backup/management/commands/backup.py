@@ -4,6 +4,7 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import DatabaseError
 
 from lamplighter.backup.archive import BackupError
 from lamplighter.backup.services import backup_create, read_passphrase
@@ -28,6 +29,10 @@ class Command(BaseCommand):
             manifest = backup_create(target=Path(options["file"]), passphrase=passphrase)
         except BackupError as error:
             raise CommandError(str(error)) from error
+        except DatabaseError as error:
+            raise CommandError(f"cannot read the database: {error}".strip()) from error
+        except OSError as error:
+            raise CommandError(f"cannot write {options['file']}: {error.strerror or error}") from error
         total = sum(manifest["counts"].values())
         self.stdout.write(
             f"Backup written to {options['file']}: {total} rows, "

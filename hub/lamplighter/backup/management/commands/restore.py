@@ -4,6 +4,7 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import DatabaseError
 
 from lamplighter.backup.archive import BackupError
 from lamplighter.backup.services import backup_restore, read_passphrase
@@ -28,6 +29,8 @@ class Command(BaseCommand):
             manifest = backup_restore(source=Path(options["file"]), passphrase=passphrase)
         except BackupError as error:
             raise CommandError(f"{error}. Nothing was changed.") from error
+        except DatabaseError as error:
+            raise CommandError(f"cannot use the target database: {error}".strip()) from error
         counts = manifest["counts"]
         self.stdout.write(
             f"Restored the backup of {manifest['created_at']} (hub {manifest['hub_version']}): "
