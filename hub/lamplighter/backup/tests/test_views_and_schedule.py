@@ -85,3 +85,25 @@ def test_scheduled_backups_can_be_encrypted(settings: Any, tmp_path: Path) -> No
     path = backup_scheduled_run()
     assert path is not None and path.name.endswith(".tar.gz.enc")
     assert archive.unpack(path, "correct horse", tmp_path / "unpacked")["format"] == archive.FORMAT
+
+
+async def test_the_servers_task_writes_scheduled_backups(settings: Any) -> None:
+    import asyncio
+
+    from asgiref.sync import sync_to_async
+
+    from lamplighter.backup.scheduler import run_backups_forever
+
+    settings.LAMPLIGHTER_BACKUP_INTERVAL = 1  # checked every second, due every second
+    settings.LAMPLIGHTER_BACKUP_KEEP = 2
+    await sync_to_async(HomeFactory)(owner=await sync_to_async(UserFactory)())
+    task = asyncio.create_task(run_backups_forever())
+    try:
+        deadline = asyncio.get_running_loop().time() + 30
+        while len(backups_list()) < 2:
+            assert asyncio.get_running_loop().time() < deadline, "no scheduled backup written"
+            await asyncio.sleep(0.2)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    assert len(backups_list()) == 2
