@@ -90,6 +90,9 @@ def startup_problem() -> str:
         from django.db import connections
 
         connections.close_all()
+        for connection in connections.all(initialized_only=True):
+            if hasattr(connection, "close_pool"):  # PostgreSQL: no idle pool left in the supervisor
+                connection.close_pool()
 
 
 def metrics_multiprocess_dir() -> Path:
