@@ -1,6 +1,7 @@
 """Upgrades: a database of the first release (the 0001 migration of every app) with a home in
 it migrates to the current code with nothing lost; the hub refuses to start before that, naming
-the command; a device stays on through the upgrade and the restarts, and converges.
+the command; a device stays on through the upgrade and the restarts, and converges, and so does
+the real firmware (as the simulator) through a restart of the upgraded hub.
 """
 
 import asyncio
@@ -23,12 +24,14 @@ from lamplighter.backup.snapshot import add_sqlite_alias, drop_alias
 from lamplighter.protocol_client import ProtocolDevice
 from lamplighter.secrets import new_secret, secret_hash
 from lamplighter.tests.test_scale import HUB_DIR, Worker
+from simulated import SimulatedDevice
 
 pytestmark = pytest.mark.timeout(180)
 
 # The first release's schema: every app of the hub at its first migration.
 HUB_APPS = ("accounts", "homes", "devices", "lights", "automations", "ota", "mqtt_bridge")
 WAIT = 30
+FIRMWARE_WAIT = 60  # the firmware's reconnect backoff (full jitter, doubling from 1 s)
 
 
 def build_first_release(path: Path) -> dict[str, Any]:
@@ -61,6 +64,18 @@ def build_first_release(path: Path) -> dict[str, Any]:
         light = model("lights.Light").create(
             room=room, device=device, name="Ceiling", desired_on=True, desired_version=3, desired_at=now
         )
+        # A second device, for the firmware itself (simulated.SimulatedDevice) after the migration.
+        firmware_secret = new_secret()
+        firmware_device = model("devices.Device").create(
+            home=home,
+            name="lamp",
+            device_id="dev-firmware",
+            secret_hash=secret_hash(firmware_secret),
+            created_at=now,
+        )
+        lamp = model("lights.Light").create(
+            room=room, device=firmware_device, name="Lamp", desired_on=True, desired_version=2, desired_at=now
+        )
         scene = model("automations.Scene").create(home=home, name="Night", created_at=now)
         model("automations.SceneLight").create(scene=scene, light=light, on=False)
         model("automations.Schedule").create(
@@ -85,6 +100,8 @@ def build_first_release(path: Path) -> dict[str, Any]:
             "secret": secret,
             "light_id": light.pk,
             "scene_id": scene.pk,
+            "firmware_secret": firmware_secret,
+            "lamp_id": lamp.pk,
             "pending": pending,
         }
     finally:
@@ -124,6 +141,7 @@ async def test_a_first_release_database_upgrades_with_a_device_running_through_i
     assert "run `lamplighter migrate`" in refused.stderr and first["pending"][0] in refused.stderr
 
     device = ProtocolDevice("dev-first", first["secret"], [("Hall", "Ceiling")], [hub.ws_url]).start()
+    stopping: list[SimulatedDevice] = []
     try:
         migrated = await asyncio.to_thread(
             subprocess.run,
@@ -143,13 +161,11 @@ async def test_a_first_release_database_upgrades_with_a_device_running_through_i
 
         headers = {"Authorization": f"Bearer {first['token']}"}
         async with httpx.AsyncClient(base_url=hub.url, headers=headers, timeout=30) as client:
-            [light] = (await client.get("/api/v1/lights")).json()
-            assert (light["id"], light["name"], light["room"], light["device"]) == (
-                first["light_id"],
-                "Ceiling",
-                "Hall",
-                "dev-first",
-            )
+            lights = (await client.get("/api/v1/lights")).json()
+            assert [(light["id"], light["name"], light["room"], light["device"]) for light in lights] == [
+                (first["light_id"], "Ceiling", "Hall", "dev-first"),
+                (first["lamp_id"], "Lamp", "Hall", "dev-firmware"),
+            ]
             [home] = (await client.get("/api/v1/homes")).json()
             assert home["name"] == "First home" and home["timezone"] == "UTC"  # a later migration's default
             [scene] = (await client.get("/api/v1/scenes")).json()
@@ -163,13 +179,37 @@ async def test_a_first_release_database_upgrades_with_a_device_running_through_i
                 first["scene_id"],
             )
 
-            # A hub restart on the migrated database (the next upgrade's): the device comes back.
+            # The firmware, on a device of its own, joins the upgraded hub.
+            firmware = SimulatedDevice(
+                tmp_path / "dev-firmware",
+                device_id="dev-firmware",
+                secret=first["firmware_secret"],
+                hubs=[hub.url],
+                lights=[{"room": "Hall", "light": "Lamp", "pin": 2}],
+            ).start()
+            stopping.append(firmware)
+            await _until(lambda: _held(firmware) == (True, 2), "the firmware runs the stored state")
+
+            # A hub restart on the migrated database (the next upgrade's): both devices come back.
             connections_before = device.connections
             await asyncio.to_thread(hub.stop)
+            await _until(lambda: not device.welcomed.is_set(), "the hub gone")
             await asyncio.to_thread(hub.start)
             await _until(
                 lambda: device.connections > connections_before and device.welcomed.is_set(), "reconnect"
             )
+
+            async def firmware_online() -> bool:
+                devices = {d["device_id"]: d for d in (await client.get("/api/v1/devices")).json()}
+                return bool(devices["dev-firmware"]["online"])
+
+            deadline = time.monotonic() + FIRMWARE_WAIT  # its backoff grows while the hub is away
+            while not await firmware_online():
+                assert time.monotonic() < deadline, "the firmware did not reconnect"
+                await asyncio.sleep(0.2)
+            response = await client.post(f"/api/v1/lights/{first['lamp_id']}/state", json={"on": False})
+            assert response.status_code == 202
+            await _until(lambda: _held(firmware) == (False, 3), "the firmware applies a change")
             response = await client.post(f"/api/v1/lights/{first['light_id']}/state", json={"on": False})
             assert response.status_code == 202
             await _until(
@@ -185,7 +225,15 @@ async def test_a_first_release_database_upgrades_with_a_device_running_through_i
                 await asyncio.sleep(0.2)
     finally:
         await device.stop()
+        for firmware in stopping:
+            await asyncio.to_thread(firmware.stop)
         hub.stop()
+
+
+def _held(firmware: SimulatedDevice) -> tuple[bool, int]:
+    """(on, version) of the firmware's one light, as its store holds it."""
+    entry = firmware.light("Hall", "Lamp")
+    return bool(entry["state"]["on"]), int(entry["version"])
 
 
 async def _until(predicate: Any, what: str) -> None:
