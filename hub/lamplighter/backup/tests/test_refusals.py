@@ -76,7 +76,13 @@ def test_each_bad_archive_is_refused_and_nothing_changes(hub: Path, settings: An
     foreign = io.BytesIO()
     with gzip.GzipFile(fileobj=foreign, mode="wb") as zipped, tarfile.open(fileobj=zipped, mode="w") as tar:
         tar.addfile(tarfile.TarInfo("README"), io.BytesIO(b""))
+    linked = io.BytesIO()
+    with gzip.GzipFile(fileobj=linked, mode="wb") as zipped, tarfile.open(fileobj=zipped, mode="w") as tar:
+        link = tarfile.TarInfo("firmware/escape")
+        link.type, link.linkname = tarfile.SYMTYPE, "/etc/passwd"
+        tar.addfile(link)
     files = {
+        "a link": (tmp_path / "linked", linked.getvalue()),
         "corrupt": (tmp_path / "corrupt", bytes(flipped)),
         "truncated": (tmp_path / "truncated", good[: len(good) // 2]),
         "foreign": (tmp_path / "foreign", foreign.getvalue()),
@@ -95,6 +101,7 @@ def test_each_bad_archive_is_refused_and_nothing_changes(hub: Path, settings: An
         (files["corrupt"][0], None, "damaged"),
         (files["truncated"][0], None, "damaged or cut short"),
         (files["foreign"][0], None, "not a Lamplighter backup"),
+        (files["a link"][0], None, "unexpected member 'firmware/escape'"),
         (files["not an archive"][0], None, "not a Lamplighter backup"),
         (files["empty"][0], None, "not a Lamplighter backup"),
         (tmp_path / "missing", None, "cannot read"),
