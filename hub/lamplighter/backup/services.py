@@ -35,7 +35,11 @@ def hub_version() -> str:
 def backup_create(*, target: Path, passphrase: str | None = None) -> dict[str, Any]:
     """Write one consistent backup of the hub to `target`; return its manifest."""
     from lamplighter.ota.models import Artifact
+    from lamplighter.schema import backup_problem
 
+    problem = backup_problem()  # this code's models would not read another schema
+    if problem:
+        raise BackupError(f"cannot back up: {problem}")
     with tempfile.TemporaryDirectory(prefix=".backup-", dir=settings.DATA_DIR) as work:
         folder = Path(work) / "archive"
         with snapshot.snapshot_alias(Path(work)) as alias:
