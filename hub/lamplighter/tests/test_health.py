@@ -142,28 +142,45 @@ def test_metrics_only_for_allowed_addresses_or_the_token(live_hub: LiveHub, sett
 # ---- real processes on PostgreSQL and Redis --------------------------------------------------
 
 
-@pytest.fixture
-def postgres_hub_env(tmp_path: Path) -> Iterator[dict[str, str]]:
-    """The environment of a hub on a fresh, migrated PostgreSQL database (dropped afterwards)."""
-    name = f"lamplighter_issue16_health_{uuid.uuid4().hex[:8]}"
+@pytest.fixture(scope="module")
+def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A migrated PostgreSQL database the tests' own databases are copied from (one migrate)."""
+    name = f"lamplighter_issue16_health_template_{uuid.uuid4().hex[:8]}"
     with _pg_connect() as connection:
         connection.execute(f'CREATE DATABASE "{name}"')
-        user = connection.info.user
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"postgres://{user}@{PG_HOST}:{PG_PORT}/{name}",
-        "LAMPLIGHTER_DATA_DIR": str(tmp_path),
-        "LAMPLIGHTER_LOG_LEVEL": "WARNING",
-        "LAMPLIGHTER_REDIS_PREFIX": f"health-{uuid.uuid4().hex[:8]}",
-        "PYTHONPATH": f"{HUB_DIR}{os.pathsep}{HUB_DIR.parent}",
-        "_DATABASE_NAME": name,
-    }
-    env.pop("DJANGO_SETTINGS_MODULE", None)
-    env.pop("REDIS_URL", None)
+    env = {**_hub_env(name, tmp_path_factory.mktemp("template")), "LAMPLIGHTER_DB_POOL_SIZE": "0"}
     subprocess.run(
         [sys.executable, "-m", "lamplighter.cli", "migrate", "-v", "0"], cwd=HUB_DIR, env=env, check=True
     )
-    yield env
+    yield name
+    with _pg_connect() as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _hub_env(database: str, data_dir: Path) -> dict[str, str]:
+    with _pg_connect() as connection:
+        user = connection.info.user
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{user}@{PG_HOST}:{PG_PORT}/{database}",
+        "LAMPLIGHTER_DATA_DIR": str(data_dir),
+        "LAMPLIGHTER_LOG_LEVEL": "WARNING",
+        "LAMPLIGHTER_REDIS_PREFIX": f"health-{uuid.uuid4().hex[:8]}",
+        "PYTHONPATH": f"{HUB_DIR}{os.pathsep}{HUB_DIR.parent}",
+        "_DATABASE_NAME": database,
+    }
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    env.pop("REDIS_URL", None)
+    return env
+
+
+@pytest.fixture
+def postgres_hub_env(migrated_template: str, tmp_path: Path) -> Iterator[dict[str, str]]:
+    """The environment of a hub on a fresh, migrated PostgreSQL database (dropped afterwards)."""
+    name = f"lamplighter_issue16_health_{uuid.uuid4().hex[:8]}"
+    with _pg_connect() as connection:
+        connection.execute(f'CREATE DATABASE "{name}" TEMPLATE "{migrated_template}"')
+    yield _hub_env(name, tmp_path)
     with _pg_connect() as connection:
         connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
