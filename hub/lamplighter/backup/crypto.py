@@ -21,7 +21,7 @@ MAGIC = b"LAMPLIGHTER-BACKUP-AES1\n"
 CHUNK = 1024 * 1024
 _SCRYPT = (15, 8, 1)  # n = 2**15: ~0.1 s and 32 MiB per derivation
 _PREFIX = struct.Struct(">BBB16s32s7s")
-MAX_LOG_N = 20  # refuse headers asking for absurd work (a damaged or hostile file)
+MAX_LOG_N = 17  # refuse headers asking for absurd work (a damaged or hostile file): 128 MiB at r=8
 
 
 class DecryptionError(Exception):
@@ -65,9 +65,12 @@ def decrypt(source: BinaryIO, passphrase: str) -> Iterator[bytes]:
     if len(header) < len(MAGIC) + _PREFIX.size or not header.startswith(MAGIC):
         raise DecryptionError("the encrypted archive is cut short")
     log_n, r, p, salt, check, prefix = _PREFIX.unpack(header[len(MAGIC) :])
-    if not (10 <= log_n <= MAX_LOG_N and 1 <= r <= 32 and 1 <= p <= 16):
+    if not (10 <= log_n <= MAX_LOG_N and 1 <= r <= 8 and 1 <= p <= 4):
         raise DecryptionError("the encrypted archive's header is damaged")
-    key, expected = _derive(passphrase, salt, log_n, r, p)
+    try:
+        key, expected = _derive(passphrase, salt, log_n, r, p)
+    except (ValueError, MemoryError) as error:
+        raise DecryptionError("the encrypted archive's header is damaged") from error
     if not hmac.compare_digest(check, expected):
         raise DecryptionError("wrong passphrase")
     aead = AESGCM(key)

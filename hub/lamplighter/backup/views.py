@@ -26,7 +26,8 @@ def backup_page(request: HttpRequest) -> HttpResponseBase:
     Staff only: an archive holds every home, every user's password hash and the hub's secret key.
     """
     if request.method == "POST":
-        passphrase = request.POST.get("passphrase", "")
+        # Stripped, as `restore --passphrase-file` strips the file's first line.
+        passphrase = request.POST.get("passphrase", "").strip()
         if len(passphrase) > MAX_PASSPHRASE:
             messages.error(request, _("The passphrase is too long."))
             return redirect("backup:page")
