@@ -32,7 +32,7 @@ def opened(data: bytes, passphrase: str = PASSPHRASE) -> bytes:
 def test_round_trip(size: int) -> None:
     data = os.urandom(size)
     encrypted = sealed(data)
-    assert crypto.is_encrypted(encrypted) and (not data or data not in encrypted)
+    assert crypto.is_encrypted(encrypted) and (len(data) < 16 or data not in encrypted)  # short: by chance
     assert opened(encrypted) == data
 
 
