@@ -14,10 +14,10 @@ from typing import Any
 
 from prometheus_client import (
     CONTENT_TYPE_PLAIN_0_0_4,
-    REGISTRY,
     CollectorRegistry,
     Counter,
     Histogram,
+    ProcessCollector,
     disable_created_metrics,
     generate_latest,
 )
@@ -30,40 +30,55 @@ logger = logging.getLogger(__name__)
 CONTENT_TYPE = CONTENT_TYPE_PLAIN_0_0_4
 disable_created_metrics()  # no *_created series: counters start with the process, as Prometheus assumes
 
+# The hub's own registry (not the library's default one, whose process_* and python_* names would
+# not start with lamplighter_); the process figures come under the hub's prefix instead.
+HUB_REGISTRY = CollectorRegistry()
+_PROCESS = ProcessCollector(namespace="lamplighter", registry=None)
+
 TOGGLE_SECONDS = Histogram(
     "lamplighter_toggle_seconds",
     "Toggle round trip: a desired state stored until the device's report of that version is stored.",
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
+    registry=HUB_REGISTRY,
 )
 DEVICE_MESSAGES_RECEIVED = Counter(
     "lamplighter_device_messages_received",
     "Messages from devices: WebSocket frames by protocol type ('invalid' when unreadable), HTTP polls.",
     ["transport", "type"],
+    registry=HUB_REGISTRY,
 )
 DEVICE_MESSAGES_SENT = Counter(
     "lamplighter_device_messages_sent",
     "Messages to devices: WebSocket frames by protocol type, LAN pushes (one per light).",
     ["transport", "type"],
+    registry=HUB_REGISTRY,
 )
 DELIVERY_FAILURES = Counter(
     "lamplighter_delivery_failures",
     "Desired states a delivery path could not hand to a device (the device still converges by "
     "its next connection or poll).",
     ["path"],
+    registry=HUB_REGISTRY,
 )
 LOGIN_FAILURES = Counter(
-    "lamplighter_login_failures", "Failed dashboard logins (wrong user name or password)."
+    "lamplighter_login_failures",
+    "Failed dashboard logins (wrong user name or password).",
+    registry=HUB_REGISTRY,
 )
 DEVICE_AUTH_FAILURES = Counter(
-    "lamplighter_device_auth_failures", "Failed device authentications (WebSocket, poll, LAN)."
+    "lamplighter_device_auth_failures",
+    "Failed device authentications (WebSocket, poll, LAN).",
+    registry=HUB_REGISTRY,
 )
 DATABASE_ERRORS = Counter(
     "lamplighter_database_errors",
     "Requests answered 503 because the database was unavailable, failed readiness checks and scrapes.",
+    registry=HUB_REGISTRY,
 )
 CHANNEL_LAYER_ERRORS = Counter(
     "lamplighter_channel_layer_errors",
     "Channel-layer sends that failed or found a socket's channel full, and failed readiness checks.",
+    registry=HUB_REGISTRY,
 )
 
 TRANSPORT_WEBSOCKET = "websocket"
@@ -183,14 +198,15 @@ def render() -> bytes:
         multiprocess.MultiProcessCollector(registry)
     else:
         registry = CollectorRegistry()
-        registry.register(_ProcessMetrics())
+        registry.register(_HubMetrics())
+        registry.register(_PROCESS)
     registry.register(_database_collector)
     return generate_latest(registry)
 
 
-class _ProcessMetrics(Collector):
-    """This process' own metrics (REGISTRY: the counters above, process and GC figures)."""
+class _HubMetrics(Collector):
+    """The counters and the histogram above, as this process counted them."""
 
     def collect(self) -> Iterator[Any]:
-        """Everything the default registry holds."""
-        yield from REGISTRY.collect()
+        """Everything the hub's registry holds."""
+        yield from HUB_REGISTRY.collect()

@@ -46,7 +46,9 @@ def scrape(url: str, **kwargs: Any) -> dict[tuple[str, tuple[tuple[str, str], ..
     response = httpx.get(url + "/metrics", timeout=10, **kwargs)
     assert response.status_code == 200, response.text
     assert response.headers["content-type"].startswith("text/plain; version=0.0.4")
-    return samples(response.text)
+    found = samples(response.text)
+    assert all(name.startswith("lamplighter_") for name, _ in found), "every metric name has the prefix"
+    return found
 
 
 @pytest.mark.django_db(transaction=True)
@@ -102,6 +104,7 @@ def test_metrics_count_a_toggle_and_its_device(live_hub: LiveHub, tmp_path: Path
     assert grew("lamplighter_device_messages_sent_total", transport="websocket", type="state.set") >= 1
     assert after[("lamplighter_ota_jobs", (("state", "queued"),))] == 0
     assert after[("lamplighter_database_up", ())] == 1
+    assert after[("lamplighter_process_resident_memory_bytes", ())] > 0
 
 
 @pytest.mark.django_db(transaction=True)
@@ -225,12 +228,7 @@ def test_several_workers_count_together(postgres_hub_env: dict[str, str], tmp_pa
         deadline = time.monotonic() + 10
         while True:
             # Every scrape, whichever worker answers, counts both workers' failures.
-            seen = {
-                samples(httpx.get(hub.url + "/metrics", timeout=10).text)[
-                    ("lamplighter_device_auth_failures_total", ())
-                ]
-                for _ in range(4)
-            }
+            seen = {scrape(hub.url)[("lamplighter_device_auth_failures_total", ())] for _ in range(4)}
             if seen == {failures}:
                 break
             assert time.monotonic() < deadline, seen
