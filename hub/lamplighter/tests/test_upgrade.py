@@ -9,21 +9,25 @@ import os
 import subprocess
 import sys
 import time
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import dj_database_url
 import httpx
 import pytest
 from django.contrib.auth.hashers import make_password
 from django.db import connections
 from django.db.migrations.executor import MigrationExecutor
+from django.db.utils import load_backend
 from django.utils import timezone
 
 from firmware.simulator import free_port
 from lamplighter.backup.snapshot import add_sqlite_alias, drop_alias
 from lamplighter.protocol_client import ProtocolDevice
 from lamplighter.secrets import new_secret, secret_hash
-from lamplighter.tests.test_scale import HUB_DIR, Worker
+from lamplighter.tests.test_scale import HUB_DIR, PG_HOST, PG_PORT, Worker, _pg_connect
 from simulated import SimulatedDevice
 
 pytestmark = pytest.mark.timeout(180)
@@ -34,10 +38,23 @@ WAIT = 30
 FIRMWARE_WAIT = 60  # the firmware's reconnect backoff (full jitter, doubling from 1 s)
 
 
-def build_first_release(path: Path) -> dict[str, Any]:
-    """A SQLite database at `path` with the first release's schema and a home, written with that
-    schema's models; returns the credentials a client and the device use."""
-    alias = add_sqlite_alias(path)
+def _alias(database_url: str, path: Path) -> str:
+    """A database alias of this thread: PostgreSQL at `database_url`, else SQLite at `path`."""
+    if not database_url:
+        return add_sqlite_alias(path)
+    alias = f"upgrade-{uuid.uuid4().hex[:8]}"
+    settings_dict = connections.configure_settings({"default": dj_database_url.parse(database_url)})[
+        "default"
+    ]
+    connections[alias] = load_backend(settings_dict["ENGINE"]).DatabaseWrapper(settings_dict, alias)
+    return alias
+
+
+def build_first_release(database_url: str, path: Path) -> dict[str, Any]:
+    """A database (PostgreSQL at `database_url`, else SQLite at `path`) with the first release's
+    schema and a home, written with that schema's models; returns the credentials a client and
+    the devices use."""
+    alias = _alias(database_url, path)
     try:
         executor = MigrationExecutor(connections[alias])
         graph = executor.loader.graph
@@ -108,7 +125,7 @@ def build_first_release(path: Path) -> dict[str, Any]:
         drop_alias(alias)
 
 
-def _env(data_dir: Path) -> dict[str, str]:
+def _env(data_dir: Path, database_url: str) -> dict[str, str]:
     env = {
         **os.environ,
         "LAMPLIGHTER_DATA_DIR": str(data_dir),
@@ -117,15 +134,32 @@ def _env(data_dir: Path) -> dict[str, str]:
     }
     for name in ("DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE"):
         env.pop(name, None)
+    if database_url:
+        env["DATABASE_URL"] = database_url
     return env
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Empty for SQLite (in the data directory); else a fresh PostgreSQL database, dropped afterwards."""
+    if request.param == "sqlite":
+        yield ""
+        return
+    name = f"lamplighter_issue16_upgrade_{uuid.uuid4().hex[:8]}"
+    with _pg_connect() as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+        user = connection.info.user
+    yield f"postgres://{user}@{PG_HOST}:{PG_PORT}/{name}"
+    with _pg_connect() as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 async def test_a_first_release_database_upgrades_with_a_device_running_through_it(
-    tmp_path: Path, django_db_blocker: Any
+    tmp_path: Path, django_db_blocker: Any, database_url: str
 ) -> None:
     with django_db_blocker.unblock():
-        first = await asyncio.to_thread(build_first_release, tmp_path / "lamplighter.sqlite3")
-    env = _env(tmp_path)
+        first = await asyncio.to_thread(build_first_release, database_url, tmp_path / "lamplighter.sqlite3")
+    env = _env(tmp_path, database_url)
     hub = Worker(free_port(), env, tmp_path / "hub.log")
     refused = await asyncio.to_thread(
         subprocess.run,
