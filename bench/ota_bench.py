@@ -98,6 +98,7 @@ def main() -> int:
         LAMPLIGHTER_DATA_DIR=str(data_dir),
         LAMPLIGHTER_OTA_TICK="0.2",
         LAMPLIGHTER_LOG_LEVEL="WARNING",
+        LAMPLIGHTER_BACKUP_INTERVAL="0",  # no scheduled backup in the middle of a measurement
         DJANGO_SETTINGS_MODULE="lamplighter.settings",
     )
     os.environ.update(env)

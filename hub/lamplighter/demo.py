@@ -126,7 +126,19 @@ def demo_main(argv: list[str]) -> int:
     django.setup()
     from django.conf import settings
     from django.core.management import call_command
+    from django.db import connection
+    from django.db.migrations.recorder import MigrationRecorder
 
+    from lamplighter.schema import unknown_migrations
+
+    newer = unknown_migrations(MigrationRecorder(connection).applied_migrations().keys())
+    if newer:
+        print(
+            f"lamplighter demo: the database in {settings.DATA_DIR} was migrated by a newer Lamplighter "
+            f"({', '.join(newer[:5])}); use that release, or another LAMPLIGHTER_DATA_DIR",
+            file=sys.stderr,
+        )
+        return 2
     call_command("migrate", verbosity=0, interactive=False)
     password, devices = demo_prepare(
         devices=args.devices, password=os.environ.get("LAMPLIGHTER_DEMO_PASSWORD")

@@ -1,9 +1,9 @@
 """The Device: wires hardware, config, light store, web server and hub link; run() serves forever."""
 
-from firmware import config as config_module
-from firmware import protocol, storage, watchdog
-from firmware.buttons import POLL_INTERVAL_MS, ButtonWatcher
-from firmware.compat import (
+from . import config as config_module
+from . import protocol, storage, watchdog
+from .buttons import POLL_INTERVAL_MS, ButtonWatcher
+from .compat import (
     asyncio,
     const,
     join_path,
@@ -14,13 +14,13 @@ from firmware.compat import (
     token_hex,
     wait_for,
 )
-from firmware.hub_client import HubClient
-from firmware.light_output import LightOutputs, run_fades
-from firmware.log import Logger
-from firmware.ota_agent import OtaAgent
-from firmware.state import LightStore, light_key
-from firmware.web import create_app
-from firmware.wifi import WifiSupervisor
+from .hub_client import HubClient
+from .light_output import LightOutputs, run_fades
+from .log import Logger
+from .ota_agent import OtaAgent
+from .state import LightStore, light_key
+from .web import create_app
+from .wifi import WifiSupervisor
 
 FIRMWARE_VERSION = "0.1.0"
 _STATE_FILE = const("state.json")
@@ -238,8 +238,8 @@ class Device:
 
 async def provision(hal, log, board, host="0.0.0.0", port=80, timeout=None):
     """No usable config: open the setup access point and page until paired; the config, or None."""
-    from firmware import provisioning
-    from firmware.setup_portal import SetupPortal
+    from . import provisioning
+    from .setup_portal import SetupPortal
 
     ssid, password = provisioning.access_point_credentials()
     hal.ap_start(ssid, password)
@@ -284,13 +284,13 @@ async def boot(hardware, board):
 
 def main():
     """Board entry point (main.py): run from config.json, or provision first; reboot when asked."""
-    from firmware import hal as hal_module
+    from . import hal as hal_module
 
     hardware = hal_module.create()
     board = _board_of(hardware.flash_root)
     if board == "m5core2":
         try:
-            from firmware.hal.m5core2 import M5Core2Display
+            from .hal.m5core2 import M5Core2Display
 
             hardware.attach_display(M5Core2Display())
         except Exception as error:  # noqa: BLE001 - no screen must not mean no lights

@@ -6,9 +6,9 @@ loop), so it is proven under MicroPython. Integer math only, every product below
 a duty of 0..65535 (machine.PWM.duty_u16); an on/off light is a plain pin (pin_set).
 """
 
-from firmware import protocol
-from firmware.compat import asyncio, const, sleep_ms, ticks_diff
-from firmware.config import channels
+from . import protocol
+from .compat import asyncio, const, sleep_ms, ticks_diff
+from .config import channels
 
 _DUTY_MAX = const(65535)
 _FADE_STEP_MS = const(20)  # 50 steps a second: smooth to the eye, little work for the loop

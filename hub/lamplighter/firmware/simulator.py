@@ -13,12 +13,12 @@ import signal
 import socket
 import sys
 
-from firmware import config as config_module
-from firmware import log as log_module
-from firmware import protocol
-from firmware.app import Device
-from firmware.hal.host import HostHal
-from firmware.storage import write_json
+from . import config as config_module
+from . import log as log_module
+from . import protocol
+from .app import Device
+from .hal.host import HostHal
+from .storage import write_json
 
 SECRET_ENV = "LAMPLIGHTER_DEVICE_SECRET"  # noqa: S105 - a variable name
 DATA_DIR_ENV = "LAMPLIGHTER_DATA_DIR"
@@ -254,7 +254,7 @@ async def run_devices(devices):
 
 async def provision_and_run(flash, host, port, setup_timeout, level):
     """The board's boot path on the host: config on flash, else the setup page until paired; then run."""
-    from firmware.app import provision
+    from .app import provision
 
     hal = HostHal(flash)
     notes = []

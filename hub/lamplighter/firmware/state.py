@@ -5,9 +5,9 @@ MicroPython. Pins are driven through the optional output (light_output.LightOutp
 directly. A light's kind, pins and colour-temperature range come from the config.
 """
 
-from firmware import protocol
-from firmware.compat import const
-from firmware.storage import StorageError, read_json, write_json
+from . import protocol
+from .compat import const
+from .storage import StorageError, read_json, write_json
 
 # What a light record takes from its config item (the config is the pin mapping).
 _ITEM_FIELDS = const(("pin", "pins", "kind", "kelvin"))

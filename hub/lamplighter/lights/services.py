@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from lamplighter import realtime, rows
+from lamplighter import metrics, realtime, rows
 from lamplighter.devices import delivery
 from lamplighter.devices.models import Device
 from lamplighter.firmware import protocol
@@ -352,6 +352,9 @@ def _reconcile(
                 continue
             outcome = protocol.classify_report(light.desired_version, entry)
             reported_on = entry["state"]["on"]
+            if outcome == protocol.REPORT_APPLIED and light.reported_version != entry["version"]:
+                # The first report of this version: the toggle's round trip is over.
+                metrics.TOGGLE_SECONDS.observe((now - light.desired_at).total_seconds())
             light.reported_on, light.reported_version, light.reported_at = reported_on, entry["version"], now
             fields = ["reported_on", "reported_version", "reported_at"]
             if outcome == protocol.REPORT_LOCAL_CHANGE:

@@ -6,7 +6,7 @@ import time
 import machine
 import network
 
-from firmware.compat import const, sleep_ms, ticks_diff, ticks_ms
+from ..compat import const, sleep_ms, ticks_diff, ticks_ms
 
 # LED PWM (LEDC) frequency: above 3 kHz flicker has no observable effect (IEEE 1789), and
 # 80 MHz / 4 kHz leaves 14 bits of duty resolution on every ESP32 variant.
@@ -150,7 +150,7 @@ class Esp32Hal:
 
     def ota_slots(self):
         """The OTA slots: the two app partitions (esp32.Partition)."""
-        from firmware.hal.esp32_ota import PartitionSlots
+        from .esp32_ota import PartitionSlots
 
         return PartitionSlots(self.flash_root)
 

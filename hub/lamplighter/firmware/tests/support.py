@@ -2,8 +2,8 @@
 
 import json
 
-from firmware.compat import join_path, os
-from firmware.hal.host import HostHal
+from ..compat import join_path, os
+from ..hal.host import HostHal
 
 SAMPLES_DIR = join_path(__file__.rsplit("/", 1)[0] if "/" in __file__ else ".", "samples")
 

@@ -4,10 +4,10 @@ import asyncio
 
 import httpx
 
-from firmware import protocol
-from firmware.backoff import Backoff
-from firmware.tests.conftest import SECRET, device_config, running_device, wait_until
-from firmware.tests.fake_hub import FakeHub
+from .. import protocol
+from ..backoff import Backoff
+from .conftest import SECRET, device_config, running_device, wait_until
+from .fake_hub import FakeHub
 
 STRIP = ("Hall", "Strip")
 SHELF = ("Den", "Shelf")

@@ -2,9 +2,9 @@
 
 import unittest
 
-from firmware import protocol
-from firmware.light_output import LightOutputs, duties, lightness_to_duty, target_vector
-from firmware.tests.support import ClockedHal, make_folder, remove_folder
+from .. import protocol
+from ..light_output import LightOutputs, duties, lightness_to_duty, target_vector
+from .support import ClockedHal, make_folder, remove_folder
 
 DUTY_MAX = 65535  # full duty (duty_u16)
 DIMMABLE = {"kind": protocol.KIND_DIMMABLE, "pin": 5}

@@ -3,8 +3,8 @@
 import json
 import unittest
 
-from firmware import protocol
-from firmware.tests.support import load_sample, load_sample_json
+from .. import protocol
+from .support import load_sample, load_sample_json
 
 RICH_SAMPLES = (protocol.DEVICE_HELLO, protocol.HUB_WELCOME, protocol.STATE_SET, protocol.STATE_REPORT)
 DIMMABLE = protocol.KIND_DIMMABLE

@@ -11,9 +11,9 @@ import time
 import httpx
 import pytest
 
-from firmware import config as config_module
-from firmware import simulator
-from firmware.tests.conftest import SECRET, free_port
+from .. import config as config_module
+from .. import simulator
+from .conftest import SECRET, free_port
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 

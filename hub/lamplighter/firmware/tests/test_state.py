@@ -2,11 +2,11 @@
 
 import unittest
 
-from firmware import protocol
-from firmware.compat import join_path
-from firmware.light_output import LightOutputs
-from firmware.state import LightStore
-from firmware.tests.support import ClockedHal, make_folder, remove_folder
+from .. import protocol
+from ..compat import join_path
+from ..light_output import LightOutputs
+from ..state import LightStore
+from .support import ClockedHal, make_folder, remove_folder
 
 LIGHTS = [{"room": "Kitchen", "light": "Ceiling", "pin": 2}, {"room": "Hall", "light": "Lamp", "pin": 3}]
 

@@ -3,9 +3,9 @@
 import httpx
 import pytest
 
-from firmware import protocol
-from firmware.light_output import lightness_to_duty
-from firmware.tests.conftest import SECRET, device_config, running_device, wait_until
+from .. import protocol
+from ..light_output import lightness_to_duty
+from .conftest import SECRET, device_config, running_device, wait_until
 
 PERSON = ("dev-test", SECRET)
 LIGHTS = [
