@@ -1,5 +1,7 @@
 """The Device: wires hardware, config, light store, web server and hub link; run() serves forever."""
 
+import sys
+
 from firmware import config as config_module
 from firmware import protocol, storage, watchdog
 from firmware.buttons import POLL_INTERVAL_MS, ButtonWatcher
@@ -18,10 +20,12 @@ from firmware.hub_client import HubClient
 from firmware.log import Logger
 from firmware.ota_agent import OtaAgent
 from firmware.state import LightStore, light_key
+from firmware.supervisor import Supervisor
 from firmware.web import create_app
 from firmware.wifi import WifiSupervisor
 
 FIRMWARE_VERSION = "0.1.0"
+RUNTIME = sys.implementation.name  # "micropython" on a board and the unix port, "cpython" in the simulator
 _STATE_FILE = const("state.json")
 _LAN_TOKEN_FILE = const("lan_token")  # noqa: S105 - a file name, not a secret
 
@@ -34,6 +38,7 @@ class Device:
         self.config = config if config is not None else config_module.load(hal.flash_root)
         self.log = log or Logger(self.config["device_id"], hal)
         self.log.add_secret(self.config["secret"])
+        self.supervisor = Supervisor(self.log, self._give_up)
         if self.config.get("wifi"):
             self.log.add_secret(self.config["wifi"].get("password"))
         self.store = LightStore(join_path(hal.flash_root, _STATE_FILE), self.config["lights"], hal.pin_set)
@@ -129,6 +134,8 @@ class Device:
             "boot_slot": self.ota.boot_slot(),
             "uptime": self.hal.uptime(),
             "free_memory": self.hal.free_memory(),
+            "runtime": RUNTIME,
+            "heap": self.hal.heap(),
             "rssi": self.hal.rssi(),
             "wifi": {"connected": self.wifi.connected, "joins": self.wifi.joins, "drops": self.wifi.drops},
             "hub": {
@@ -162,14 +169,24 @@ class Device:
         self.restart_requested = True
         self.stop()
 
+    def _give_up(self, reason):
+        """Failures repeat: reboot cleanly rather than run half-alive (the watchdog stops being fed)."""
+        self.restart("repeated failures (" + reason + ")")
+
     async def _serve_web(self):
         web = self.config["web"]
         try:
             await self.web.start_server(web["host"], web["port"])
         except OSError as error:
+            if self.web.server is not None:
+                raise  # it served before: the supervisor starts it again
             self.web_error = error
             self.log.error("web server cannot listen on port " + str(web["port"]) + ": " + str(error))
             self._stop.set()
+            return
+        if not self._stop.is_set():
+            self.web.server = None
+            raise RuntimeError("the web server stopped serving")
 
     async def run(self):
         """Serve the web page and keep the hub link until stop(); OSError if the web server cannot start."""
@@ -197,9 +214,9 @@ class Device:
             + " lights, firmware "
             + self.ota.running_version()
         )
-        web_task = asyncio.create_task(self._serve_web())
+        web_task = asyncio.create_task(self.supervisor.run("web server", self._serve_web))
         if self.config["hubs"]:
-            tasks.append(asyncio.create_task(self.hub.run()))
+            tasks.append(asyncio.create_task(self.supervisor.run("hub session", self.hub.run)))
         try:
             await self._stop.wait()
         finally:

@@ -1,5 +1,7 @@
 """Runtime gaps between MicroPython and CPython, bridged by feature detection (never versions)."""
 
+import io
+import sys
 import time
 
 try:
@@ -172,3 +174,26 @@ def tls_context(cafile=None):
     with open(cafile, "rb") as handle:  # pragma: no cover
         context.load_verify_locations(cadata=handle.read())
     return context  # pragma: no cover
+
+
+def exception_text(error):
+    """The exception and where it was raised, on one line (a traceback is too big for a log line)."""
+    text = repr(error)
+    where = None
+    printer = getattr(sys, "print_exception", None)
+    if printer is not None:  # MicroPython: its traceback, printed into a buffer
+        buffer = io.StringIO()
+        try:
+            printer(error, buffer)
+            lines = [line.strip() for line in buffer.getvalue().split("\n") if line.strip()]
+            where = lines[-2] if len(lines) >= 2 else None
+        except Exception:  # noqa: BLE001, S110 - no room for a traceback: the repr alone will do
+            pass
+    else:
+        trace = getattr(error, "__traceback__", None)
+        while trace is not None and trace.tb_next is not None:
+            trace = trace.tb_next
+        if trace is not None:
+            code = trace.tb_frame.f_code
+            where = 'File "' + code.co_filename + '", line ' + str(trace.tb_lineno) + ", in " + code.co_name
+    return text + " at " + where if where else text

@@ -302,6 +302,7 @@ class HubClient:
                 if index > 0 and ticks_diff(now, started) > self.preferred_retry_interval * 1000:
                     raise SessionEnded("trying the preferred hub again")
                 await self._wait_wake(max(0, ticks_diff(next_ping, ticks_ms())) / 1000)
+            await reader  # a failure in handling the hub's messages ends the session with it
             raise SessionEnded("the hub closed the connection")
         finally:
             if reader is not None and not reader.done():

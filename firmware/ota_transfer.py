@@ -9,7 +9,7 @@ block of the image in memory.
 import binascii
 
 from firmware import http_client, ota, protocol, storage
-from firmware.compat import asyncio, const, join_path, path_exists, sleep_ms, wait_for
+from firmware.compat import asyncio, const, exception_text, join_path, path_exists, sleep_ms, wait_for
 
 _READ_SIZE = const(4096)
 _READ_TIMEOUT = const(20)
@@ -94,6 +94,8 @@ async def _pull(agent, url):
             before = updater.received
             try:
                 await _download(agent, _absolute(agent, url), updater)
+            except ota.UpdateError:
+                raise
             except (OSError, EOFError, ValueError, asyncio.TimeoutError) as error:
                 failures = 0 if updater.received > before else failures + 1
                 if failures > _MAX_RETRIES:
@@ -103,9 +105,18 @@ async def _pull(agent, url):
                     "download cut at " + str(updater.received) + " bytes (" + str(error) + "), resuming"
                 )
                 await asyncio.sleep(agent.retry_delay)
+            except Exception as error:  # noqa: BLE001 - MemoryError, a bug: resume where it stopped
+                failures += 1
+                delay = agent.device.supervisor.failed("OTA transfer", error)
+                if failures > _MAX_RETRIES:
+                    raise ota.UpdateError(ota.FAILED_DOWNLOAD, exception_text(error))
+                await asyncio.sleep(max(delay, agent.retry_delay))
         await _install(agent, updater)
     except ota.UpdateError as error:
         _fail(agent, updater, error)
+    except Exception as error:  # noqa: BLE001 - never leave a transfer that no one runs
+        agent.device.supervisor.failed("OTA transfer", error)
+        _fail(agent, updater, ota.UpdateError(ota.FAILED_DOWNLOAD, exception_text(error)))
 
 
 async def _download(agent, url, updater):
