@@ -17,9 +17,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from lamplighter.firmware_bundle import ROMFS_IMAGE, BundleError, build_bundle, mpy_cross_command
-
 import firmware
+from lamplighter.firmware_bundle import ROMFS_IMAGE, BundleError, build_bundle, mpy_cross_command
 
 # The Python heap of an ESP32 without PSRAM (MicroPython's ESP32 docs: about 100 KB).
 HEAP_BYTES = 100 * 1024
@@ -153,7 +152,9 @@ async def run_devices(
             loop.add_signal_handler(signum, stopping.set)
         except (NotImplementedError, RuntimeError, ValueError):
             pass
-    tasks = [asyncio.ensure_future(run_device(runtime, flash, log_level, stopping, setup)) for flash in flashes]
+    tasks = [
+        asyncio.ensure_future(run_device(runtime, flash, log_level, stopping, setup)) for flash in flashes
+    ]
     failed = False
     for finished in asyncio.as_completed(tasks):
         if await finished != 0 and not stopping.is_set():
