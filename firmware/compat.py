@@ -153,6 +153,25 @@ def _tls_module():
             return None
 
 
+def pem_to_der(data):
+    """The first certificate of a PEM file as DER (MicroPython's ssl refuses PEM: "invalid cert")."""
+    import binascii
+
+    if b"-----BEGIN" not in data:
+        return data  # already DER
+    body = []
+    inside = False
+    for line in data.split(b"\n"):
+        line = line.strip()
+        if line.startswith(b"-----BEGIN"):
+            inside = True
+        elif line.startswith(b"-----END"):
+            break
+        elif inside and line:
+            body.append(line)
+    return binascii.a2b_base64(b"".join(body))
+
+
 def tls_context(cafile=None):
     """An SSL context that verifies the server against the CA certificate in cafile (PEM).
 
@@ -172,7 +191,8 @@ def tls_context(cafile=None):
     context = _ssl.SSLContext(_ssl.PROTOCOL_TLS_CLIENT)  # pragma: no cover - MicroPython
     context.verify_mode = _ssl.CERT_REQUIRED  # pragma: no cover
     with open(cafile, "rb") as handle:  # pragma: no cover
-        context.load_verify_locations(cadata=handle.read())
+        data = handle.read()
+    context.load_verify_locations(cadata=pem_to_der(data))  # pragma: no cover
     return context  # pragma: no cover
 
 
