@@ -65,7 +65,8 @@ class SimulatedDevice:
     def _reboot(self) -> None:
         self._shown.extend(self.hal.display_lines)
         self.hal = HostHal(str(self.flash))
-        self.config = config_module.load(str(self.flash))
+        if not self.config:  # paired on this boot: the config is on flash now
+            self.config = config_module.load(str(self.flash))
         self.device = Device(self.hal, self.config, log_module.Logger(self.config["device_id"], self.hal))
         self.boots += 1
 
