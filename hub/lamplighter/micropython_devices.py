@@ -21,7 +21,8 @@ import firmware
 from lamplighter.firmware_bundle import ROMFS_IMAGE, BundleError, build_bundle, mpy_cross_command
 
 # The Python heap of an ESP32 without PSRAM (MicroPython's ESP32 docs: about 100 KB).
-HEAP_BYTES = 100 * 1024
+# LAMPLIGHTER_DEVICE_HEAP (bytes) sets another, to see what a board with more or less would do.
+HEAP_BYTES = int(os.environ.get("LAMPLIGHTER_DEVICE_HEAP") or 100 * 1024)
 # The unix port is 64-bit and an ESP32 32-bit: the same objects take more heap here (pointers,
 # object headers). Measured on this firmware: the modules a started device holds take 1.34 times
 # the heap on the unix port that they take on the 32-bit WebAssembly port (`make bench-firmware`),
@@ -63,11 +64,11 @@ class Runtime:
         size = self.image.stat().st_size
         return (size + _BLOCK - 1) // _BLOCK * _BLOCK + 2 * _BLOCK
 
-    def heap_size(self, heap_bytes: int = HEAP_BYTES) -> int:
+    def heap_size(self, heap_bytes: int | None = None) -> int:
         """The unix port's heap: a board's heap in 64-bit terms, plus the room its ROMFS image takes."""
-        return int(heap_bytes * WORD_SIZE_SCALE) + self.image_reserve()
+        return int((heap_bytes or HEAP_BYTES) * WORD_SIZE_SCALE) + self.image_reserve()
 
-    def command(self, heap_bytes: int = HEAP_BYTES) -> list[str]:
+    def command(self, heap_bytes: int | None = None) -> list[str]:
         """The process a device runs."""
         return [micropython_command(), "-X", f"heapsize={self.heap_size(heap_bytes)}", "-m", "unix_main"]
 
