@@ -13,11 +13,9 @@ A round trip is from the REST call to the hub holding the device's report of tha
 """
 
 import argparse
-import hashlib
 import json
 import os
 import signal
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -89,10 +87,9 @@ def main() -> int:
     import django
 
     django.setup()
+    import httpx
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
     from django.contrib.auth.models import User
-
-    import httpx
 
     from accounts.services import api_token_create
     from devices.services import device_register
