@@ -225,7 +225,7 @@ class Updater:
     the (already signature-checked) manifest; abort() leaves the running image untouched.
     """
 
-    def __init__(self, slots, manifest, manifest_text, job=None):
+    def __init__(self, slots, manifest, manifest_text, job=None, buffer=None):
         self.slots = slots
         self.manifest = manifest
         self.manifest_text = manifest_text
@@ -240,7 +240,7 @@ class Updater:
         self._hash = hashlib.sha256()
         # One block's buffer, filled in place: no new 4 KB buffers per block on a board's heap
         # (slicing and copying them ran MicroPython's unix port out of heap under the cap).
-        self._buffer = None
+        self._buffer = buffer  # BLOCK_SIZE bytes: best made at boot (OtaAgent), while the heap is whole
         self._fill = 0
         self._block = 0
 
@@ -248,14 +248,14 @@ class Updater:
         """Pick and open the inactive slot."""
         self.slot = self.slots.next_slot()
         self.slots.open_slot(self.slot, self.size)
+        if self._buffer is None:
+            self._buffer = bytearray(BLOCK_SIZE)
         self.state = STATE_DOWNLOADING
 
     def write(self, data):
         """Take the next bytes of the image (any length); UpdateError when more than the size arrives."""
         if self.received + len(data) > self.size:
             raise UpdateError(REFUSED_BAD_HASH, "more bytes than the manifest's size")
-        if self._buffer is None:
-            self._buffer = bytearray(BLOCK_SIZE)
         self._hash.update(data)
         self.received += len(data)
         view = memoryview(data)
@@ -281,7 +281,7 @@ class Updater:
         if self.received < self.size:
             raise UpdateError(REFUSED_TRUNCATED, str(self.received) + " of " + str(self.size) + " bytes")
         if self._fill:
-            self._flush(bytes(self._buffer[: self._fill]))
+            self._flush(memoryview(self._buffer)[: self._fill])
             self._fill = 0
         digest = binascii.hexlify(self._hash.digest()).decode("ascii")
         if digest != self.manifest["sha256"]:

@@ -6,6 +6,10 @@ imported then: a running device keeps only this small half in memory.
 """
 
 from firmware import protocol
+from firmware.compat import const
+
+_BLOCK_SIZE = const(4096)  # ota.BLOCK_SIZE (ota is imported only when an update comes)
+_READ_SIZE = const(1024)
 
 
 class OtaAgent:
@@ -16,6 +20,10 @@ class OtaAgent:
         self.factory_version = factory_version
         self.slots = device.hal.ota_slots()
         self.updater = None
+        # An update's buffers, made at boot: mid-run a board's heap rarely has 4 KB in one piece
+        # (MicroPython's unix port under the cap could not start an update without these).
+        self.block_buffer = bytearray(_BLOCK_SIZE)
+        self.read_buffer = bytearray(_READ_SIZE)
         self.retry_delay = 0.5
         self.rolled_back = self.slots.take_rollback()
         self.last_result = None  # (status, reason) of the last update, for /status and tests

@@ -11,7 +11,7 @@ import binascii
 from firmware import http_client, ota, protocol, storage
 from firmware.compat import asyncio, const, exception_text, join_path, path_exists, sleep_ms, wait_for
 
-_READ_SIZE = const(4096)
+_READ_SIZE = const(1024)  # small reads: a 4 KB one needs 4 KB of contiguous heap, rare on a board mid-update
 _READ_TIMEOUT = const(20)
 _MAX_RETRIES = const(6)  # connection cuts in a row (without progress) before a pull is given up
 _PROGRESS_STEP = const(65536)  # report progress at most every this many bytes
@@ -72,7 +72,7 @@ def handle_offer(agent, message):
         agent.device.log.warning("update refused: " + str(error))
         agent.result(job, protocol.OTA_FAILED, error.code, error.detail)
         return
-    agent.updater = ota.Updater(agent.slots, manifest, data["manifest"], job)
+    agent.updater = ota.Updater(agent.slots, manifest, data["manifest"], job, agent.block_buffer)
     asyncio.create_task(_pull(agent, data["url"]))
 
 
@@ -145,8 +145,14 @@ async def _download(agent, url, updater):
         length = int(headers.get("content-length", "-1"))
         remaining = length if length >= 0 else updater.size - updater.received
         next_report = updater.received + _PROGRESS_STEP
+        readinto = getattr(reader, "readinto", None)  # MicroPython: into one buffer, no new bytes per read
+        buffer = memoryview(agent.read_buffer)
         while remaining > 0:
-            block = await wait_for(reader.read(min(_READ_SIZE, remaining)), _READ_TIMEOUT)
+            if readinto is not None:
+                count = await wait_for(readinto(buffer[: min(len(buffer), remaining)]), _READ_TIMEOUT)
+                block = buffer[:count]
+            else:
+                block = await wait_for(reader.read(min(_READ_SIZE, remaining)), _READ_TIMEOUT)
             if not block:
                 raise http_client.HttpError("connection cut")
             remaining -= len(block)
@@ -212,7 +218,7 @@ async def handle_push(agent, request):
         agent.device.log.warning("pushed update refused: " + str(error))
         agent.last_result = (protocol.OTA_FAILED, error.code)
         return 409 if error.code == ota.REFUSED_BUSY else 400, {"error": error.detail, "code": error.code}
-    updater = agent.updater = ota.Updater(agent.slots, manifest, manifest_text, job)
+    updater = agent.updater = ota.Updater(agent.slots, manifest, manifest_text, job, agent.block_buffer)
     try:
         updater.begin()
         remaining = request.content_length

@@ -30,20 +30,6 @@ def ota_settings(settings: Any, tmp_path: Path) -> None:
 
 
 @pytest.fixture
-def runtime() -> str:
-    """OTA on MicroPython does not fit the heap cap yet (docs/firmware.md): CPython, but for the resume test."""
-    return "cpython"
-
-
-OTA_ON_MICROPYTHON = pytest.param(
-    "micropython",
-    marks=pytest.mark.xfail(
-        strict=True, reason="an ota.offer runs the unix port out of heap under the board's cap (MemoryError)"
-    ),
-)
-
-
-@pytest.fixture
 def started(start_device: Callable[..., Any]) -> Callable[..., Any]:
     return start_device
 
@@ -174,7 +160,6 @@ def test_an_image_that_does_not_come_up_is_rolled_back(
     assert job.boot_slot == 0
 
 
-@pytest.mark.parametrize("runtime", ["cpython", OTA_ON_MICROPYTHON])
 def test_a_cut_download_resumes_where_it_stopped(
     live_hub: LiveHub, started: Callable[..., Any], tmp_path: Path
 ) -> None:
