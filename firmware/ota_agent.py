@@ -5,8 +5,13 @@ the bootloader made (docs/ota.md). An offer or a LAN push is handed to firmware/
 imported then: a running device keeps only this small half in memory.
 """
 
+import gc
+
 from firmware import protocol
 from firmware.compat import const
+
+# Imported for an update and dropped after one that ends without a reboot (release()).
+_UPDATE_MODULES = ("ota_transfer", "ota", "ed25519")
 
 _BLOCK_SIZE = const(4096)  # ota.BLOCK_SIZE (ota is imported only when an update comes)
 _READ_SIZE = const(1024)
@@ -79,6 +84,23 @@ class OtaAgent:
                     job, status, reason, detail, self.running_version(), self.boot_slot()
                 )
             )
+        if status != protocol.OTA_CONFIRMED:
+            self.release()
+
+    def release(self):
+        """An update is over without a reboot: drop its modules, so the heap is the steady state's again."""
+        import sys
+
+        import firmware
+
+        self.updater = None
+        if not hasattr(gc, "mem_free"):
+            return  # no capped heap (CPython): the modules stay, as the hub may share them
+        for name in _UPDATE_MODULES:
+            sys.modules.pop("firmware." + name, None)
+            if name in firmware.__dict__:
+                delattr(firmware, name)
+        gc.collect()
 
     def progress(self, job, state, received, size):
         """How far the update is, for the hub."""
@@ -97,4 +119,7 @@ class OtaAgent:
         """The hub streams the image in the body; answers (status, body) once it is verified."""
         from firmware import ota_transfer
 
-        return await ota_transfer.handle_push(self, request)
+        status, body = await ota_transfer.handle_push(self, request)
+        if status != 200:
+            self.release()
+        return status, body
