@@ -102,6 +102,11 @@ def run(device, op, args):
         return True
     if op == "inject":
         return inject(device, args[0], args[1])
+    if op == "hub_backoff":
+        from firmware.backoff import Backoff
+
+        device.hub.backoff = Backoff(base=args[0], cap=args[1], floor=args[2])
+        return True
     if op == "failures":
         return dict(device.supervisor.failures)
     if op == "heap":

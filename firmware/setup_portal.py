@@ -5,8 +5,6 @@ valid form joins the Wi-Fi, trades the pairing code at the hub for the device's 
 secret, writes config.json atomically and ends run(). The page closes after a timeout.
 """
 
-import gc
-
 from microdot import Microdot, Response
 
 from firmware import config as config_module
@@ -114,12 +112,9 @@ class SetupPortal:
                 portal.config = await portal.pair(fields)
             except provisioning.SetupError as error:
                 portal.log.warning("setup failed: " + str(error))
-                message = str(error)
-                error = None
-                # The failed attempt's buffers are garbage now: on a board's heap the page needs
-                # them back (MicroPython's unix port under the cap ran out here otherwise).
-                gc.collect()
-                return Response(render_form(message, form), 400, {"Content-Type": "text/html; charset=utf-8"})
+                return Response(
+                    render_form(str(error), form), 400, {"Content-Type": "text/html; charset=utf-8"}
+                )
             portal.state = "paired"
             portal.log.info("paired as " + portal.config["device_id"] + "; starting")
             portal._done.set()
