@@ -5,6 +5,7 @@ the bootloader made (docs/ota.md). An offer or a LAN push is handed to firmware/
 imported then: a running device keeps only this small half in memory.
 """
 
+import binascii
 import gc
 
 from firmware import protocol
@@ -15,6 +16,7 @@ _UPDATE_MODULES = ("ota_transfer", "ota", "ed25519")
 
 _BLOCK_SIZE = const(4096)  # ota.BLOCK_SIZE (ota is imported only when an update comes)
 _READ_SIZE = const(1024)
+_BAD_MANIFEST = "bad_manifest"  # ota.REFUSED_BAD_MANIFEST
 
 
 class OtaAgent:
@@ -117,6 +119,15 @@ class OtaAgent:
 
     async def handle_push(self, request):
         """The hub streams the image in the body; answers (status, body) once it is verified."""
+        # Refused before the update's modules load: a board's heap need not make room for garbage.
+        manifest = request.headers.get(protocol.OTA_HEADER_MANIFEST) or ""
+        try:
+            decoded = binascii.a2b_base64(manifest) if manifest else b""
+        except ValueError:
+            decoded = b""
+        if not decoded:
+            self.last_result = (protocol.OTA_FAILED, _BAD_MANIFEST)
+            return 400, {"error": "no manifest, or not base64", "code": _BAD_MANIFEST}
         from firmware import ota_transfer
 
         status, body = await ota_transfer.handle_push(self, request)
