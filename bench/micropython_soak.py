@@ -147,7 +147,10 @@ def main() -> int:
     mp = handles["micropython"]
 
     def connected(name: str) -> bool:
-        return bool(handles[name].control("hub")["connected"])
+        try:
+            return bool(handles[name].control("hub")["connected"])
+        except (OSError, RuntimeError, ValueError):
+            return False  # rebooting: its control port is not up yet
 
     def wait(predicate, timeout: float, what: str) -> bool:  # type: ignore[no-untyped-def]
         deadline = time.monotonic() + timeout

@@ -29,8 +29,11 @@ class OtaAgent:
         self.updater = None
         # An update's buffers, made at boot: mid-run a board's heap rarely has 4 KB in one piece
         # (MicroPython's unix port under the cap could not start an update without these).
-        self.block_buffer = bytearray(_BLOCK_SIZE)
-        self.read_buffer = bytearray(_READ_SIZE)
+        try:
+            self.block_buffer = bytearray(_BLOCK_SIZE)
+            self.read_buffer = bytearray(_READ_SIZE)
+        except MemoryError:  # a heap already short at boot (TLS): they are made when an update comes
+            self.block_buffer = self.read_buffer = None
         self.retry_delay = 0.5
         self.rolled_back = self.slots.take_rollback()
         self.last_result = None  # (status, reason) of the last update, for /status and tests

@@ -146,7 +146,7 @@ async def _download(agent, url, updater):
         remaining = length if length >= 0 else updater.size - updater.received
         next_report = updater.received + _PROGRESS_STEP
         readinto = getattr(reader, "readinto", None)  # MicroPython: into one buffer, no new bytes per read
-        buffer = memoryview(agent.read_buffer)
+        buffer = memoryview(agent.read_buffer or bytearray(_READ_SIZE))
         while remaining > 0:
             if readinto is not None:
                 count = await wait_for(readinto(buffer[: min(len(buffer), remaining)]), _READ_TIMEOUT)

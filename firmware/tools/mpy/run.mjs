@@ -175,16 +175,6 @@ const BOARD_CONFIG = {
   hubs: ["http://192.168.1.10:8000"],
   lights: [{ room: "Kitchen", light: "Ceiling", pin: 2, button: 39 }],
 };
-// An unsigned offer: refused at the first check, after the update code is imported.
-const OFFER_MANIFEST = JSON.stringify({
-  board: "esp32",
-  format: 1,
-  kind: "image",
-  sha256: "0".repeat(64),
-  size: 1,
-  version: "9.9.9",
-});
-
 function listModules(folder, suffix, prefix, found = []) {
   for (const entry of fs.readdirSync(folder, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
     if (entry.isDirectory()) {
@@ -296,8 +286,9 @@ from firmware import app, protocol
 from firmware.hal.esp32 import Esp32Hal  # what a board's hal.create() picks (this port is not "esp32")
 _device = app.Device(Esp32Hal(flash_root="/flash"))
 _steady = sorted(name for name in sys.modules if name not in _known)
-_device.ota.handle_offer(protocol.build_ota_offer(1, "/x", ${JSON.stringify(OFFER_MANIFEST)}))
-_update = sorted(name for name in sys.modules if name not in _known and name not in _steady)
+# What an update imports (its modules are dropped again after a refusal: OtaAgent.release()).
+from firmware import ota_agent
+_update = sorted("firmware." + name for name in ota_agent._UPDATE_MODULES)
 _entry = json.dumps([_steady, _update])
 `);
   return JSON.parse(mp.globals.get("_entry"));

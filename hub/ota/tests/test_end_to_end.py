@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from conftest import LiveHub, api_client
-from devices.models import Device
+from devices.models import Device, DeviceLogLine
 from factories import DeviceFactory, HomeFactory, LightFactory, RoomFactory, UserFactory
 from ota.models import Job
 from ota.tests import helpers
@@ -232,3 +232,29 @@ def test_refusals_reach_the_hub_with_their_reason(
     assert sim.boots == 1
     assert Job.objects.get(pk=job.pk).detail  # the device said why
     del page
+
+
+@pytest.mark.parametrize("fault", ["memory", "error"])
+def test_a_failing_transfer_resumes_and_the_update_lands(
+    live_hub: LiveHub, started: Callable[..., Any], tmp_path: Path, fault: str
+) -> None:
+    """A MemoryError or an unexpected exception in the middle of a download: logged, resumed, confirmed."""
+    owner, [device] = make_home(1)
+    sim = boot(started, tmp_path, live_hub.url, device)
+    sim.control("ota_retry_delay", 0.05)
+    wait_for(lambda: connected(device), 10, "the WebSocket")
+    sim.control("inject", "ota", fault)  # the first block the update receives
+    with api_client(live_hub, owner) as client:
+        artifact = helpers.upload(client, helpers.image(300_000), "0.2.0")
+        rollout = helpers.start_rollout(client, artifact, [device.pk])
+        [job] = wait_for(lambda: helpers.jobs_done(rollout), 30, "the job to end")
+    assert job.state == "confirmed", (job.reason, job.detail)
+    kind = "MemoryError" if fault == "memory" else "RuntimeError"
+    wait_for(
+        lambda: DeviceLogLine.objects.filter(
+            device=device, text__contains=f"OTA transfer failed: {kind}"
+        ).exists(),
+        10,
+        "the failure in the hub's device log",
+    )
+    assert status(sim)["firmware_version"] == "0.2.0" and sim.boots == 2
