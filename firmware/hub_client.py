@@ -12,7 +12,7 @@ from firmware.config import TRANSPORT_HTTP, TRANSPORT_WEBSOCKET
 _DEFAULT_HEARTBEAT_INTERVAL = const(15)
 _HELLO_TIMEOUT = const(10)
 _REQUEST_TIMEOUT = const(10)
-_LOG_LINES_PER_BATCH = const(8)  # small log.batch messages: each is encoded, framed and masked in one piece
+_LOG_LINES_PER_BATCH = const(4)  # small log.batch messages: each is encoded, framed and masked in one piece
 # How often a polling device tries the WebSocket again, and a device on a fallback hub the preferred one.
 _UPGRADE_RETRY_INTERVAL = const(60)
 _PREFERRED_RETRY_INTERVAL = const(300)
