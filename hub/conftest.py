@@ -4,8 +4,10 @@ import asyncio
 import base64
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -13,6 +15,11 @@ import uvicorn
 
 from lamplighter.accounts.services import api_token_create
 from lamplighter.firmware.simulator import free_port
+from lamplighter.micropython_devices import Runtime, prepare_runtime
+
+# The runtimes a device test runs on: the firmware on CPython (the simulator) and the compiled
+# bundle on MicroPython's unix port.
+RUNTIMES = ["cpython", "micropython"]
 
 
 @dataclass
@@ -110,3 +117,35 @@ def api_client(hub: LiveHub, user: object) -> httpx.Client:
     """An httpx client for the hub's API, authenticated with a fresh personal token of `user`."""
     _, token = api_token_create(user=user)  # type: ignore[arg-type]
     return httpx.Client(base_url=hub.url, headers={"Authorization": f"Bearer {token}"}, timeout=10)
+
+
+@pytest.fixture(scope="session")
+def micropython_runtime(tmp_path_factory: pytest.TempPathFactory) -> Runtime:
+    """The bundle and the unix-port entry, built once per test session."""
+    return prepare_runtime(tmp_path_factory.mktemp("micropython"))
+
+
+@pytest.fixture(params=RUNTIMES)
+def runtime(request: pytest.FixtureRequest) -> str:
+    """Each device test runs once per runtime."""
+    return request.param
+
+
+@pytest.fixture
+def start_device(runtime: str, request: pytest.FixtureRequest) -> Iterator[Callable[..., Any]]:
+    """start_device(flash, **config): a device on this test's runtime, started; stopped after the test."""
+    from simulated import MicroPythonDevice, SimulatedDevice
+
+    started: list[Any] = []
+
+    def start(flash: Path, **options: Any) -> Any:
+        if runtime == "micropython":
+            device: Any = MicroPythonDevice(flash, request.getfixturevalue("micropython_runtime"), **options)
+        else:
+            device = SimulatedDevice(flash, **options)
+        started.append(device)
+        return device.start()
+
+    yield start
+    for device in started:
+        device.stop()

@@ -6,8 +6,9 @@ import sys
 USAGE = """usage: lamplighter COMMAND [ARGS]
 
   serve [--host H] [--port N] [--workers N]   run the hub (ASGI, uvicorn)
-  demo [--port N] [--devices N]               demo home, hub and simulated devices in one go
-  device --config FILE | --hub URL ...        run simulated devices (the firmware on CPython)
+  demo [--port N] [--devices N] [--runtime R] demo home, hub and simulated devices in one go
+  device --config FILE | --hub URL ...        run simulated devices (the firmware on CPython, or with
+         [--runtime cpython|micropython]      micropython: the compiled bundle on MicroPython's unix port)
   device --provision [--data-dir DIR]         an unconfigured simulated device with its setup page
   firmware bundle [--output DIR]              compile the firmware (mpy-cross) for a board
   firmware keygen|sign|upload|rollout|status  sign and roll out firmware updates (docs/ota.md)

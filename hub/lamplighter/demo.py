@@ -6,8 +6,11 @@ import os
 import secrets
 import subprocess
 import sys
+import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from lamplighter.firmware.simulator import free_port
 
@@ -115,6 +118,12 @@ def demo_main(argv: list[str]) -> int:
     )
     parser.add_argument("--port", type=int, default=8000, help="hub port (default 8000)")
     parser.add_argument("--devices", type=int, default=3, help="simulated devices (default 3)")
+    parser.add_argument(
+        "--runtime",
+        choices=("cpython", "micropython"),
+        default="cpython",
+        help="run the devices on CPython (default) or as the compiled bundle on MicroPython's unix port",
+    )
     args = parser.parse_args(argv)
     if not 0 < args.port < 65536:
         parser.error("--port must be between 1 and 65535")
@@ -155,33 +164,48 @@ def demo_main(argv: list[str]) -> int:
         print(f"Device {device.name}: {device.url} {device.device_id}:{device.secret}")
     sys.stdout.flush()
 
-    simulator = None
-    if devices:
-        simulator = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-            [
-                sys.executable,
-                "-m",
-                "lamplighter.cli",
-                "device",
-                "--config",
-                str(config_path),
-                "--data-dir",
-                str(settings.DATA_DIR),
-            ]
-        )
+    simulator: list[subprocess.Popen] = []
+    command = [
+        sys.executable,
+        "-m",
+        "lamplighter.cli",
+        "device",
+        "--config",
+        str(config_path),
+        "--data-dir",
+        str(settings.DATA_DIR),
+        "--runtime",
+        args.runtime,
+    ]
     try:
         import uvicorn
 
         from lamplighter.server import uvicorn_config
 
-        uvicorn.Server(uvicorn_config("127.0.0.1", args.port)).run()
+        server = uvicorn.Server(uvicorn_config("127.0.0.1", args.port))
+        if devices:
+            # The devices start once the hub listens: no "hub unreachable" on a first run.
+            threading.Thread(
+                target=_start_when_listening, args=(server, command, simulator), daemon=True
+            ).start()
+        server.run()
     except KeyboardInterrupt:
         pass  # uvicorn re-raises Ctrl-C after its graceful shutdown: that is the normal way out
     finally:
-        if simulator is not None:
-            simulator.terminate()
+        for process in simulator:
+            process.terminate()
             try:
-                simulator.wait(timeout=10)
+                process.wait(timeout=10)
             except subprocess.TimeoutExpired:
-                simulator.kill()
+                process.kill()
     return 0
+
+
+def _start_when_listening(server: Any, command: list[str], started: list[subprocess.Popen]) -> None:
+    """Start the devices' process as soon as uvicorn says it listens (it gives up after a minute)."""
+    deadline = time.monotonic() + 60
+    while not server.started:
+        if time.monotonic() > deadline or server.should_exit:
+            return
+        time.sleep(0.05)
+    started.append(subprocess.Popen(command))  # noqa: S603 - our own interpreter and module

@@ -1,12 +1,14 @@
 """`lamplighter firmware bundle`: what goes onto a board, compiled with mpy-cross.
 
 The output folder holds:
-- app/: the application and microdot as .mpy files (hub/lamplighter/firmware/..., lib/microdot/...);
+- app/: the application and microdot as .mpy files (firmware/..., lib/microdot/...);
 - app.romfs: app/ as a ROMFS image, for a board with a ROMFS partition, where the bytecode
   runs in place from flash instead of being copied into RAM (docs/firmware.md, Memory);
 - boot.py and main.py as source (MicroPython runs those two by name from the flash root);
 - config.template.json (no secrets) and manifest.json (version, size and SHA-256 of every file).
-Tests, the simulator and the host hardware layer stay out: they are CPython-only.
+Tests and the simulator's launcher stay out (CPython-only). The host hardware layer goes in:
+the unix port of MicroPython runs this same image (`lamplighter device --runtime micropython`),
+and a board never imports it (a few KB of flash, no heap).
 """
 
 import argparse
@@ -33,8 +35,8 @@ MICRODOT_DIR = Path(microdot.__file__).resolve().parent
 SOURCE_FILES = ("boot.py", "main.py")
 APP_DIR = "app"  # what a board imports: onto its ROMFS partition (as ROMFS_IMAGE) or its flash root
 ROMFS_IMAGE = "app.romfs"
-# CPython-only parts of the firmware package (the simulator and what only it needs).
-EXCLUDED = ("simulator.py", "hal/host.py")
+# CPython-only parts of the firmware package (the simulator's launcher and what only it needs).
+EXCLUDED = ("simulator.py", "micropython_runner.py")
 EXCLUDED_DIRS = ("tests", "tools")
 # microdot modules the firmware imports (the package's other extensions are not needed).
 MICRODOT_MODULES = ("__init__.py", "microdot.py", "helpers.py")

@@ -1,5 +1,7 @@
 """The Device: wires hardware, config, light store, web server and hub link; run() serves forever."""
 
+import sys
+
 from . import config as config_module
 from . import protocol, storage, watchdog
 from .buttons import POLL_INTERVAL_MS, ButtonWatcher
@@ -19,10 +21,12 @@ from .light_output import LightOutputs, run_fades
 from .log import Logger
 from .ota_agent import OtaAgent
 from .state import LightStore, light_key
+from .supervisor import Supervisor
 from .web import create_app
 from .wifi import WifiSupervisor
 
 FIRMWARE_VERSION = "0.1.0"
+RUNTIME = sys.implementation.name  # "micropython" on a board and the unix port, "cpython" in the simulator
 _STATE_FILE = const("state.json")
 _LAN_TOKEN_FILE = const("lan_token")  # noqa: S105 - a file name, not a secret
 
@@ -35,6 +39,7 @@ class Device:
         self.config = config if config is not None else config_module.load(hal.flash_root)
         self.log = log or Logger(self.config["device_id"], hal)
         self.log.add_secret(self.config["secret"])
+        self.supervisor = Supervisor(self.log, self._give_up)
         if self.config.get("wifi"):
             self.log.add_secret(self.config["wifi"].get("password"))
         self.outputs = LightOutputs(hal)
@@ -140,6 +145,8 @@ class Device:
             "boot_slot": self.ota.boot_slot(),
             "uptime": self.hal.uptime(),
             "free_memory": self.hal.free_memory(),
+            "runtime": RUNTIME,
+            "heap": self.hal.heap(),
             "rssi": self.hal.rssi(),
             "wifi": {"connected": self.wifi.connected, "joins": self.wifi.joins, "drops": self.wifi.drops},
             "hub": {
@@ -173,14 +180,27 @@ class Device:
         self.restart_requested = True
         self.stop()
 
+    def _give_up(self, reason):
+        """Failures repeat: reboot cleanly rather than run half-alive (the watchdog stops being fed)."""
+        self.restart("repeated failures (" + reason + ")")
+
     async def _serve_web(self):
         web = self.config["web"]
         try:
             await self.web.start_server(web["host"], web["port"])
         except OSError as error:
+            if self.web.server is not None:
+                raise  # it served before: the supervisor starts it again
             self.web_error = error
             self.log.error("web server cannot listen on port " + str(web["port"]) + ": " + str(error))
             self._stop.set()
+            return
+        if not self._stop.is_set():
+            self.web.server = None
+            raise RuntimeError("the web server stopped serving")
+
+    async def _run_fades(self):
+        await run_fades(self.outputs)
 
     async def run(self):
         """Serve the web page and keep the hub link until stop(); OSError if the web server cannot start."""
@@ -197,7 +217,7 @@ class Device:
                     watchdog.feed_forever(self.hal, int(self.config["watchdog_timeout"] * 1000))
                 )
             )
-        tasks.append(asyncio.create_task(run_fades(self.outputs)))
+        tasks.append(asyncio.create_task(self.supervisor.run("fades", self._run_fades)))
         pins = [item["button"] for item in self.config["lights"] if item.get("button") is not None]
         if pins:
             tasks.append(asyncio.create_task(self._watch_buttons(pins)))
@@ -209,9 +229,9 @@ class Device:
             + " lights, firmware "
             + self.ota.running_version()
         )
-        web_task = asyncio.create_task(self._serve_web())
+        web_task = asyncio.create_task(self.supervisor.run("web server", self._serve_web))
         if self.config["hubs"]:
-            tasks.append(asyncio.create_task(self.hub.run()))
+            tasks.append(asyncio.create_task(self.supervisor.run("hub session", self.hub.run)))
         try:
             await self._stop.wait()
         finally:

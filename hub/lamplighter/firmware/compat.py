@@ -1,5 +1,7 @@
 """Runtime gaps between MicroPython and CPython, bridged by feature detection (never versions)."""
 
+import io
+import sys
 import time
 
 try:
@@ -151,6 +153,25 @@ def _tls_module():
             return None
 
 
+def pem_to_der(data):
+    """The first certificate of a PEM file as DER (MicroPython's ssl refuses PEM: "invalid cert")."""
+    import binascii
+
+    if b"-----BEGIN" not in data:
+        return data  # already DER
+    body = []
+    inside = False
+    for line in data.split(b"\n"):
+        line = line.strip()
+        if line.startswith(b"-----BEGIN"):
+            inside = True
+        elif line.startswith(b"-----END"):
+            break
+        elif inside and line:
+            body.append(line)
+    return binascii.a2b_base64(b"".join(body))
+
+
 def tls_context(cafile=None):
     """An SSL context that verifies the server against the CA certificate in cafile (PEM).
 
@@ -170,5 +191,29 @@ def tls_context(cafile=None):
     context = _ssl.SSLContext(_ssl.PROTOCOL_TLS_CLIENT)  # pragma: no cover - MicroPython
     context.verify_mode = _ssl.CERT_REQUIRED  # pragma: no cover
     with open(cafile, "rb") as handle:  # pragma: no cover
-        context.load_verify_locations(cadata=handle.read())
+        data = handle.read()
+    context.load_verify_locations(cadata=pem_to_der(data))  # pragma: no cover
     return context  # pragma: no cover
+
+
+def exception_text(error):
+    """The exception and where it was raised, on one line (a traceback is too big for a log line)."""
+    text = repr(error)
+    where = None
+    printer = getattr(sys, "print_exception", None)
+    if printer is not None:  # MicroPython: its traceback, printed into a buffer
+        buffer = io.StringIO()
+        try:
+            printer(error, buffer)
+            lines = [line.strip() for line in buffer.getvalue().split("\n") if line.strip()]
+            where = lines[-2] if len(lines) >= 2 else None
+        except Exception:  # noqa: BLE001, S110 - no room for a traceback: the repr alone will do
+            pass
+    else:
+        trace = getattr(error, "__traceback__", None)
+        while trace is not None and trace.tb_next is not None:
+            trace = trace.tb_next
+        if trace is not None:
+            code = trace.tb_frame.f_code
+            where = 'File "' + code.co_filename + '", line ' + str(trace.tb_lineno) + ", in " + code.co_name
+    return text + " at " + where if where else text

@@ -3,7 +3,7 @@
 import binascii
 import json
 
-from .compat import asyncio, const, wait_for
+from .compat import asyncio, const, tls_context, wait_for
 
 _MAX_RESPONSE_BYTES = const(32768)
 _MAX_HEADER_LINE = const(2048)
@@ -82,7 +82,13 @@ async def open_stream(scheme, host, port, ssl=None):
     """Open a TCP (or TLS for https/wss) connection; ssl may be an SSLContext."""
     try:
         if is_secure(scheme):
-            return await asyncio.open_connection(host, port, ssl=ssl if ssl is not None else True)
+            if ssl is None:
+                # Never ssl=True: MicroPython's default context does not verify the certificate.
+                try:
+                    ssl = tls_context()
+                except ValueError as error:
+                    raise HttpError("no TLS to " + host + ": " + str(error))
+            return await asyncio.open_connection(host, port, ssl=ssl)
         return await asyncio.open_connection(host, port)
     except OSError as error:
         raise HttpError("cannot connect to " + host + ":" + str(port) + ": " + str(error))

@@ -12,6 +12,7 @@ from .config import TRANSPORT_HTTP, TRANSPORT_WEBSOCKET
 _DEFAULT_HEARTBEAT_INTERVAL = const(15)
 _HELLO_TIMEOUT = const(10)
 _REQUEST_TIMEOUT = const(10)
+_LOG_LINES_PER_BATCH = const(4)  # small log.batch messages: each is encoded, framed and masked in one piece
 # How often a polling device tries the WebSocket again, and a device on a fallback hub the preferred one.
 _UPGRADE_RETRY_INTERVAL = const(60)
 _PREFERRED_RETRY_INTERVAL = const(300)
@@ -112,7 +113,9 @@ class HubClient:
         buffer = getattr(self.log, "buffer", None)
         if buffer is None or not buffer.lines:
             return None
-        lines, dropped = buffer.take(protocol.MAX_LOG_LINES)
+        lines, dropped = buffer.take(_LOG_LINES_PER_BATCH)
+        if buffer.lines:
+            self._wake.set()  # the rest goes in the next batches
         return protocol.build_log_batch([protocol.log_line(*line) for line in lines], dropped)
 
     def _return_logs(self, batch):
@@ -311,6 +314,7 @@ class HubClient:
                 if index > 0 and ticks_diff(now, started) > self.preferred_retry_interval * 1000:
                     raise SessionEnded("trying the preferred hub again")
                 await self._wait_wake(max(0, ticks_diff(next_ping, ticks_ms())) / 1000)
+            await reader  # a failure in handling the hub's messages ends the session with it
             raise SessionEnded("the hub closed the connection")
         finally:
             if reader is not None and not reader.done():

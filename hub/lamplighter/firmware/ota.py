@@ -225,7 +225,7 @@ class Updater:
     the (already signature-checked) manifest; abort() leaves the running image untouched.
     """
 
-    def __init__(self, slots, manifest, manifest_text, job=None):
+    def __init__(self, slots, manifest, manifest_text, job=None, buffer=None):
         self.slots = slots
         self.manifest = manifest
         self.manifest_text = manifest_text
@@ -238,13 +238,18 @@ class Updater:
         self.state = STATE_IDLE
         self.slot = None
         self._hash = hashlib.sha256()
-        self._buffer = bytearray()
+        # One block's buffer, filled in place: no new 4 KB buffers per block on a board's heap
+        # (slicing and copying them ran MicroPython's unix port out of heap under the cap).
+        self._buffer = buffer  # BLOCK_SIZE bytes: best made at boot (OtaAgent), while the heap is whole
+        self._fill = 0
         self._block = 0
 
     def begin(self):
         """Pick and open the inactive slot."""
         self.slot = self.slots.next_slot()
         self.slots.open_slot(self.slot, self.size)
+        if self._buffer is None:
+            self._buffer = bytearray(BLOCK_SIZE)
         self.state = STATE_DOWNLOADING
 
     def write(self, data):
@@ -253,10 +258,15 @@ class Updater:
             raise UpdateError(REFUSED_BAD_HASH, "more bytes than the manifest's size")
         self._hash.update(data)
         self.received += len(data)
-        self._buffer.extend(data)
-        while len(self._buffer) >= BLOCK_SIZE:
-            self._flush(bytes(self._buffer[:BLOCK_SIZE]))
-            self._buffer = self._buffer[BLOCK_SIZE:]
+        view = memoryview(data)
+        while len(view):
+            take = min(BLOCK_SIZE - self._fill, len(view))
+            self._buffer[self._fill : self._fill + take] = view[:take]
+            self._fill += take
+            view = view[take:]
+            if self._fill == BLOCK_SIZE:
+                self._flush(self._buffer)
+                self._fill = 0
 
     def _flush(self, block):
         try:
@@ -270,9 +280,9 @@ class Updater:
         self.state = STATE_VERIFYING
         if self.received < self.size:
             raise UpdateError(REFUSED_TRUNCATED, str(self.received) + " of " + str(self.size) + " bytes")
-        if self._buffer:
-            self._flush(bytes(self._buffer))
-            self._buffer = bytearray()
+        if self._fill:
+            self._flush(memoryview(self._buffer)[: self._fill])
+            self._fill = 0
         digest = binascii.hexlify(self._hash.digest()).decode("ascii")
         if digest != self.manifest["sha256"]:
             raise UpdateError(REFUSED_BAD_HASH, "SHA-256 " + digest[:16] + "... does not match the manifest")

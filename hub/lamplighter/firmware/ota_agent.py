@@ -5,7 +5,18 @@ the bootloader made (docs/ota.md). An offer or a LAN push is handed to hub/lampl
 imported then: a running device keeps only this small half in memory.
 """
 
+import binascii
+import gc
+
 from . import protocol
+from .compat import const
+
+# Imported for an update and dropped after one that ends without a reboot (release()).
+_UPDATE_MODULES = ("ota_transfer", "ota", "ed25519")
+
+_BLOCK_SIZE = const(4096)  # ota.BLOCK_SIZE (ota is imported only when an update comes)
+_READ_SIZE = const(1024)
+_BAD_MANIFEST = "bad_manifest"  # ota.REFUSED_BAD_MANIFEST
 
 
 class OtaAgent:
@@ -16,6 +27,13 @@ class OtaAgent:
         self.factory_version = factory_version
         self.slots = device.hal.ota_slots()
         self.updater = None
+        # An update's buffers, made at boot: mid-run a board's heap rarely has 4 KB in one piece
+        # (MicroPython's unix port under the cap could not start an update without these).
+        try:
+            self.block_buffer = bytearray(_BLOCK_SIZE)
+            self.read_buffer = bytearray(_READ_SIZE)
+        except MemoryError:  # a heap already short at boot (TLS): they are made when an update comes
+            self.block_buffer = self.read_buffer = None
         self.retry_delay = 0.5
         self.rolled_back = self.slots.take_rollback()
         self.last_result = None  # (status, reason) of the last update, for /status and tests
@@ -71,6 +89,23 @@ class OtaAgent:
                     job, status, reason, detail, self.running_version(), self.boot_slot()
                 )
             )
+        if status != protocol.OTA_CONFIRMED:
+            self.release()
+
+    def release(self):
+        """An update is over without a reboot: drop its modules, so the heap is the steady state's again."""
+        import sys
+
+        self.updater = None
+        if not hasattr(gc, "mem_free"):
+            return  # no capped heap (CPython): the modules stay, as the hub may share them
+        package_name = __name__.rsplit(".", 1)[0]  # "firmware" on a board, "lamplighter.firmware" in the hub
+        package = sys.modules[package_name]
+        for name in _UPDATE_MODULES:
+            sys.modules.pop(package_name + "." + name, None)
+            if name in package.__dict__:
+                delattr(package, name)
+        gc.collect()
 
     def progress(self, job, state, received, size):
         """How far the update is, for the hub."""
@@ -87,6 +122,18 @@ class OtaAgent:
 
     async def handle_push(self, request):
         """The hub streams the image in the body; answers (status, body) once it is verified."""
+        # Refused before the update's modules load: a board's heap need not make room for garbage.
+        manifest = request.headers.get(protocol.OTA_HEADER_MANIFEST) or ""
+        try:
+            decoded = binascii.a2b_base64(manifest) if manifest else b""
+        except ValueError:
+            decoded = b""
+        if not decoded:
+            self.last_result = (protocol.OTA_FAILED, _BAD_MANIFEST)
+            return 400, {"error": "no manifest, or not base64", "code": _BAD_MANIFEST}
         from . import ota_transfer
 
-        return await ota_transfer.handle_push(self, request)
+        status, body = await ota_transfer.handle_push(self, request)
+        if status != 200:
+            self.release()
+        return status, body

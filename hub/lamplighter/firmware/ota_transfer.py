@@ -9,9 +9,9 @@ block of the image in memory.
 import binascii
 
 from . import http_client, ota, protocol, storage
-from .compat import asyncio, const, join_path, path_exists, sleep_ms, wait_for
+from .compat import asyncio, const, exception_text, join_path, path_exists, sleep_ms, wait_for
 
-_READ_SIZE = const(4096)
+_READ_SIZE = const(1024)  # small reads: a 4 KB one needs 4 KB of contiguous heap, rare on a board mid-update
 _READ_TIMEOUT = const(20)
 _MAX_RETRIES = const(6)  # connection cuts in a row (without progress) before a pull is given up
 _PROGRESS_STEP = const(65536)  # report progress at most every this many bytes
@@ -72,7 +72,7 @@ def handle_offer(agent, message):
         agent.device.log.warning("update refused: " + str(error))
         agent.result(job, protocol.OTA_FAILED, error.code, error.detail)
         return
-    agent.updater = ota.Updater(agent.slots, manifest, data["manifest"], job)
+    agent.updater = ota.Updater(agent.slots, manifest, data["manifest"], job, agent.block_buffer)
     asyncio.create_task(_pull(agent, data["url"]))
 
 
@@ -94,6 +94,8 @@ async def _pull(agent, url):
             before = updater.received
             try:
                 await _download(agent, _absolute(agent, url), updater)
+            except ota.UpdateError:
+                raise
             except (OSError, EOFError, ValueError, asyncio.TimeoutError) as error:
                 failures = 0 if updater.received > before else failures + 1
                 if failures > _MAX_RETRIES:
@@ -103,9 +105,18 @@ async def _pull(agent, url):
                     "download cut at " + str(updater.received) + " bytes (" + str(error) + "), resuming"
                 )
                 await asyncio.sleep(agent.retry_delay)
+            except Exception as error:  # noqa: BLE001 - MemoryError, a bug: resume where it stopped
+                failures += 1
+                delay = agent.device.supervisor.failed("OTA transfer", error)
+                if failures > _MAX_RETRIES:
+                    raise ota.UpdateError(ota.FAILED_DOWNLOAD, exception_text(error))
+                await asyncio.sleep(max(delay, agent.retry_delay))
         await _install(agent, updater)
     except ota.UpdateError as error:
         _fail(agent, updater, error)
+    except Exception as error:  # noqa: BLE001 - never leave a transfer that no one runs
+        agent.device.supervisor.failed("OTA transfer", error)
+        _fail(agent, updater, ota.UpdateError(ota.FAILED_DOWNLOAD, exception_text(error)))
 
 
 async def _download(agent, url, updater):
@@ -134,8 +145,14 @@ async def _download(agent, url, updater):
         length = int(headers.get("content-length", "-1"))
         remaining = length if length >= 0 else updater.size - updater.received
         next_report = updater.received + _PROGRESS_STEP
+        readinto = getattr(reader, "readinto", None)  # MicroPython: into one buffer, no new bytes per read
+        buffer = memoryview(agent.read_buffer or bytearray(_READ_SIZE))
         while remaining > 0:
-            block = await wait_for(reader.read(min(_READ_SIZE, remaining)), _READ_TIMEOUT)
+            if readinto is not None:
+                count = await wait_for(readinto(buffer[: min(len(buffer), remaining)]), _READ_TIMEOUT)
+                block = buffer[:count]
+            else:
+                block = await wait_for(reader.read(min(_READ_SIZE, remaining)), _READ_TIMEOUT)
             if not block:
                 raise http_client.HttpError("connection cut")
             remaining -= len(block)
@@ -201,7 +218,7 @@ async def handle_push(agent, request):
         agent.device.log.warning("pushed update refused: " + str(error))
         agent.last_result = (protocol.OTA_FAILED, error.code)
         return 409 if error.code == ota.REFUSED_BUSY else 400, {"error": error.detail, "code": error.code}
-    updater = agent.updater = ota.Updater(agent.slots, manifest, manifest_text, job)
+    updater = agent.updater = ota.Updater(agent.slots, manifest, manifest_text, job, agent.block_buffer)
     try:
         updater.begin()
         remaining = request.content_length

@@ -29,13 +29,35 @@ _FORM = const((
 ))
 
 
+_FIELDS = ("ssid", "hub", "name")  # kept in the form after an error (never the password)
+
+
 def render_form(error="", values=None):
     """The setup form, with an error line and the harmless fields kept (never the password)."""
+    return "".join(form_parts(error, values))
+
+
+def form_parts(error="", values=None):
+    """The setup form in pieces of a few hundred bytes (a board's heap after a failed pairing
+    attempt may not hold the whole page in one piece: MicroPython's unix port under the cap)."""
     values = values or {}
-    page = _FORM
-    for key in ("ssid", "hub", "name"):
-        page = page.replace("{" + key + "}", _escape(values.get(key) or ""))
-    return page.replace("{error}", _escape(error))
+    start = 0
+    while True:
+        opening = _FORM.find("{", start)
+        if opening < 0:
+            yield _FORM[start:]
+            return
+        closing = _FORM.find("}", opening)
+        key = _FORM[opening + 1 : closing]
+        if key == "error":
+            yield _FORM[start:opening]
+            yield _escape(error)
+        elif key in _FIELDS:
+            yield _FORM[start:opening]
+            yield _escape(values.get(key) or "")
+        else:  # a brace of the style sheet
+            yield _FORM[start : closing + 1]
+        start = closing + 1
 
 
 class SetupPortal:
@@ -101,7 +123,7 @@ class SetupPortal:
         @app.route("/")
         async def index(request):
             """The setup form."""
-            return Response(render_form(), 200, {"Content-Type": "text/html; charset=utf-8"})
+            return Response(form_parts(), 200, {"Content-Type": "text/html; charset=utf-8"})
 
         @app.route("/setup", methods=["POST"])
         async def setup(request):
@@ -113,7 +135,7 @@ class SetupPortal:
             except provisioning.SetupError as error:
                 portal.log.warning("setup failed: " + str(error))
                 return Response(
-                    render_form(str(error), form), 400, {"Content-Type": "text/html; charset=utf-8"}
+                    form_parts(str(error), form), 400, {"Content-Type": "text/html; charset=utf-8"}
                 )
             portal.state = "paired"
             portal.log.info("paired as " + portal.config["device_id"] + "; starting")

@@ -132,6 +132,12 @@ def build_parser():
         help="an unconfigured device: serve its setup page (pairing code) on --host/--port, then run",
     )
     parser.add_argument("--setup-timeout", type=float, default=600, help="seconds the setup page stays open")
+    parser.add_argument(
+        "--runtime",
+        choices=("cpython", "micropython"),
+        default="cpython",
+        help="cpython: the firmware in this process; micropython: the compiled bundle on MicroPython's unix port",
+    )
     parser.set_defaults(lights=[], current_room=None)
     return parser
 
@@ -276,6 +282,23 @@ async def provision_and_run(flash, host, port, setup_timeout, level):
     return await run_devices([device])
 
 
+def _run_micropython(parser, data_dir, flashes, level, setup=None):
+    """Each device as its own MicroPython unix-port process on the compiled bundle (CPython launcher)."""
+    from pathlib import Path
+
+    from lamplighter.firmware_bundle import BundleError
+    from lamplighter.micropython_devices import prepare_runtime, run_devices
+
+    try:
+        runtime = prepare_runtime(Path(data_dir) / "micropython")
+    except BundleError as error:
+        parser.error(str(error))
+    try:
+        return asyncio.run(run_devices(runtime, [Path(flash) for flash in flashes], level, setup))
+    except KeyboardInterrupt:
+        return 0
+
+
 def main(argv=None):
     """Parse flags, prepare each device's flash folder, and run them all; return the exit code."""
     parser = build_parser()
@@ -285,6 +308,9 @@ def main(argv=None):
         flash = os.path.join(data_dir, "devices", args.name or "new-device")
         os.makedirs(flash, mode=0o700, exist_ok=True)
         port = args.port or free_port(args.host)
+        if args.runtime == "micropython":
+            setup = (args.host, port, args.setup_timeout)
+            return _run_micropython(parser, data_dir, [flash], LOG_LEVELS[args.log_level], setup)
         try:
             return asyncio.run(
                 provision_and_run(flash, args.host, port, args.setup_timeout, LOG_LEVELS[args.log_level])
@@ -292,6 +318,7 @@ def main(argv=None):
         except KeyboardInterrupt:
             return 0
     devices = []
+    flashes = []
     seen = set()
     for raw in configs_from_args(args, parser):
         try:
@@ -302,12 +329,17 @@ def main(argv=None):
         if config["device_id"] in seen:
             parser.error("device " + config["device_id"] + " is listed twice")
         seen.add(config["device_id"])
+        flashes.append(flash)
+        print("device " + config["device_id"] + ": " + config["lan_url"], flush=True)
+        if args.runtime == "micropython":
+            continue
         hal = HostHal(flash)
         logger = log_module.Logger(config["device_id"], hal, LOG_LEVELS[args.log_level])
         devices.append(Device(hal, config, logger))
-        print("device " + config["device_id"] + ": " + config["lan_url"], flush=True)
-    if not devices:
+    if not flashes:
         parser.error("no device to run")
+    if args.runtime == "micropython":
+        return _run_micropython(parser, data_dir, flashes, LOG_LEVELS[args.log_level])
     try:
         return asyncio.run(run_devices(devices))
     except KeyboardInterrupt:

@@ -260,8 +260,10 @@ def create_app(device):
 
     @app.errorhandler(Exception)
     async def failed(request, exception):
-        """Anything unexpected: logged, answered 400, never a 500 or a dead server."""
-        device.log.error("web request failed: " + repr(exception))
+        """Anything unexpected: counted by the supervisor, answered 400 (503 when out of memory)."""
+        device.supervisor.failed("web request", exception)
+        if isinstance(exception, MemoryError):
+            return json_error(503, "the device is short of memory, try again")
         return json_error(400, "bad request")
 
     return app

@@ -71,7 +71,16 @@ def encode_frame(opcode, payload, fin=True, mask_key=None):
         head = struct.pack("!BBQ", first, mask_bit | 127, length)
     if mask_key is None:
         return head + payload
-    return head + mask_key + mask_payload(payload, mask_key)
+    # One buffer for the whole frame, masked in place: a board's heap mid-session rarely has
+    # room for the two extra copies of the payload that concatenation made.
+    start = len(head) + 4
+    frame = bytearray(start + len(payload))
+    frame[: len(head)] = head
+    frame[len(head) : start] = mask_key
+    frame[start:] = payload
+    for index in range(len(payload)):
+        frame[start + index] ^= mask_key[index & 3]
+    return frame
 
 
 def header_size(first_two):

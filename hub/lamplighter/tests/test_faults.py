@@ -2,8 +2,9 @@
 network, a locked database. Real hub, real firmware (simulated devices), real sockets."""
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -12,10 +13,9 @@ from django.db import connection
 from conftest import HubServer, LiveHub, api_client
 from factories import DeviceFactory, HomeFactory, LightFactory, RoomFactory, UserFactory
 from lamplighter.devices.models import Device
-from lamplighter.firmware.backoff import Backoff
 from lamplighter.lights.models import Light
 from netfault import BLACKHOLE, PASS, FaultyProxy
-from simulated import SimulatedDevice, wait_for
+from simulated import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -40,24 +40,19 @@ def home(fast_heartbeats: None, live_hub: LiveHub) -> tuple:
 
 
 @pytest.fixture
-def devices() -> Iterator[list[SimulatedDevice]]:
-    started: list[SimulatedDevice] = []
-    yield started
-    for device in started:
-        device.stop()
+def devices(start_device: Callable[..., Any]) -> Callable[..., Any]:
+    return start_device
 
 
-def boot(devices: list, flash: Path, hub_url: str, device: Device) -> SimulatedDevice:
-    simulated = SimulatedDevice(
+def boot(devices: Callable[..., Any], flash: Path, hub_url: str, device: Device) -> Any:
+    simulated = devices(
         flash,
         device_id=device.device_id,
         secret=SECRET,
         hubs=[hub_url],
         lights=[{"room": room, "light": light, "pin": pin} for pin, (room, light) in enumerate(LIGHTS, 2)],
     )
-    simulated.device.hub.backoff = Backoff(base=0.2, cap=1.0, floor=0.05)  # quick retries in tests
-    simulated.start()
-    devices.append(simulated)
+    simulated.control("hub_backoff", 0.2, 1.0, 0.05)  # quick retries in tests
     return simulated
 
 
@@ -65,7 +60,7 @@ def online(device: Device) -> bool:
     return Device.objects.get(pk=device.pk).online
 
 
-def converged(simulated: SimulatedDevice, lights: list[Light]) -> bool:
+def converged(simulated: Any, lights: list[Light]) -> bool:
     """The device runs every desired state, and the hub has it confirmed."""
     for light in lights:
         light.refresh_from_db()
@@ -82,7 +77,7 @@ def converged(simulated: SimulatedDevice, lights: list[Light]) -> bool:
 
 
 def test_device_away_during_100_changes_converges_on_return(
-    live_hub: LiveHub, home: tuple, devices: list, tmp_path: Path
+    live_hub: LiveHub, home: tuple, devices: Callable[..., Any], tmp_path: Path
 ) -> None:
     owner, device, lights = home
     first = boot(devices, tmp_path / "flash", live_hub.url, device)
@@ -105,13 +100,13 @@ def test_device_away_during_100_changes_converges_on_return(
 
 
 def test_changes_on_the_device_while_the_hub_is_down_reach_it(
-    hub_server: HubServer, live_hub: LiveHub, home: tuple, devices: list, tmp_path: Path
+    hub_server: HubServer, live_hub: LiveHub, home: tuple, devices: Callable[..., Any], tmp_path: Path
 ) -> None:
     _, device, lights = home
     simulated = boot(devices, tmp_path / "flash", live_hub.url, device)
     wait_for(lambda: converged(simulated, lights), 10, "the first sync")
     hub_server.stop()
-    wait_for(lambda: not simulated.device.hub.status["connected"], 10, "the device to notice")
+    wait_for(lambda: not simulated.control("hub")["connected"], 10, "the device to notice")
     auth = (device.device_id, SECRET)
     for room, light in [LIGHTS[0], LIGHTS[1], LIGHTS[0]]:  # Ceiling toggled twice: back to off
         answer = httpx.get(
@@ -128,7 +123,7 @@ def test_changes_on_the_device_while_the_hub_is_down_reach_it(
 
 
 def test_stalled_network_is_noticed_and_recovered_without_loss(
-    live_hub: LiveHub, home: tuple, devices: list, tmp_path: Path
+    live_hub: LiveHub, home: tuple, devices: Callable[..., Any], tmp_path: Path
 ) -> None:
     owner, device, lights = home
     proxy = FaultyProxy("127.0.0.1", live_hub.port).start()
@@ -138,7 +133,7 @@ def test_stalled_network_is_noticed_and_recovered_without_loss(
         proxy.mode = BLACKHOLE
         # Hub side: heartbeats stop arriving; 3 missed 1-second heartbeats, plus a sweep.
         wait_for(lambda: not online(device), 8, "the hub to mark the device offline")
-        wait_for(lambda: not simulated.device.hub.status["connected"], 8, "the device to notice")
+        wait_for(lambda: not simulated.control("hub")["connected"], 8, "the device to notice")
         with api_client(live_hub, owner) as client:
             assert client.post(f"/api/v1/lights/{lights[2].pk}/state", json={"on": True}).status_code == 202
         proxy.mode = PASS

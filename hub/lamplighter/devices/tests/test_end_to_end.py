@@ -4,8 +4,9 @@ A toggle through the REST API reaches the device and its reported state comes ba
 each delivery path: WebSocket, HTTP polling only, and LAN push to the device's /control_led.
 """
 
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -14,7 +15,7 @@ from conftest import LiveHub, api_client
 from factories import DeviceFactory, HomeFactory, LightFactory, RoomFactory, UserFactory
 from lamplighter.devices.models import Device
 from lamplighter.lights.models import Light
-from simulated import SimulatedDevice, wait_for
+from simulated import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -31,24 +32,19 @@ def home(live_hub: LiveHub) -> tuple:
 
 
 @pytest.fixture
-def devices() -> Iterator[list[SimulatedDevice]]:
-    started: list[SimulatedDevice] = []
-    yield started
-    for device in started:
-        device.stop()
+def devices(start_device: Callable[..., Any]) -> Callable[..., Any]:
+    return start_device
 
 
-def boot(devices: list, tmp_path: Path, hub: LiveHub, device: Device, **config: object) -> SimulatedDevice:
-    simulated = SimulatedDevice(
+def boot(devices: Callable[..., Any], tmp_path: Path, hub: LiveHub, device: Device, **config: object) -> Any:
+    return devices(
         tmp_path / device.device_id,
         device_id=device.device_id,
         secret=SECRET,
         hubs=[hub.url],
         lights=[{"room": "Kitchen", "light": "Ceiling", "pin": 2}],
         **config,
-    ).start()
-    devices.append(simulated)
-    return simulated
+    )
 
 
 def reported(light: Light) -> tuple:
@@ -56,9 +52,7 @@ def reported(light: Light) -> tuple:
     return light.reported_on, light.reported_version
 
 
-def toggle_and_confirm(
-    hub: LiveHub, owner: object, light: Light, simulated: SimulatedDevice, timeout: float
-) -> None:
+def toggle_and_confirm(hub: LiveHub, owner: object, light: Light, simulated: Any, timeout: float) -> None:
     with api_client(hub, owner) as client:
         response = client.post(f"/api/v1/lights/{light.pk}/state", json={"on": True})
         assert response.status_code == 202
@@ -66,10 +60,10 @@ def toggle_and_confirm(
         wait_for(lambda: reported(light) == (True, version), timeout, "the device's report")
         assert client.get(f"/api/v1/lights/{light.pk}").json()["pending"] is False
     assert simulated.light("Kitchen", "Ceiling")["state"]["on"] is True
-    assert simulated.hal.pin_get(2) is True
+    assert simulated.pin(2) is True
 
 
-def test_websocket_path(live_hub: LiveHub, home: tuple, devices: list, tmp_path: Path) -> None:
+def test_websocket_path(live_hub: LiveHub, home: tuple, devices: Callable[..., Any], tmp_path: Path) -> None:
     owner, device, light = home
     simulated = boot(devices, tmp_path, live_hub, device)
     wait_for(lambda: Device.objects.get(pk=device.pk).connection == "websocket", 10, "the WebSocket")
@@ -84,7 +78,9 @@ def test_websocket_path(live_hub: LiveHub, home: tuple, devices: list, tmp_path:
     assert status["lights"][0]["on"] is True
 
 
-def test_http_polling_only(live_hub: LiveHub, home: tuple, devices: list, tmp_path: Path) -> None:
+def test_http_polling_only(
+    live_hub: LiveHub, home: tuple, devices: Callable[..., Any], tmp_path: Path
+) -> None:
     owner, device, light = home
     simulated = boot(devices, tmp_path, live_hub, device, transport="http", poll_interval=0.3)
     wait_for(lambda: Device.objects.get(pk=device.pk).connection == "http", 10, "the first poll")
@@ -92,7 +88,9 @@ def test_http_polling_only(live_hub: LiveHub, home: tuple, devices: list, tmp_pa
     toggle_and_confirm(live_hub, owner, light, simulated, timeout=5)
 
 
-def test_lan_push_beats_a_slow_poll(live_hub: LiveHub, home: tuple, devices: list, tmp_path: Path) -> None:
+def test_lan_push_beats_a_slow_poll(
+    live_hub: LiveHub, home: tuple, devices: Callable[..., Any], tmp_path: Path
+) -> None:
     owner, device, light = home
     simulated = boot(
         devices, tmp_path, live_hub, device, transport="http", poll_interval=600, advertise_lan=True
@@ -103,7 +101,7 @@ def test_lan_push_beats_a_slow_poll(live_hub: LiveHub, home: tuple, devices: lis
 
 
 def test_local_change_on_the_device_reaches_the_hub(
-    live_hub: LiveHub, home: tuple, devices: list, tmp_path: Path
+    live_hub: LiveHub, home: tuple, devices: Callable[..., Any], tmp_path: Path
 ) -> None:
     _, device, light = home
     simulated = boot(devices, tmp_path, live_hub, device)
@@ -121,19 +119,20 @@ def test_local_change_on_the_device_reaches_the_hub(
     )
 
 
-def test_wrong_secret_never_connects(live_hub: LiveHub, home: tuple, devices: list, tmp_path: Path) -> None:
+def test_wrong_secret_never_connects(
+    live_hub: LiveHub, home: tuple, devices: Callable[..., Any], tmp_path: Path
+) -> None:
     _, device, _ = home
-    simulated = SimulatedDevice(
+    simulated = devices(
         tmp_path / "intruder",
         device_id=device.device_id,
         secret="not-the-secret",
         hubs=[live_hub.url],
         lights=[{"room": "Kitchen", "light": "Ceiling", "pin": 2}],
-    ).start()
-    devices.append(simulated)
+    )
     wait_for(
         lambda: any(
-            "401" in line or "403" in line or "refused" in line for line in simulated.hal.display_lines
+            "401" in line or "403" in line or "refused" in line for line in simulated.output().split("\n")
         ),
         10,
         "the refusal",

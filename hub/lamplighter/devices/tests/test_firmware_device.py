@@ -10,7 +10,7 @@ import datetime
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,7 @@ from lamplighter.firmware import log as log_module
 from lamplighter.firmware.hal.host import HostHal
 from lamplighter.firmware.setup_portal import SetupPortal
 from lamplighter.lights.models import Light
-from simulated import SimulatedDevice, wait_for
+from simulated import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -37,11 +37,8 @@ SECRET = "firmware-device-secret-0123456789"  # noqa: S105 - test fixture
 
 
 @pytest.fixture
-def devices() -> Iterator[list[SimulatedDevice]]:
-    started: list[SimulatedDevice] = []
-    yield started
-    for device in started:
-        device.stop()
+def devices(start_device: Callable[..., Any]) -> Callable[..., Any]:
+    return start_device
 
 
 def reported(light: Light) -> tuple:
@@ -73,17 +70,14 @@ def wait_for_port(port: int) -> None:
     wait_for(listening, 5, "the setup page")
 
 
-def test_an_empty_device_pairs_and_starts(live_hub: LiveHub, tmp_path: Path, devices: list) -> None:
+def test_an_empty_device_pairs_and_starts(live_hub: LiveHub, tmp_path: Path, devices: Callable) -> None:
     owner = UserFactory()
     home = HomeFactory(owner=owner, name="Cottage")
     _, code = services.pairing_code_create(home=home, user=owner)
     flash = tmp_path / "new"
-    flash.mkdir()
-    hal = HostHal(str(flash))
     port = free_port()
-    portal = SetupPortal(hal, log_module.Logger("setup", hal, echo=False), "host", "127.0.0.1", port, 30)
-    result: list = []
-    thread = run_portal(portal, result)
+    # An empty flash: the device serves its setup page, pairs, and reboots into normal operation.
+    simulated = devices(flash, setup=("127.0.0.1", port, 30))
     wait_for_port(port)
     base = f"http://127.0.0.1:{port}"
     assert b"Pairing code" in httpx.get(base + "/").content
@@ -94,21 +88,13 @@ def test_an_empty_device_pairs_and_starts(live_hub: LiveHub, tmp_path: Path, dev
     assert wrong.status_code == 400 and b"refused the pairing code" in wrong.content
     done = httpx.post(base + "/setup", data=form)
     assert done.status_code == 200, done.text
-    thread.join(10)
-    config = result[0]
-    assert config is not None and config_module.load(str(flash))["device_id"] == config["device_id"]
+    wait_for(lambda: config_module.exists(str(flash)), 10, "the config on flash")
+    config = config_module.load(str(flash))
     device = Device.objects.get(device_id=config["device_id"])
     assert device.home == home and device.name == "porch"
-    # The board would now reboot into normal operation: the same flash, the same firmware.
-    simulated = SimulatedDevice(
-        flash, **{key: config[key] for key in ("device_id", "secret", "hubs", "name")}
-    )
-    devices.append(simulated.start())
-    wait_for(lambda: online(device), 10, "the paired device online")
-    secret_seen = [
-        line for line in hal.display_lines + simulated.hal.display_lines if config["secret"] in line
-    ]
-    assert secret_seen == []
+    wait_for(lambda: online(device), 15, "the paired device online")
+    assert simulated.boots == 2
+    assert config["secret"] not in simulated.output()
 
 
 def test_the_setup_page_closes_after_its_timeout(tmp_path: Path) -> None:
@@ -136,8 +122,8 @@ def home(live_hub: LiveHub) -> tuple:
     return owner, device, ceiling, counter
 
 
-def boot(devices: list, tmp_path: Path, hub_url: str, device: Device, **config: Any) -> SimulatedDevice:
-    simulated = SimulatedDevice(
+def boot(devices: Callable, tmp_path: Path, hub_url: str, device: Device, **config: Any) -> Any:
+    return devices(
         tmp_path / device.device_id,
         device_id=device.device_id,
         secret=SECRET,
@@ -147,37 +133,35 @@ def boot(devices: list, tmp_path: Path, hub_url: str, device: Device, **config: 
             {"room": "Kitchen", "light": "Counter", "pin": 3, "button": 31},
         ],
         **config,
-    ).start()
-    devices.append(simulated)
-    return simulated
+    )
 
 
 def test_wifi_drop_rejoin_buttons_and_the_conflict_rule(
-    live_hub: LiveHub, home: tuple, devices: list, tmp_path: Path
+    live_hub: LiveHub, home: tuple, devices: Callable, tmp_path: Path
 ) -> None:
     owner, device, ceiling, counter = home
     simulated = boot(devices, tmp_path, live_hub.url, device)
     wait_for(lambda: online(device), 10, "the device online")
     wait_for(lambda: reported(ceiling)[1] == ceiling.desired_version, 5, "the first report")
-    assert simulated.hal.wifi_power_save is False  # power saving off by default
-    simulated.call(simulated.hal.cut_wifi)
+    assert simulated.control("wifi")["power_save"] is False  # power saving off by default
+    simulated.control("cut_wifi")
     wait_for(lambda: not online(device), 10, "the hub to see the device go")
-    assert simulated.call(lambda: simulated.device.wifi.connected) is False
+    assert simulated.control("wifi")["connected"] is False
     # Offline: a button on the device toggles Counter; the page still works too.
-    simulated.call(simulated.hal.press, 31)
+    simulated.control("press", 31)
     wait_for(lambda: simulated.light("Kitchen", "Counter")["state"]["on"], 5, "the button press")
-    assert simulated.hal.pin_get(3) is True and simulated.light("Kitchen", "Counter")["changed"] is True
+    assert simulated.pin(3) is True and simulated.light("Kitchen", "Counter")["changed"] is True
     status = httpx.get(simulated.url + "/status", auth=(device.device_id, SECRET), timeout=5).json()
     assert status["wifi"]["connected"] is False and status["rssi"] is None
     # Both sides change Ceiling while apart: the device by its button, a user on the dashboard.
-    simulated.call(simulated.hal.press, 30)
+    simulated.control("press", 30)
     wait_for(lambda: simulated.light("Kitchen", "Ceiling")["state"]["on"], 5, "the second press")
     with api_client(live_hub, owner) as client:
         assert client.post(f"/api/v1/lights/{ceiling.pk}/state", json={"on": False}).status_code == 202
     ceiling.refresh_from_db()
     hub_version = ceiling.desired_version
-    simulated.call(simulated.hal.restore_wifi)
-    wait_for(lambda: simulated.hal.wifi_joins >= 2, 10, "the Wi-Fi re-join")
+    simulated.control("restore_wifi")
+    wait_for(lambda: simulated.control("wifi")["joins"] >= 2, 10, "the Wi-Fi re-join")
     wait_for(lambda: online(device), 10, "the device back online")
     # Counter: a local change on top of the hub's state, so it becomes the desired state.
     wait_for(lambda: reported(counter)[0] is True, 10, "Counter's local change on the hub")
@@ -188,13 +172,14 @@ def test_wifi_drop_rejoin_buttons_and_the_conflict_rule(
         lambda: simulated.light("Kitchen", "Ceiling")["version"] >= hub_version, 10, "the conflict resolved"
     )
     assert simulated.light("Kitchen", "Ceiling")["state"]["on"] is False
-    assert simulated.hal.pin_get(2) is False
+    assert simulated.pin(2) is False
     ceiling.refresh_from_db()
     assert ceiling.desired_on is False
     status = httpx.get(simulated.url + "/status", auth=(device.device_id, SECRET), timeout=5).json()
     assert status["wifi"]["drops"] == 1 and status["rssi"] is not None
     assert status["hub"]["mode"] == "local"
-    assert simulated.hal.watchdog.feeds >= 1 and not simulated.hal.watchdog.expired(simulated.hal.ticks_ms())
+    watchdog = simulated.control("watchdog")
+    assert watchdog["feeds"] >= 1 and not watchdog["expired"]
 
 
 # ---- logs ---------------------------------------------------------------------------------------
@@ -212,7 +197,7 @@ def dashboard_socket(hub: LiveHub, user: object) -> Any:
 
 
 def test_logs_reach_the_hub_and_the_dashboard_without_secrets(
-    live_hub: LiveHub, home: tuple, devices: list, tmp_path: Path
+    live_hub: LiveHub, home: tuple, devices: Callable, tmp_path: Path
 ) -> None:
     owner, device, _, _ = home
     simulated = boot(
@@ -220,7 +205,7 @@ def test_logs_reach_the_hub_and_the_dashboard_without_secrets(
     )
     wait_for(lambda: online(device), 10, "the device online")
     with dashboard_socket(live_hub, owner) as socket:
-        simulated.call(simulated.device.log.warning, f"auth {SECRET} wifi wifi-password-1 marker-42")
+        simulated.control("log", f"auth {SECRET} wifi wifi-password-1 marker-42")
         deadline = time.monotonic() + 10
         marked: list[dict] = []
         while time.monotonic() < deadline and not marked:
@@ -237,7 +222,9 @@ def test_logs_reach_the_hub_and_the_dashboard_without_secrets(
     assert line.level == "WARN" and "***" in line.text
     stored = " ".join(DeviceLogLine.objects.filter(device=device).values_list("text", flat=True))
     assert (
-        SECRET not in stored and "wifi-password-1" not in stored and simulated.device.lan_token not in stored
+        SECRET not in stored
+        and "wifi-password-1" not in stored
+        and simulated.control("lan_token") not in stored
     )
     assert "connected to" in stored  # the device's own lines from before the socket came up too
 
@@ -332,7 +319,7 @@ def tls_hub(transactional_db: None, tmp_path: Path) -> Iterator[tuple[str, Path]
     thread.join(timeout=15)
 
 
-def test_tls_hub_checked_against_the_ca_on_flash(tls_hub: tuple, devices: list, tmp_path: Path) -> None:
+def test_tls_hub_checked_against_the_ca_on_flash(tls_hub: tuple, devices: Callable, tmp_path: Path) -> None:
     hub_url, ca_path = tls_hub
     room = RoomFactory(name="Kitchen")
     trusted = DeviceFactory(home=room.home, secret=SECRET)
@@ -342,7 +329,8 @@ def test_tls_hub_checked_against_the_ca_on_flash(tls_hub: tuple, devices: list, 
     (flash / config_module.CA_FILE).write_bytes(ca_path.read_bytes())
     simulated = boot(devices, tmp_path, hub_url, trusted)
     wait_for(lambda: online(trusted), 15, "the device over wss")
-    assert simulated.call(lambda: dict(simulated.device.hub.status))["url"] == hub_url
+    # The hub marks it online at its hello; the device's own status follows at the welcome.
+    wait_for(lambda: simulated.control("hub")["url"] == hub_url, 5, "the device's hub status")
     # Another device trusts a different CA: the hub's certificate is refused, nothing is sent.
     stranger = DeviceFactory(home=room.home, secret=SECRET)
     other_flash = tmp_path / stranger.device_id
@@ -351,7 +339,7 @@ def test_tls_hub_checked_against_the_ca_on_flash(tls_hub: tuple, devices: list, 
     (other_flash / config_module.CA_FILE).write_bytes(other_ca.read_bytes())
     refused = boot(devices, tmp_path, hub_url, stranger)
     wait_for(
-        lambda: any("CERTIFICATE_VERIFY_FAILED" in line for line in refused.hal.display_lines),
+        lambda: "certificate" in refused.output(),
         10,
         "the TLS refusal",
     )

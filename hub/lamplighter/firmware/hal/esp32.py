@@ -140,6 +140,10 @@ class Esp32Hal:
         gc.collect()
         return gc.mem_free()
 
+    def heap(self):
+        """{"free", "allocated"}: the Python heap in bytes, as gc sees it."""
+        return {"free": gc.mem_free(), "allocated": gc.mem_alloc()}
+
     def wall_time(self):
         """Seconds since the epoch as the RTC knows it (unset RTC: since 2000)."""
         return int(time.time())

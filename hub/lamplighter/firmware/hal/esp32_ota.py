@@ -39,7 +39,7 @@ class PartitionSlots(SlotRecords):
     def write_block(self, slot, index, block):
         """Erase and write one 4096-byte block (a short last block is padded)."""
         if len(block) < 4096:
-            block = block + b"\xff" * (4096 - len(block))
+            block = bytes(block) + b"\xff" * (4096 - len(block))  # the last block may be a memoryview
         self._next.writeblocks(index, block)
 
     def discard_slot(self, slot):

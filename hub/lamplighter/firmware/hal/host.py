@@ -1,7 +1,8 @@
-"""Host hardware (CPython simulator): pins in memory, a folder as flash, log lines in a list.
+"""Host hardware (CPython and MicroPython's unix port): pins in memory, a folder as flash, log lines in a list.
 
-FileSlots, the simulator's OTA slots, lives here too: only the host needs it, and a board
-never imports this module (it is left out of the bundle).
+FileSlots, the host's OTA slots, lives here too. The bundle carries this module so that the
+unix port runs the very image a board gets; a board never imports it (hal.create() picks by
+platform).
 """
 
 import gc
@@ -27,11 +28,15 @@ class HostHal:
 
     board = "host"
 
-    def __init__(self, flash_root, rssi=-50):
+    def __init__(self, flash_root, rssi=-50, display_limit=MAX_DISPLAY_LINES, heap_reserved=0):
         self.flash_root = flash_root
         self.pins = {}
         self.duties = {}  # PWM pin -> duty 0..65535
         self.display_lines = []
+        self.display_limit = display_limit
+        # Bytes of the heap the runtime holds for a board's flash (the unix port's ROMFS image),
+        # left out of the firmware's own allocation figure.
+        self.heap_reserved = heap_reserved
         self.reboot_requested = False
         self._rssi = rssi
         self._wifi = False
@@ -125,8 +130,14 @@ class HostHal:
         return ticks_diff(ticks_ms(), self._boot_ticks) // 1000
 
     def free_memory(self):
-        """A stand-in figure: objects tracked by the garbage collector, in bytes-ish units."""
-        return len(gc.get_objects()) * 64
+        """Free heap in bytes (MicroPython), or the memory the machine has available (CPython)."""
+        return self.heap()["free"]
+
+    def heap(self):
+        """{"free", "allocated"} in bytes: the MicroPython heap, or this process on CPython."""
+        if hasattr(gc, "mem_free"):
+            return {"free": gc.mem_free(), "allocated": max(0, gc.mem_alloc() - self.heap_reserved)}
+        return _process_memory()
 
     def wall_time(self):
         """Seconds since the epoch."""
@@ -143,8 +154,24 @@ class HostHal:
     def display(self, line):
         """Keep the line, as a device's screen would show it."""
         self.display_lines.append(line)
-        if len(self.display_lines) > MAX_DISPLAY_LINES:
+        if len(self.display_lines) > self.display_limit:
             del self.display_lines[0]
+
+
+def _process_memory():
+    """CPython has no capped heap: this process's resident bytes and the machine's available ones."""
+    page = 4096
+    allocated = free = 0
+    try:
+        with open("/proc/self/statm") as handle:
+            allocated = int(handle.read().split()[1]) * page
+        with open("/proc/meminfo") as handle:
+            for line in handle:
+                if line.startswith("MemAvailable:"):
+                    free = int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):  # not Linux
+        pass
+    return {"free": free, "allocated": allocated}
 
 
 class FileSlots(SlotRecords):

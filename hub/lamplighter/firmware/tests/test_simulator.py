@@ -124,7 +124,7 @@ def start_simulator(tmp_path, ports):
         [
             sys.executable,
             "-c",
-            "import sys; from firmware.simulator import main; sys.exit(main(sys.argv[1:]))",
+            "import sys; from lamplighter.firmware.simulator import main; sys.exit(main(sys.argv[1:]))",
             "--config",
             str(config_file),
             "--data-dir",

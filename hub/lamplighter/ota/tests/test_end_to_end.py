@@ -5,7 +5,7 @@ with a Range request, an image that never comes up rolled back, and every refusa
 the hub with its reason.
 """
 
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,10 +14,10 @@ import pytest
 
 from conftest import LiveHub, api_client
 from factories import DeviceFactory, HomeFactory, LightFactory, RoomFactory, UserFactory
-from lamplighter.devices.models import Device
+from lamplighter.devices.models import Device, DeviceLogLine
 from lamplighter.ota.models import Job
 from lamplighter.ota.tests import helpers
-from simulated import SimulatedDevice, wait_for
+from simulated import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 SECRET = "ota-end-to-end-secret"  # noqa: S105 - test fixture
@@ -29,12 +29,17 @@ def ota_settings(settings: Any, tmp_path: Path) -> None:
     settings.LAMPLIGHTER_OTA_TICK = 0.2
 
 
+# A push to /django_update_firmware on MicroPython under a board's heap: the update's modules
+# cannot be imported during the streamed request yet (MemoryError; docs/firmware.md).
+PUSH_DOES_NOT_FIT = pytest.mark.xfail(
+    strict=True, reason="a LAN push runs the MicroPython device out of heap under the board's cap"
+)
+ON_BOTH_BUT_PUSH = ["cpython", pytest.param("micropython", marks=PUSH_DOES_NOT_FIT)]
+
+
 @pytest.fixture
-def started() -> Iterator[list[SimulatedDevice]]:
-    devices: list[SimulatedDevice] = []
-    yield devices
-    for device in devices:
-        device.stop()
+def started(start_device: Callable[..., Any]) -> Callable[..., Any]:
+    return start_device
 
 
 def make_home(count: int) -> tuple[Any, list[Device]]:
@@ -49,24 +54,20 @@ def make_home(count: int) -> tuple[Any, list[Device]]:
 
 
 def boot(
-    started: list,
+    started: Callable[..., Any],
     tmp_path: Path,
     hub_url: str,
     device: Device,
     key: str = helpers.PUBLIC_KEY_HEX,
     **config: Any,
-) -> SimulatedDevice:
+) -> Any:
     flash = tmp_path / device.device_id
     helpers.give_key(flash, key)
     lights = [{"room": "Kitchen", "light": light.name, "pin": 2} for light in device.lights.all()]
-    simulated = SimulatedDevice(
-        flash, device_id=device.device_id, secret=SECRET, hubs=[hub_url], lights=lights, **config
-    ).start()
-    started.append(simulated)
-    return simulated
+    return started(flash, device_id=device.device_id, secret=SECRET, hubs=[hub_url], lights=lights, **config)
 
 
-def status(simulated: SimulatedDevice) -> dict:
+def status(simulated: Any) -> dict:
     return httpx.get(
         simulated.url + "/status", auth=(simulated.config["device_id"], SECRET), timeout=5
     ).json()
@@ -76,7 +77,9 @@ def connected(device: Device, how: str = "websocket") -> bool:
     return Device.objects.get(pk=device.pk).connection == how
 
 
-def test_pull_rollout_to_several_devices_in_batches(live_hub: LiveHub, started: list, tmp_path: Path) -> None:
+def test_pull_rollout_to_several_devices_in_batches(
+    live_hub: LiveHub, started: Callable[..., Any], tmp_path: Path
+) -> None:
     owner, devices = make_home(3)
     simulated = [boot(started, tmp_path, live_hub.url, device) for device in devices]
     for device in devices:
@@ -105,7 +108,8 @@ def test_pull_rollout_to_several_devices_in_batches(live_hub: LiveHub, started: 
         )
 
 
-def test_push_rollout_on_the_lan(live_hub: LiveHub, started: list, tmp_path: Path) -> None:
+@pytest.mark.parametrize("runtime", ON_BOTH_BUT_PUSH)
+def test_push_rollout_on_the_lan(live_hub: LiveHub, started: Callable[..., Any], tmp_path: Path) -> None:
     owner, devices = make_home(2)
     simulated = [
         boot(started, tmp_path, live_hub.url, d, transport="http", poll_interval=600, advertise_lan=True)
@@ -126,7 +130,10 @@ def test_push_rollout_on_the_lan(live_hub: LiveHub, started: list, tmp_path: Pat
         assert status(sim)["firmware_version"] == "0.2.0" and status(sim)["boot_slot"] == 1
 
 
-def test_content_only_signatures_over_pull_and_push(live_hub: LiveHub, started: list, tmp_path: Path) -> None:
+@pytest.mark.parametrize("runtime", ON_BOTH_BUT_PUSH)
+def test_content_only_signatures_over_pull_and_push(
+    live_hub: LiveHub, started: Callable[..., Any], tmp_path: Path
+) -> None:
     """A `sign` without --version/--board: the hub asserts the uploaded version and board."""
     owner, devices = make_home(2)
     pulled = boot(started, tmp_path, live_hub.url, devices[0])
@@ -150,7 +157,7 @@ def test_content_only_signatures_over_pull_and_push(live_hub: LiveHub, started: 
 
 
 def test_an_image_that_does_not_come_up_is_rolled_back(
-    live_hub: LiveHub, started: list, tmp_path: Path
+    live_hub: LiveHub, started: Callable[..., Any], tmp_path: Path
 ) -> None:
     owner, [device] = make_home(1)
     sim = boot(started, tmp_path, live_hub.url, device)
@@ -167,12 +174,14 @@ def test_an_image_that_does_not_come_up_is_rolled_back(
     assert job.boot_slot == 0
 
 
-def test_a_cut_download_resumes_where_it_stopped(live_hub: LiveHub, started: list, tmp_path: Path) -> None:
+def test_a_cut_download_resumes_where_it_stopped(
+    live_hub: LiveHub, started: Callable[..., Any], tmp_path: Path
+) -> None:
     owner, [device] = make_home(1)
     proxy = helpers.CuttingProxy(live_hub.port, cut_after=200_000)
     try:
         sim = boot(started, tmp_path, proxy.url, device)
-        sim.device.ota.retry_delay = 0.1
+        sim.control("ota_retry_delay", 0.1)
         wait_for(lambda: connected(device), 10, "the WebSocket")
         size = 600_000
         with api_client(live_hub, owner) as client:
@@ -201,12 +210,12 @@ REFUSALS = [
 
 @pytest.mark.parametrize(("change", "reason"), REFUSALS)
 def test_refusals_reach_the_hub_with_their_reason(
-    live_hub: LiveHub, started: list, tmp_path: Path, settings: Any, change: dict, reason: str
+    live_hub: LiveHub, started: Callable[..., Any], tmp_path: Path, settings: Any, change: dict, reason: str
 ) -> None:
     owner, [device] = make_home(1)
     key = change.get("device_key", helpers.PUBLIC_KEY_HEX)
     sim = boot(started, tmp_path, live_hub.url, device, key=key)
-    sim.device.ota.retry_delay = 0.05
+    sim.control("ota_retry_delay", 0.05)
     wait_for(lambda: connected(device), 10, "the WebSocket")
     with api_client(live_hub, owner) as client:
         artifact = helpers.upload(
@@ -227,3 +236,29 @@ def test_refusals_reach_the_hub_with_their_reason(
     assert sim.boots == 1
     assert Job.objects.get(pk=job.pk).detail  # the device said why
     del page
+
+
+@pytest.mark.parametrize("fault", ["memory", "error"])
+def test_a_failing_transfer_resumes_and_the_update_lands(
+    live_hub: LiveHub, started: Callable[..., Any], tmp_path: Path, fault: str
+) -> None:
+    """A MemoryError or an unexpected exception in the middle of a download: logged, resumed, confirmed."""
+    owner, [device] = make_home(1)
+    sim = boot(started, tmp_path, live_hub.url, device)
+    sim.control("ota_retry_delay", 0.05)
+    wait_for(lambda: connected(device), 10, "the WebSocket")
+    sim.control("inject", "ota", fault)  # the first block the update receives
+    with api_client(live_hub, owner) as client:
+        artifact = helpers.upload(client, helpers.image(300_000), "0.2.0")
+        rollout = helpers.start_rollout(client, artifact, [device.pk])
+        [job] = wait_for(lambda: helpers.jobs_done(rollout), 30, "the job to end")
+    assert job.state == "confirmed", (job.reason, job.detail)
+    kind = "MemoryError" if fault == "memory" else "RuntimeError"
+    wait_for(
+        lambda: DeviceLogLine.objects.filter(
+            device=device, text__contains=f"OTA transfer failed: {kind}"
+        ).exists(),
+        10,
+        "the failure in the hub's device log",
+    )
+    assert status(sim)["firmware_version"] == "0.2.0" and sim.boots == 2
