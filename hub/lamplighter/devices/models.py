@@ -25,6 +25,9 @@ class Device(models.Model):
     )
     channel_name = models.CharField(max_length=200, blank=True, help_text="Channel of the live WebSocket.")
     protocol_version = models.PositiveIntegerField(null=True, blank=True)
+    lights_capability = models.PositiveSmallIntegerField(
+        default=1, help_text="Lights capability of its hello: 1 on/off only, 2 brightness and colour."
+    )
     firmware_version = models.CharField(max_length=64, blank=True)
     board = models.CharField(max_length=64, blank=True)
     mode = models.CharField(max_length=10, blank=True, help_text="local or remote, as the device reports.")
