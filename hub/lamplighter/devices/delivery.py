@@ -46,7 +46,9 @@ def deliver_desired(
     if current is None:
         return PATH_POLL
     capability = current["lights_capability"]
-    entries = [light_wire_entry(light, capability=capability, transition_ms=transition_ms) for light in lights]
+    entries = [
+        light_wire_entry(light, capability=capability, transition_ms=transition_ms) for light in lights
+    ]
     return deliver_desired_many(targets=[(device.device_id, current, entries)])[device.device_id]
 
 

@@ -60,8 +60,8 @@ def _poll_sql(many: bool = False) -> str:
     devices, lights, rooms = Device._meta.db_table, Light._meta.db_table, Room._meta.db_table
     which = "= ANY(%s)" if many else "= %s"
     return (
-        f"SELECT {rows.select_list(Device, 'd')}, r.name, l.name, l.desired_on, l.desired_version, "
-        "l.kind, l.desired_brightness, l.desired_color_temp_kelvin, l.desired_rgb, l.min_kelvin, l.max_kelvin "  # noqa: S608 - names from model metadata; values are bound parameters
+        f"SELECT {rows.select_list(Device, 'd')}, r.name, l.name, l.desired_on, l.desired_version, "  # noqa: S608 - names from model metadata; values are bound parameters
+        "l.kind, l.desired_brightness, l.desired_color_temp_kelvin, l.desired_rgb, l.min_kelvin, l.max_kelvin "
         f"FROM {devices} d LEFT JOIN {lights} l ON l.device_id = d.id "
         f"LEFT JOIN {rooms} r ON r.id = l.room_id WHERE d.device_id {which} ORDER BY r.name, l.name"
     )

@@ -8,7 +8,6 @@ from ninja import Field, Router, Schema, Status
 from pydantic import StrictBool, StrictInt, model_validator
 
 from firmware import protocol
-
 from lamplighter.api_types import DatabaseId
 from lamplighter.devices.models import Device
 from lamplighter.homes import permissions
@@ -65,8 +64,12 @@ class LightIn(Schema):
     name: str
     device_id: str | None = None
     kind: Kind = Field("onoff", description="onoff, dimmable, tunable_white or rgb")
-    min_kelvin: Kelvin | None = Field(None, description="warmest white of a tunable_white light (2700 when left out)")
-    max_kelvin: Kelvin | None = Field(None, description="coldest white of a tunable_white light (6500 when left out)")
+    min_kelvin: Kelvin | None = Field(
+        None, description="warmest white of a tunable_white light (2700 when left out)"
+    )
+    max_kelvin: Kelvin | None = Field(
+        None, description="coldest white of a tunable_white light (6500 when left out)"
+    )
 
 
 class LightPatch(Schema):
@@ -193,7 +196,9 @@ def light_set_state(request: HttpRequest, light_id: DatabaseId, payload: LightSt
     colour temperature outside its range.
     """
     light = selectors.light_get(user=request.user, light_id=light_id)
-    stored = services.light_set_desired(light=light, state=payload.state(), transition_ms=payload.transition_ms)
+    stored = services.light_set_desired(
+        light=light, state=payload.state(), transition_ms=payload.transition_ms
+    )
     return Status(202, selectors.light_payload(stored))
 
 
@@ -207,5 +212,8 @@ def home_lights_set_state(request: HttpRequest, home_id: DatabaseId, payload: Li
     home = home_get(user=request.user, home_id=home_id)
     lights = Light.objects.filter(room__home=home)
     return Status(
-        202, services.lights_set_desired(lights=lights, state=payload.state(), transition_ms=payload.transition_ms)
+        202,
+        services.lights_set_desired(
+            lights=lights, state=payload.state(), transition_ms=payload.transition_ms
+        ),
     )

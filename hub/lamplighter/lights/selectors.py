@@ -95,4 +95,6 @@ def device_lights(*, device: Device) -> QuerySet[Light]:
 def device_desired_entries(*, device: Device) -> list[dict[str, Any]]:
     """Desired state of every light the device drives, ready for its hub.welcome."""
     capability = device.lights_capability
-    return [light_wire_entry(light, capability=capability, welcome=True) for light in device_lights(device=device)]
+    return [
+        light_wire_entry(light, capability=capability, welcome=True) for light in device_lights(device=device)
+    ]

@@ -81,7 +81,11 @@ def light_update(
     if (kind, low, high) != (light.kind, light.min_kelvin, light.max_kelvin):
         current = light_state.desired_state(light)
         light.kind, light.min_kelvin, light.max_kelvin = kind, low, high
-        kept = {key: value for key, value in current.items() if key == "on" or key in light_state.KIND_FIELDS[kind]}
+        kept = {
+            key: value
+            for key, value in current.items()
+            if key == "on" or key in light_state.KIND_FIELDS[kind]
+        }
         light_state.set_desired(light, light_state.merged_desired(light, _fit_kelvin(kept, low, high)))
         light.desired_version += 1
         light.desired_at = timezone.now()
@@ -144,7 +148,10 @@ def light_set_desired(
     LightStateError (nothing stored) for a field or value the light's kind and range refuse.
     """
     locked = light_set_desired_in(
-        lights=Light.objects.all(), light_id=light.pk, state=_update_of(on, state), transition_ms=transition_ms
+        lights=Light.objects.all(),
+        light_id=light.pk,
+        state=_update_of(on, state),
+        transition_ms=transition_ms,
     )
     if locked is None:
         raise Light.DoesNotExist("no such light")

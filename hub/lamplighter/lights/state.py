@@ -68,7 +68,9 @@ def reported_state(light: Light) -> dict[str, Any] | None:
     )
 
 
-def _state(kind: str, on: bool, brightness: int | None, kelvin: int | None, rgb: int | None) -> dict[str, Any]:
+def _state(
+    kind: str, on: bool, brightness: int | None, kelvin: int | None, rgb: int | None
+) -> dict[str, Any]:
     fields = KIND_FIELDS.get(kind, ())
     state: dict[str, Any] = {"on": bool(on)}
     if "brightness" in fields and brightness is not None:
@@ -94,7 +96,9 @@ def set_desired(light: Light, state: dict[str, Any]) -> None:
     fields = KIND_FIELDS.get(light.kind, ())
     light.desired_on = bool(state["on"])
     light.desired_brightness = state.get("brightness") if "brightness" in fields else None
-    light.desired_color_temp_kelvin = state.get("color_temp_kelvin") if "color_temp_kelvin" in fields else None
+    light.desired_color_temp_kelvin = (
+        state.get("color_temp_kelvin") if "color_temp_kelvin" in fields else None
+    )
     light.desired_rgb = pack_rgb(state.get("rgb")) if "rgb" in fields else None
 
 
@@ -110,7 +114,9 @@ def set_reported(light: Light, state: dict[str, Any]) -> None:
         state.get("brightness", light.desired_brightness) if "brightness" in fields else None
     )
     light.reported_color_temp_kelvin = (
-        state.get("color_temp_kelvin", light.desired_color_temp_kelvin) if "color_temp_kelvin" in fields else None
+        state.get("color_temp_kelvin", light.desired_color_temp_kelvin)
+        if "color_temp_kelvin" in fields
+        else None
     )
     light.reported_rgb = (
         (pack_rgb(state["rgb"]) if "rgb" in state else light.desired_rgb) if "rgb" in fields else None
