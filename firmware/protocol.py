@@ -103,30 +103,206 @@ class ProtocolError(ValueError):
         self.reason = reason
 
 
-# ---- light state -------------------------------------------------------------------
+# ---- light kinds and state -------------------------------------------------------------
+
+# What a light's output can do (docs/protocol.md, "Light kinds").
+KIND_ONOFF = "onoff"
+KIND_DIMMABLE = "dimmable"
+KIND_TUNABLE_WHITE = "tunable_white"
+KIND_RGB = "rgb"
+LIGHT_KINDS = (KIND_ONOFF, KIND_DIMMABLE, KIND_TUNABLE_WHITE, KIND_RGB)
+MAX_BRIGHTNESS = 255
+MIN_KELVIN = 1000  # any light's colour-temperature range lies within these bounds
+MAX_KELVIN = 20000
+DEFAULT_KELVIN_RANGE = (2700, 6500)
+DEFAULT_KELVIN = 4000  # a new tunable-white light's colour temperature (clamped to its range)
+MAX_TRANSITION_MS = 3600000  # one hour: a 30-minute sunrise is one command
+# Versioned capabilities in device.hello and hub.welcome: "lights" 1 (or absent) is on/off only,
+# 2 adds kinds, brightness, colour temperature, rgb and transition_ms.
+LIGHTS_CAPABILITY = 2
+
+_BRIGHTNESS = "brightness"
+_KELVIN = "color_temp_kelvin"
+_RGB = "rgb"
+_KIND_FIELDS = {
+    KIND_ONOFF: (),
+    KIND_DIMMABLE: (_BRIGHTNESS,),
+    KIND_TUNABLE_WHITE: (_BRIGHTNESS, _KELVIN),
+    KIND_RGB: (_BRIGHTNESS, _RGB),
+}
 
 
-def light_state(on):
-    """Return a light's state object; v1 knows only "on" (brightness and colour may follow)."""
-    return {"on": bool(on)}
+def light_state(on, brightness=None, color_temp_kelvin=None, rgb=None):
+    """Return a light's state object: on, and the fields given (brightness, colour temperature, rgb)."""
+    state = {"on": bool(on)}
+    if brightness is not None:
+        state[_BRIGHTNESS] = brightness
+    if color_temp_kelvin is not None:
+        state[_KELVIN] = color_temp_kelvin
+    if rgb is not None:
+        state[_RGB] = list(rgb)
+    return state
+
+
+def kind_fields(kind):
+    """The state fields (besides on) a light of this kind has; ProtocolError for an unknown kind."""
+    return _KIND_FIELDS[check_kind(kind)]
+
+
+def check_kind(kind):
+    """Validate a light kind (one of LIGHT_KINDS)."""
+    if kind not in LIGHT_KINDS:
+        _fail("kind must be one of " + ", ".join(LIGHT_KINDS))
+    return kind
+
+
+def check_kelvin_range(value):
+    """Validate a light's colour-temperature range [min, max] (kelvin); return it as a list."""
+    if not isinstance(value, (list, tuple)) or len(value) != 2:
+        _fail("kelvin must be [min, max]")
+    low = _check_int(value[0], "kelvin min", MIN_KELVIN)
+    high = _check_int(value[1], "kelvin max", low + 1)
+    if high > MAX_KELVIN:
+        _fail("kelvin max must be at most " + str(MAX_KELVIN))
+    return [low, high]
+
+
+def check_transition(value):
+    """Validate transition_ms: an integer from 0 to MAX_TRANSITION_MS; return it."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_TRANSITION_MS:
+        _fail("transition_ms must be an integer from 0 to " + str(MAX_TRANSITION_MS))
+    return value
+
+
+def _check_byte(value, name):
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_BRIGHTNESS:
+        _fail(name + " must be an integer from 0 to 255")
+    return value
+
+
+def _check_fields(state, kind, kelvin_range):
+    # The brightness/colour fields of state (on aside), validated; only the kind's when kind is set.
+    fields = {}
+    allowed = kind_fields(kind) if kind is not None else (_BRIGHTNESS, _KELVIN, _RGB)
+    for name in (_BRIGHTNESS, _KELVIN, _RGB):
+        if name not in state:
+            continue
+        if name not in allowed:
+            _fail("state." + name + " is not a field of a light of kind " + kind)
+        value = state[name]
+        if name == _BRIGHTNESS:
+            _check_byte(value, "state.brightness")
+        elif name == _KELVIN:
+            low, high = kelvin_range or (MIN_KELVIN, MAX_KELVIN)
+            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+                _fail("state.color_temp_kelvin must be an integer from " + str(low) + " to " + str(high))
+        else:
+            if not isinstance(value, (list, tuple)) or len(value) != 3:
+                _fail("state.rgb must be [r, g, b]")
+            for channel in value:
+                _check_byte(channel, "state.rgb values")
+            value = list(value)
+        fields[name] = value
+    return fields
+
+
+def check_state(state, kind=None, kelvin_range=None):
+    """Validate a light state object; return it normalised.
+
+    Without a kind (a message's shape): any known field is checked, unknown keys are kept for
+    forward compatibility, and the state itself is returned. With a kind: a field that kind
+    lacks is an error, and a new dict holds on and the kind's fields given.
+    """
+    if not isinstance(state, dict):
+        _fail("state must be an object")
+    if not isinstance(state.get("on"), bool):
+        _fail("state.on must be true or false")
+    fields = _check_fields(state, kind, kelvin_range)
+    if kind is None:
+        return state
+    fields["on"] = state["on"]
+    return fields
+
+
+def initial_state(kind, kelvin_range=None):
+    """A new light's full state for its kind: off, full brightness, neutral white or white."""
+    state = {"on": False}
+    fields = kind_fields(kind)
+    if _BRIGHTNESS in fields:
+        state[_BRIGHTNESS] = MAX_BRIGHTNESS
+    if _KELVIN in fields:
+        low, high = kelvin_range or DEFAULT_KELVIN_RANGE
+        state[_KELVIN] = min(max(DEFAULT_KELVIN, low), high)
+    if _RGB in fields:
+        state[_RGB] = [MAX_BRIGHTNESS, MAX_BRIGHTNESS, MAX_BRIGHTNESS]
+    return state
+
+
+def merge_state(current, update, kind, kelvin_range=None):
+    """Merge a partial update into a light's current state; return the full new state.
+
+    {"brightness": 40} keeps on and the colour; {"on": true} alone comes back at the last
+    brightness and colour (kept while off). Fields the kind lacks are an error (ProtocolError).
+    """
+    if not isinstance(update, dict):
+        _fail("state must be an object")
+    if "on" in update and not isinstance(update["on"], bool):
+        _fail("state.on must be true or false")
+    changes = _check_fields(update, kind, kelvin_range)
+    merged = initial_state(kind, kelvin_range)
+    for name in merged:
+        if name in current:
+            value = current[name]
+            merged[name] = list(value) if name == _RGB else value
+    if _KELVIN in merged and kelvin_range is not None:  # a saved value from a wider range
+        merged[_KELVIN] = min(max(merged[_KELVIN], kelvin_range[0]), kelvin_range[1])
+    merged.update(changes)
+    if "on" in update:
+        merged["on"] = update["on"]
+    return merged
 
 
 def apply_action(state, action):
-    """Return the state that a /control_led action turns `state` into."""
-    if action == ACTION_ON:
-        return light_state(True)
-    if action == ACTION_OFF:
-        return light_state(False)
-    if action == ACTION_TOGGLE:
-        return light_state(not state.get("on", False))
-    raise ProtocolError(ERROR_BAD_DATA, "action must be one of on, off, toggle")
+    """Return the state that a /control_led action turns `state` into (brightness and colour kept)."""
+    if action not in ACTIONS:
+        _fail("action must be one of on, off, toggle")
+    result = dict(state)
+    result["on"] = action == ACTION_ON or (action == ACTION_TOGGLE and not state.get("on", False))
+    return result
 
 
-def light_entry(room, light, state, version, changed=False):
-    """Return one light as it travels in a message: names, state and version."""
+def capabilities():
+    """What this protocol module supports, for device.hello and hub.welcome."""
+    return {"lights": LIGHTS_CAPABILITY}
+
+
+def lights_capability(data):
+    """The lights capability a peer announced in its hello or welcome data (1 when absent)."""
+    return (data.get("capabilities") or {}).get("lights", 1)
+
+
+def state_for(state, lights_capability):
+    """A state as a peer with this lights capability understands it: only on for an on/off peer."""
+    if lights_capability >= LIGHTS_CAPABILITY:
+        return state
+    return {"on": state["on"]}
+
+
+def light_entry(room, light, state, version, changed=False, transition_ms=None, kind=None, kelvin=None):
+    """Return one light as it travels in a message: names, state and version.
+
+    transition_ms goes with state.set (a fade to the state); kind and kelvin (the light's
+    colour-temperature range) with device.hello and hub.welcome.
+    """
     entry = {"room": room, "light": light, "state": state, "version": version}
     if changed:
         entry["changed"] = True
+    if transition_ms is not None:
+        entry["transition_ms"] = transition_ms
+    if kind is not None:
+        entry["kind"] = kind
+    if kelvin is not None:
+        entry["kelvin"] = list(kelvin)
     return entry
 
 
@@ -175,8 +351,12 @@ def build_device_hello(
     lan_url=None,
     lan_token=None,
     boot_slot=None,
+    capabilities=None,
 ):
-    """Device -> hub, first message on every connection: who it is and what its lights are."""
+    """Device -> hub, first message on every connection: who it is and what its lights are.
+
+    capabilities: protocol.capabilities() from a device that drives rich lights (absent: on/off).
+    """
     data = {
         "device_id": device_id,
         "protocol": PROTOCOL_VERSION,
@@ -191,6 +371,8 @@ def build_device_hello(
         data["lan_token"] = lan_token
     if boot_slot is not None:
         data["boot_slot"] = boot_slot
+    if capabilities is not None:
+        data["capabilities"] = capabilities
     return envelope(DEVICE_HELLO, data)
 
 
@@ -221,17 +403,20 @@ def build_log_batch(lines, dropped=0):
     return envelope(LOG_BATCH, {"lines": lines, "dropped": dropped})
 
 
-def build_hub_welcome(device_id, heartbeat_interval, lights):
-    """Hub -> device, answer to device.hello: the desired state of every light it drives."""
-    return envelope(
-        HUB_WELCOME,
-        {
-            "device_id": device_id,
-            "protocol": PROTOCOL_VERSION,
-            "heartbeat_interval": heartbeat_interval,
-            "lights": lights,
-        },
-    )
+def build_hub_welcome(device_id, heartbeat_interval, lights, capabilities=None):
+    """Hub -> device, answer to device.hello: the desired state of every light it drives.
+
+    capabilities: protocol.capabilities() from a hub that knows rich lights (absent: on/off).
+    """
+    data = {
+        "device_id": device_id,
+        "protocol": PROTOCOL_VERSION,
+        "heartbeat_interval": heartbeat_interval,
+        "lights": lights,
+    }
+    if capabilities is not None:
+        data["capabilities"] = capabilities
+    return envelope(HUB_WELCOME, data)
 
 
 def build_state_set(lights):
@@ -392,15 +577,6 @@ def _check_int(value, name, minimum=0):
     return value
 
 
-def check_state(state):
-    """Validate a light state object; unknown keys are kept for forward compatibility."""
-    if not isinstance(state, dict):
-        _fail("state must be an object")
-    if not isinstance(state.get("on"), bool):
-        _fail("state.on must be true or false")
-    return state
-
-
 def check_name(value, name):
     """Validate a room or light name."""
     return _check_text(value, name, MAX_NAME_LENGTH)
@@ -417,11 +593,29 @@ def _check_lights(data):
             _fail("each light must be an object")
         check_name(_require(entry, "room"), "room")
         check_name(_require(entry, "light"), "light")
-        check_state(_require(entry, "state"))
+        kind = entry.get("kind")
+        if kind is not None:
+            check_kind(kind)
+        kelvin = entry.get("kelvin")
+        if kelvin is not None:
+            kelvin = check_kelvin_range(kelvin)
+        check_state(_require(entry, "state"), kind, kelvin)
         _check_int(_require(entry, "version"), "version")
         if not isinstance(entry.get("changed", False), bool):
             _fail("changed must be true or false")
+        if "transition_ms" in entry:
+            check_transition(entry["transition_ms"])
     return data
+
+
+def _check_capabilities(data):
+    value = data.get("capabilities")
+    if value is None:
+        return
+    if not isinstance(value, dict):
+        _fail("capabilities must be an object")
+    if "lights" in value:
+        _check_int(value["lights"], "capabilities.lights", 1)
 
 
 def _check_device_hello(data):
@@ -436,6 +630,7 @@ def _check_device_hello(data):
             _check_text(data[key], key)
     if data.get("boot_slot") is not None:
         _check_int(data["boot_slot"], "boot_slot")
+    _check_capabilities(data)
     return _check_lights(data)
 
 
@@ -469,6 +664,7 @@ def _check_hub_welcome(data):
     _check_text(_require(data, "device_id"), "device_id", MAX_NAME_LENGTH)
     _check_int(_require(data, "protocol"), "protocol", 1)
     _check_int(_require(data, "heartbeat_interval"), "heartbeat_interval", 1)
+    _check_capabilities(data)
     return _check_lights(data)
 
 

@@ -23,6 +23,7 @@ const REPO = path.dirname(FIRMWARE);
 // partial asyncio). Socket and simulator tests stay CPython-only (pytest).
 const TEST_MODULES = [
   "test_protocol",
+  "test_protocol_lights",
   "test_state",
   "test_backoff",
   "test_config",
