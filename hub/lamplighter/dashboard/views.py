@@ -97,7 +97,11 @@ def _connection_help(request: HttpRequest) -> dict[str, str]:
 
 @login_required
 def index(request: HttpRequest) -> HttpResponse:
-    """The user's homes, and a form to create one."""
+    """The user's homes, and a form to create one; a user with exactly one home lands on it
+    (after logging in, or from the logo), unless ?all=1 asks for the list."""
+    homes = list(home_list(user=request.user)[:2])
+    if len(homes) == 1 and not request.GET.get("all"):
+        return redirect(_home_url(homes[0].pk))
     return render(
         request, "dashboard/index.html", {"homes": home_list(user=request.user), "form": NameForm()}
     )

@@ -83,6 +83,9 @@ class DeviceLogLine(models.Model):
     level = models.CharField(max_length=5)
     text = models.CharField(max_length=200)
     received_at = models.DateTimeField(auto_now_add=True)
+    happened_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the line was logged: its batch's arrival less its age in it."
+    )
 
     class Meta:
         ordering = ["id"]

@@ -402,6 +402,10 @@ def device_logs_append(*, device: Device, data: dict[str, Any]) -> list[dict[str
     from lamplighter.devices.models import DeviceLogLine
     from lamplighter.devices.selectors import device_log_line_payload
 
+    # The device's clock is its uptime: the newest line of a batch was logged about when the batch
+    # arrived, each older one as many seconds earlier as its uptime is smaller (0 after a reboot).
+    now = timezone.now()
+    newest = max((line["uptime"] for line in data["lines"]), default=0)
     lines = [
         DeviceLogLine(
             device=device,
@@ -409,6 +413,7 @@ def device_logs_append(*, device: Device, data: dict[str, Any]) -> list[dict[str
             uptime=line["uptime"],
             level=line["level"],
             text=line["text"][:200],
+            happened_at=now - timedelta(seconds=max(0, newest - line["uptime"])),
         )
         for line in data["lines"]
     ]
@@ -421,6 +426,7 @@ def device_logs_append(*, device: Device, data: dict[str, Any]) -> list[dict[str
                 uptime=0,
                 level="WARN",
                 text=f"({data['dropped']} lines dropped on the device)",
+                happened_at=now,
             ),
         )
     if not lines:
