@@ -15,6 +15,7 @@ from firmware.compat import (
     wait_for,
 )
 from firmware.hub_client import HubClient
+from firmware.light_output import LightOutputs, run_fades
 from firmware.log import Logger
 from firmware.ota_agent import OtaAgent
 from firmware.state import LightStore, light_key
@@ -36,7 +37,8 @@ class Device:
         self.log.add_secret(self.config["secret"])
         if self.config.get("wifi"):
             self.log.add_secret(self.config["wifi"].get("password"))
-        self.store = LightStore(join_path(hal.flash_root, _STATE_FILE), self.config["lights"], hal.pin_set)
+        self.outputs = LightOutputs(hal)
+        self.store = LightStore(join_path(hal.flash_root, _STATE_FILE), self.config["lights"], self.outputs)
         if not self.store.load() and self.store.load_error:
             self.log.error(self.store.load_error + "; starting from the configured lights")
         self.store.restore_outputs()
@@ -97,21 +99,30 @@ class Device:
 
     # ---- actions (web server, buttons) ------------------------------------------------
 
-    def local_action(self, room, light, action):
-        """A person switched a light on the device: apply, persist, report. None if unknown."""
-        entry = self.store.local_action(room, light, action)
+    def local_action(self, room, light, action, fields=None, transition_ms=0):
+        """A person switched a light on the device: apply, persist, report. None if unknown.
+
+        fields: brightness, color_temp_kelvin, rgb; ProtocolError (nothing changed) if bad.
+        """
+        entry = self.store.local_action(room, light, action, fields, transition_ms)
         if entry is not None:
             self.log.info(room + "/" + light + " " + action + " (local)")
             self.hub.notify_changed([light_key(room, light)])
         return entry
 
-    def hub_push(self, room, light, action, version):
-        """The hub pushed a desired state over the LAN: apply if newer, then report. None if unknown."""
+    def hub_push(self, room, light, action, version, fields=None, transition_ms=0):
+        """The hub pushed a desired state over the LAN: apply if newer, then report. None if unknown.
+
+        ProtocolError (nothing changed) when the fields are bad for this light.
+        """
         record = self.store.get(room, light)
         if record is None:
             return None
-        state = protocol.apply_action(record["state"], action)
-        applied, _ = self.store.apply_hub([protocol.light_entry(room, light, state, version)])
+        update = dict(fields or {})
+        update["on"] = protocol.apply_action(record["state"], action)["on"]
+        state = self.store.merged(record, update)
+        entry = protocol.light_entry(room, light, state, version, transition_ms=transition_ms)
+        applied, _ = self.store.apply_hub([entry])
         if applied:
             self.log.info(room + "/" + light + " " + action + " v" + str(version) + " (LAN push)")
             self.hub.notify_changed(applied)
@@ -186,6 +197,7 @@ class Device:
                     watchdog.feed_forever(self.hal, int(self.config["watchdog_timeout"] * 1000))
                 )
             )
+        tasks.append(asyncio.create_task(run_fades(self.outputs)))
         pins = [item["button"] for item in self.config["lights"] if item.get("button") is not None]
         if pins:
             tasks.append(asyncio.create_task(self._watch_buttons(pins)))

@@ -20,6 +20,16 @@ TRANSPORTS = (TRANSPORT_WEBSOCKET, TRANSPORT_HTTP)
 DEFAULT_POLL_INTERVAL = 5
 _DEFAULT_WEB_PORT = const(80)
 _MAX_HUBS = const(8)
+_MAX_PIN = const(63)
+
+
+def channels(kind):
+    """The channel names of a light kind driven by several pins (config "pins"); None for one pin."""
+    if kind == protocol.KIND_TUNABLE_WHITE:
+        return ("cold", "warm")
+    if kind == protocol.KIND_RGB:
+        return ("r", "g", "b")
+    return None
 
 
 class ConfigError(ValueError):
@@ -71,20 +81,63 @@ def _lights(raw):
             light = protocol.check_name(item.get("light"), "light")
         except protocol.ProtocolError as error:
             _fail("light " + error.reason)
-        pin = item.get("pin")
-        if pin is not None:
-            _number(pin, "pin", 0, 63)
         button = item.get("button")
         if button is not None:
-            _number(button, "button", 0, 63)
+            _number(button, "button", 0, _MAX_PIN)
         if (room, light) in seen:
             _fail("light " + room + "/" + light + " is listed twice")
         seen.add((room, light))
-        entry = {"room": room, "light": light, "pin": pin}
+        entry = _outputs(item, "light " + room + "/" + light)
+        entry["room"] = room
+        entry["light"] = light
         if button is not None:
             entry["button"] = button
         result.append(entry)
+    used = []
+    for entry in result:
+        for pin in [entry["pin"]] + list((entry.get("pins") or {}).values()):
+            if pin is not None and pin in used:
+                _fail("output pin " + str(pin) + " is used twice")
+            used.append(pin)
     return result
+
+
+def _outputs(item, name):
+    # A light's kind and output pins: "pin" (onoff, dimmable) or "pins" (one per channel), and
+    # the colour-temperature range of a tunable-white light.
+    kind = item.get("kind", protocol.KIND_ONOFF)
+    if kind not in protocol.LIGHT_KINDS:
+        _fail(name + ": kind must be one of " + ", ".join(protocol.LIGHT_KINDS))
+    entry = {"kind": kind, "pin": item.get("pin")}
+    names = channels(kind)
+    if names is None:
+        if item.get("pins") is not None:
+            _fail(name + ": a light of kind " + kind + ' has one output, "pin", not "pins"')
+        if entry["pin"] is not None:
+            _number(entry["pin"], name + " pin", 0, _MAX_PIN)
+    else:
+        if entry["pin"] is not None:
+            _fail(name + ": a light of kind " + kind + ' takes "pins": {"' + '", "'.join(names) + '"}')
+        pins = item.get("pins")
+        if pins is not None:
+            if not isinstance(pins, dict) or sorted(pins) != sorted(names):
+                _fail(name + ': "pins" must be an object with ' + ", ".join(names))
+            for channel in names:
+                if isinstance(pins[channel], float):
+                    _fail(name + " pins." + channel + " must be a whole number")
+                _number(pins[channel], name + " pins." + channel, 0, _MAX_PIN)
+            entry["pins"] = dict(pins)
+    kelvin = item.get("kelvin")
+    if kind == protocol.KIND_TUNABLE_WHITE:
+        try:
+            entry["kelvin"] = protocol.check_kelvin_range(
+                protocol.DEFAULT_KELVIN_RANGE if kelvin is None else kelvin
+            )
+        except protocol.ProtocolError as error:
+            _fail(name + ": " + error.reason)
+    elif kelvin is not None:
+        _fail(name + ': "kelvin" is for tunable_white lights only')
+    return entry
 
 
 def validate(raw):

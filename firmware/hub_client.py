@@ -61,6 +61,7 @@ class HubClient:
         self.ssl = ssl
         self.auth = http_client.basic_auth(config["device_id"], config["secret"])
         self.heartbeat_interval = _DEFAULT_HEARTBEAT_INTERVAL
+        self.hub_lights = 1  # the lights capability of the hub's last welcome (1: on/off only)
         self.hello_timeout = _HELLO_TIMEOUT
         self.upgrade_retry_interval = _UPGRADE_RETRY_INTERVAL
         self.preferred_retry_interval = _PREFERRED_RETRY_INTERVAL
@@ -152,6 +153,7 @@ class HubClient:
         data = message["data"]
         if message_type == protocol.HUB_WELCOME:
             self.heartbeat_interval = data["heartbeat_interval"]
+            self.hub_lights = protocol.lights_capability(data)
             self._queue(self.store.replace(data["lights"]))
         elif message_type == protocol.STATE_SET:
             applied, unknown = self.store.apply_hub(data["lights"])
@@ -164,6 +166,9 @@ class HubClient:
             self.log.warning("hub rejected a message: " + data["code"] + ": " + data["reason"])
         elif self.on_message is not None:
             self.on_message(message)
+        for reason in self.store.rejected:  # states from this message the lights could not take
+            self.log.warning("hub state refused, light unchanged: " + reason)
+        self.store.rejected = []
 
     def handle_raw(self, raw):
         """Parse and handle one raw hub message; a bad one is logged and dropped."""
@@ -182,11 +187,12 @@ class HubClient:
             self.config["device_id"],
             fields.get("firmware_version", "0"),
             self.config["board"],
-            self.store.entries(),
+            self.store.entries(described=True),
             mode=self.status["mode"] or protocol.MODE_LOCAL,
             lan_url=fields.get("lan_url"),
             lan_token=fields.get("lan_token"),
             boot_slot=fields.get("boot_slot"),
+            capabilities=protocol.capabilities(),
         )
 
     def take_report(self):
@@ -195,7 +201,10 @@ class HubClient:
         for key in self._outbox:
             record = self.store.lights.get(key)
             if record is not None:
-                entries.append(self.store.entry(record["room"], record["light"]))
+                entry = self.store.entry(record["room"], record["light"])
+                # An older hub (no "lights": 2 in its welcome) gets on/off only.
+                entry["state"] = protocol.state_for(entry["state"], self.hub_lights)
+                entries.append(entry)
         self._outbox = []
         return protocol.build_state_report(entries) if entries else None
 

@@ -7,6 +7,15 @@ docs/protocol.md describes it for people.
 
 import json
 
+try:
+    from micropython import const
+except ImportError:  # CPython (the hub)
+
+    def const(value):
+        """micropython.const on CPython: the value itself."""
+        return value
+
+
 PROTOCOL_VERSION = 1
 MAX_MESSAGE_BYTES = 16384
 MAX_NAME_LENGTH = 64
@@ -115,21 +124,15 @@ MAX_BRIGHTNESS = 255
 MIN_KELVIN = 1000  # any light's colour-temperature range lies within these bounds
 MAX_KELVIN = 20000
 DEFAULT_KELVIN_RANGE = (2700, 6500)
-DEFAULT_KELVIN = 4000  # a new tunable-white light's colour temperature (clamped to its range)
 MAX_TRANSITION_MS = 3600000  # one hour: a 30-minute sunrise is one command
 # Versioned capabilities in device.hello and hub.welcome: "lights" 1 (or absent) is on/off only,
 # 2 adds kinds, brightness, colour temperature, rgb and transition_ms.
 LIGHTS_CAPABILITY = 2
 
-_BRIGHTNESS = "brightness"
-_KELVIN = "color_temp_kelvin"
-_RGB = "rgb"
-_KIND_FIELDS = {
-    KIND_ONOFF: (),
-    KIND_DIMMABLE: (_BRIGHTNESS,),
-    KIND_TUNABLE_WHITE: (_BRIGHTNESS, _KELVIN),
-    KIND_RGB: (_BRIGHTNESS, _RGB),
-}
+_BRIGHTNESS = const("brightness")
+_KELVIN = const("color_temp_kelvin")
+_RGB = const("rgb")
+_DEFAULT_KELVIN = const(4000)  # a new tunable-white light's colour temperature (clamped to its range)
 
 
 def light_state(on, brightness=None, color_temp_kelvin=None, rgb=None):
@@ -146,14 +149,13 @@ def light_state(on, brightness=None, color_temp_kelvin=None, rgb=None):
 
 def kind_fields(kind):
     """The state fields (besides on) a light of this kind has; ProtocolError for an unknown kind."""
-    return _KIND_FIELDS[check_kind(kind)]
-
-
-def check_kind(kind):
-    """Validate a light kind (one of LIGHT_KINDS)."""
     if kind not in LIGHT_KINDS:
         _fail("kind must be one of " + ", ".join(LIGHT_KINDS))
-    return kind
+    if kind == KIND_ONOFF:
+        return ()
+    if kind == KIND_DIMMABLE:
+        return (_BRIGHTNESS,)
+    return (_BRIGHTNESS, _KELVIN if kind == KIND_TUNABLE_WHITE else _RGB)
 
 
 def check_kelvin_range(value):
@@ -174,12 +176,6 @@ def check_transition(value):
     return value
 
 
-def _check_byte(value, name):
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_BRIGHTNESS:
-        _fail(name + " must be an integer from 0 to 255")
-    return value
-
-
 def _check_fields(state, kind, kelvin_range):
     # The brightness/colour fields of state (on aside), validated; only the kind's when kind is set.
     fields = {}
@@ -190,18 +186,18 @@ def _check_fields(state, kind, kelvin_range):
         if name not in allowed:
             _fail("state." + name + " is not a field of a light of kind " + kind)
         value = state[name]
-        if name == _BRIGHTNESS:
-            _check_byte(value, "state.brightness")
-        elif name == _KELVIN:
+        numbers = [value]
+        low, high = 0, MAX_BRIGHTNESS
+        if name == _KELVIN:
             low, high = kelvin_range or (MIN_KELVIN, MAX_KELVIN)
-            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-                _fail("state.color_temp_kelvin must be an integer from " + str(low) + " to " + str(high))
-        else:
+        elif name == _RGB:
             if not isinstance(value, (list, tuple)) or len(value) != 3:
                 _fail("state.rgb must be [r, g, b]")
-            for channel in value:
-                _check_byte(channel, "state.rgb values")
-            value = list(value)
+            numbers = value = list(value)
+        for number in numbers:
+            if isinstance(number, bool) or not isinstance(number, int) or not low <= number <= high:
+                what = " values must be integers" if name == _RGB else " must be an integer"
+                _fail("state." + name + what + " from " + str(low) + " to " + str(high))
         fields[name] = value
     return fields
 
@@ -232,7 +228,7 @@ def initial_state(kind, kelvin_range=None):
         state[_BRIGHTNESS] = MAX_BRIGHTNESS
     if _KELVIN in fields:
         low, high = kelvin_range or DEFAULT_KELVIN_RANGE
-        state[_KELVIN] = min(max(DEFAULT_KELVIN, low), high)
+        state[_KELVIN] = min(max(_DEFAULT_KELVIN, low), high)
     if _RGB in fields:
         state[_RGB] = [MAX_BRIGHTNESS, MAX_BRIGHTNESS, MAX_BRIGHTNESS]
     return state
@@ -269,6 +265,22 @@ def apply_action(state, action):
     result = dict(state)
     result["on"] = action == ACTION_ON or (action == ACTION_TOGGLE and not state.get("on", False))
     return result
+
+
+def control_query(room, light, state, version=None, transition_ms=None):
+    """The /control_led query for a state (the hub's LAN push): action, version, the state's fields."""
+    query = {"room": room, "light": light, "action": ACTION_ON if state["on"] else ACTION_OFF}
+    if version is not None:
+        query["version"] = str(version)
+    if _BRIGHTNESS in state:
+        query[_BRIGHTNESS] = str(state[_BRIGHTNESS])
+    if _KELVIN in state:
+        query["color_temp"] = str(state[_KELVIN])
+    if _RGB in state:
+        query[_RGB] = ",".join([str(value) for value in state[_RGB]])
+    if transition_ms:
+        query["transition_ms"] = str(transition_ms)
+    return query
 
 
 def capabilities():
@@ -583,6 +595,12 @@ def check_name(value, name):
 
 
 def _check_lights(data):
+    capabilities = data.get("capabilities")  # device.hello and hub.welcome
+    if capabilities is not None:
+        if not isinstance(capabilities, dict):
+            _fail("capabilities must be an object")
+        if "lights" in capabilities:
+            _check_int(capabilities["lights"], "capabilities.lights", 1)
     lights = _require(data, "lights")
     if not isinstance(lights, list):
         _fail("lights must be a list")
@@ -595,7 +613,7 @@ def _check_lights(data):
         check_name(_require(entry, "light"), "light")
         kind = entry.get("kind")
         if kind is not None:
-            check_kind(kind)
+            kind_fields(kind)
         kelvin = entry.get("kelvin")
         if kelvin is not None:
             kelvin = check_kelvin_range(kelvin)
@@ -606,16 +624,6 @@ def _check_lights(data):
         if "transition_ms" in entry:
             check_transition(entry["transition_ms"])
     return data
-
-
-def _check_capabilities(data):
-    value = data.get("capabilities")
-    if value is None:
-        return
-    if not isinstance(value, dict):
-        _fail("capabilities must be an object")
-    if "lights" in value:
-        _check_int(value["lights"], "capabilities.lights", 1)
 
 
 def _check_device_hello(data):
@@ -630,7 +638,6 @@ def _check_device_hello(data):
             _check_text(data[key], key)
     if data.get("boot_slot") is not None:
         _check_int(data["boot_slot"], "boot_slot")
-    _check_capabilities(data)
     return _check_lights(data)
 
 
@@ -664,7 +671,6 @@ def _check_hub_welcome(data):
     _check_text(_require(data, "device_id"), "device_id", MAX_NAME_LENGTH)
     _check_int(_require(data, "protocol"), "protocol", 1)
     _check_int(_require(data, "heartbeat_interval"), "heartbeat_interval", 1)
-    _check_capabilities(data)
     return _check_lights(data)
 
 

@@ -15,6 +15,7 @@ import sys
 
 from firmware import config as config_module
 from firmware import log as log_module
+from firmware import protocol
 from firmware.app import Device
 from firmware.hal.host import HostHal
 from firmware.storage import write_json
@@ -25,20 +26,35 @@ FIRST_PIN = 2
 LOG_LEVELS = {"debug": log_module.DEBUG, "info": log_module.INFO, "warning": log_module.WARNING}
 
 
+def light_config(room, light, kind, pin):
+    """A config light of this kind with its outputs on pins from pin on; and the next free pin."""
+    names = config_module.channels(kind)
+    if names is None:
+        return {"room": room, "light": light, "kind": kind, "pin": pin}, pin + 1
+    pins = {}
+    for name in names:
+        pins[name] = pin
+        pin += 1
+    return {"room": room, "light": light, "kind": kind, "pins": pins}, pin
+
+
 class _LightArgument(argparse.Action):
-    """--room R --light L pairs, or --light "Room/Light", kept in order."""
+    """--room R --light L pairs, or --light "Room/Light", kept in order; ":kind" may follow."""
 
     def __call__(self, parser, namespace, value, option_string=None):
         if option_string == "--room":
             namespace.current_room = value
             return
+        kind = protocol.KIND_ONOFF
+        if ":" in value and value.rsplit(":", 1)[1] in protocol.LIGHT_KINDS:
+            value, kind = value.rsplit(":", 1)
         if "/" in value:
             room, light = value.split("/", 1)
         else:
             room, light = namespace.current_room, value
         if not room or not light:
             parser.error("--light needs a room: --room R --light L, or --light Room/Light")
-        namespace.lights.append((room, light))
+        namespace.lights.append((room, light, kind))
 
 
 # Ports handed out by free_port in this process: each once, even before its server binds it.
@@ -104,7 +120,11 @@ def build_parser():
     parser.add_argument("--transport", choices=config_module.TRANSPORTS, default="websocket")
     parser.add_argument("--poll-interval", type=float, default=config_module.DEFAULT_POLL_INTERVAL)
     parser.add_argument("--room", action=_LightArgument, help="room of the --light flags that follow")
-    parser.add_argument("--light", action=_LightArgument, help="a light: Room/Light, or a name after --room")
+    parser.add_argument(
+        "--light",
+        action=_LightArgument,
+        help="a light: Room/Light, or a name after --room; :dimmable, :tunable_white or :rgb for its kind",
+    )
     parser.add_argument("--log-level", choices=sorted(LOG_LEVELS), default="info")
     parser.add_argument(
         "--provision",
@@ -150,11 +170,12 @@ def configs_from_args(args, parser):
         "transport": args.transport,
         "poll_interval": args.poll_interval,
         "web": {"host": args.host, "port": args.port if args.port is not None else 0},
-        "lights": [
-            {"room": room, "light": light, "pin": pin}
-            for pin, (room, light) in enumerate(args.lights, start=FIRST_PIN)
-        ],
+        "lights": [],
     }
+    pin = FIRST_PIN
+    for room, light, kind in args.lights:
+        item, pin = light_config(room, light, kind, pin)
+        raw["lights"].append(item)
     if args.lan_url:
         raw["lan_url"] = args.lan_url
     return [raw]

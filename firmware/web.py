@@ -101,6 +101,35 @@ def check_control(params, allow_version):
     return room, light, action, version
 
 
+def light_fields(params):
+    """The optional /control_led fields: ({brightness, color_temp_kelvin, rgb}, transition_ms).
+
+    Shape only (ProtocolError naming the field); the light's kind and range are checked when
+    the fields are merged into its state.
+    """
+
+    def number(value):
+        # A query or form value is text: an integer in it becomes an int, anything else stays
+        # as it is and fails the protocol's check with the reason that names the field.
+        if isinstance(value, str) and 0 < len(value) <= 15 and value.lstrip("-").isdigit():
+            return int(value)
+        return value
+
+    fields = {}
+    for name, key in (("brightness", "brightness"), ("color_temp", "color_temp_kelvin")):
+        value = params.get(name)
+        if value is not None:
+            fields[key] = number(value)
+    rgb = params.get("rgb")
+    if rgb is not None:
+        if isinstance(rgb, str):
+            rgb = [number(part.strip()) for part in rgb.split(",")[:4]]
+        fields["rgb"] = rgb
+    protocol.check_state(dict(fields, on=True))
+    transition = params.get("transition_ms")
+    return fields, 0 if transition is None else protocol.check_transition(number(transition))
+
+
 def render_page(device):
     """The offline control page: every light with on/off buttons."""
     rows = []
@@ -108,6 +137,8 @@ def render_page(device):
         room = _escape(light["room"])
         name = _escape(light["light"])
         state = "on" if light["on"] else "off"
+        if "brightness" in light:
+            state += " " + str(light["brightness"] * 100 // 255) + " %"
         buttons = ""
         for action in (protocol.ACTION_ON, protocol.ACTION_OFF):
             buttons += (
@@ -178,19 +209,23 @@ def create_app(device):
         try:
             params = control_params(request)
             room, light, action, version = check_control(params, request.g.credential == _CREDENTIAL_HUB)
+            fields, transition_ms = light_fields(params)
+            if version is None:
+                result = device.local_action(room, light, action, fields, transition_ms)
+            else:
+                result = device.hub_push(room, light, action, version, fields, transition_ms)
         except protocol.ProtocolError as error:
             return json_error(400, error.reason)
         except (ValueError, TypeError, AttributeError):
             return json_error(400, "the request fields could not be read")
-        if version is None:
-            result = device.local_action(room, light, action)
-        else:
-            result = device.hub_push(room, light, action, version)
         if result is None:
             return json_error(404, "no light " + room + "/" + light + " on this device")
         if params.get("next") == "/":
             return Response("", 303, {"Location": "/"})
-        return {"room": room, "light": light, "on": result["state"]["on"], "version": result["version"]}
+        answer = {"room": room, "light": light}
+        answer.update(result["state"])
+        answer["version"] = result["version"]
+        return answer
 
     @app.route(protocol.DEVICE_UPDATE_PATH, methods=["POST"])
     async def update_firmware(request):

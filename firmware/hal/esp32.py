@@ -6,7 +6,11 @@ import time
 import machine
 import network
 
-from firmware.compat import sleep_ms, ticks_diff, ticks_ms
+from firmware.compat import const, sleep_ms, ticks_diff, ticks_ms
+
+# LED PWM (LEDC) frequency: above 3 kHz flicker has no observable effect (IEEE 1789), and
+# 80 MHz / 4 kHz leaves 14 bits of duty resolution on every ESP32 variant.
+_PWM_FREQUENCY = const(4000)
 
 
 class Esp32Hal:
@@ -18,6 +22,7 @@ class Esp32Hal:
         self.flash_root = flash_root
         self.board = board
         self._pins = {}
+        self._pwms = {}
         self._buttons = {}
         self._wlan = network.WLAN(network.STA_IF)
         self._ap = None
@@ -107,6 +112,20 @@ class Esp32Hal:
         """The pin's current level as a bool."""
         output = self._pins.get(pin)
         return bool(output.value()) if output is not None else False
+
+    def pwm_set(self, pin, duty):
+        """Drive a PWM channel (LEDC): duty 0..65535."""
+        output = self._pwms.get(pin)
+        if output is None:
+            output = machine.PWM(machine.Pin(pin, machine.Pin.OUT), freq=_PWM_FREQUENCY, duty_u16=duty)
+            self._pwms[pin] = output
+        else:
+            output.duty_u16(duty)
+
+    def duty(self, pin):
+        """The duty (0..65535) a PWM pin is at (0 when never set)."""
+        output = self._pwms.get(pin)
+        return output.duty_u16() if output is not None else 0
 
     def ticks_ms(self):
         """Monotonic milliseconds (wrapping; use ticks_diff)."""

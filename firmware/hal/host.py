@@ -30,6 +30,7 @@ class HostHal:
     def __init__(self, flash_root, rssi=-50):
         self.flash_root = flash_root
         self.pins = {}
+        self.duties = {}  # PWM pin -> duty 0..65535
         self.display_lines = []
         self.reboot_requested = False
         self._rssi = rssi
@@ -105,6 +106,15 @@ class HostHal:
     def pin_get(self, pin):
         """What the pin was last set to (False when never set)."""
         return self.pins.get(pin, False)
+
+    def pwm_set(self, pin, duty):
+        """Drive a PWM channel: duty 0..65535 (machine.PWM's duty_u16), recorded for tests."""
+        self.duties[pin] = duty
+        self.pins[pin] = duty > 0
+
+    def duty(self, pin):
+        """The duty (0..65535) a PWM pin was last set to (0 when never set)."""
+        return self.duties.get(pin, 0)
 
     def ticks_ms(self):
         """Monotonic milliseconds."""

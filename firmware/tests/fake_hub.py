@@ -27,6 +27,7 @@ class FakeHub:
         self.connections = 0
         self.refusals = 0
         self.answer_pings = True
+        self.capabilities = None  # protocol.capabilities() plays a hub that knows light kinds
         self.polls = 0
         self.sockets = []
         self._server = None
@@ -47,7 +48,9 @@ class FakeHub:
         ]
 
     def welcome(self):
-        return protocol.build_hub_welcome(self.device_id, self.heartbeat_interval, self.entries())
+        return protocol.build_hub_welcome(
+            self.device_id, self.heartbeat_interval, self.entries(), self.capabilities
+        )
 
     def set_desired(self, room, light, on):
         """Like the hub's light_set_desired: next version; returns the state.set to deliver."""

@@ -3,6 +3,7 @@
 import json
 
 from firmware.compat import join_path, os
+from firmware.hal.host import HostHal
 
 SAMPLES_DIR = join_path(__file__.rsplit("/", 1)[0] if "/" in __file__ else ".", "samples")
 
@@ -29,6 +30,18 @@ def remove_folder(path):
     for name in os.listdir(path):
         os.remove(join_path(path, name))
     os.rmdir(path)
+
+
+class ClockedHal(HostHal):
+    """The host hardware layer with a clock the test sets (self.now, in ticks_ms)."""
+
+    def __init__(self, flash_root):
+        super().__init__(flash_root)
+        self.now = 1000
+
+    def ticks_ms(self):
+        """The test's time."""
+        return self.now
 
 
 def load_sample(message_type):

@@ -71,6 +71,64 @@ class ValidateTest(unittest.TestCase):
         self.assertTrue(config.validate(valid(board="esp32", wifi=wifi))["wifi"]["power_save"])
         self.assertIn("power_save", self.error_of(valid(wifi={"ssid": "h", "power_save": "yes"})))
 
+    def test_light_kinds_and_their_pins(self):
+        lights = [
+            {"room": "R", "light": "On", "pin": 2},
+            {"room": "R", "light": "Dim", "kind": "dimmable", "pin": 4},
+            {"room": "R", "light": "White", "kind": "tunable_white", "pins": {"cold": 5, "warm": 6}},
+            {
+                "room": "R",
+                "light": "Narrow",
+                "kind": "tunable_white",
+                "pins": {"cold": 7, "warm": 8},
+                "kelvin": [2200, 4000],
+            },
+            {"room": "R", "light": "Colour", "kind": "rgb", "pins": {"r": 12, "g": 13, "b": 14}},
+        ]
+        result = config.validate(valid(lights=lights))["lights"]
+        self.assertEqual(
+            [light["kind"] for light in result],
+            ["onoff", "dimmable", "tunable_white", "tunable_white", "rgb"],
+        )
+        self.assertEqual(result[2]["kelvin"], [2700, 6500])
+        self.assertEqual(result[3]["kelvin"], [2200, 4000])
+        self.assertEqual(result[4]["pins"], {"r": 12, "g": 13, "b": 14})
+        self.assertEqual(result[1]["pin"], 4)
+        self.assertNotIn("kelvin", result[4])
+
+    def test_bad_light_kinds_and_pins_say_what_to_fix(self):
+        def light(**fields):
+            return valid(lights=[dict({"room": "R", "light": "L"}, **fields)])
+
+        cases = [
+            (light(kind="disco"), "kind must be one of onoff, dimmable, tunable_white, rgb"),
+            (light(kind="rgb", pin=4), '"pins"'),
+            (light(kind="rgb", pins={"r": 1, "g": 2}), "r, g, b"),
+            (light(kind="rgb", pins=[1, 2, 3]), "r, g, b"),
+            (light(kind="tunable_white", pins={"cold": 1, "warm": 70}), "pins.warm"),
+            (light(kind="tunable_white", pins={"cold": 1, "warm": 2.5}), "pins.warm"),
+            (light(kind="tunable_white", pins={"cold": 1, "warm": 2}, kelvin=[6500, 2700]), "kelvin"),
+            (light(kind="tunable_white", pins={"cold": 1, "warm": 2}, kelvin=[500, 2700]), "kelvin"),
+            (light(kind="tunable_white", pins={"cold": 1, "warm": 2}, kelvin="warm"), "kelvin"),
+            (light(kind="dimmable", pin=4, kelvin=[2700, 6500]), "tunable_white lights only"),
+            (light(kind="dimmable", pins={"r": 1}), '"pin"'),
+            (light(kind="dimmable", pin=64), "pin"),
+            (
+                valid(
+                    lights=[
+                        {"room": "R", "light": "A", "pin": 4},
+                        {"room": "R", "light": "B", "kind": "rgb", "pins": {"r": 4, "g": 5, "b": 6}},
+                    ]
+                ),
+                "pin 4 is used twice",
+            ),
+        ]
+        for raw, expected in cases:
+            message = self.error_of(raw)
+            self.assertIn(expected, message, raw)
+            if "twice" not in expected:
+                self.assertIn("light R/L", message)  # which light
+
     def test_buttons_and_watchdog(self):
         result = config.validate(valid(lights=[{"room": "R", "light": "L", "pin": 2, "button": 39}]))
         self.assertEqual(result["lights"][0]["button"], 39)

@@ -124,9 +124,9 @@ class CheckStateTest(unittest.TestCase):
             with self.assertRaises(protocol.ProtocolError):
                 protocol.check_kelvin_range(bad)
         for kind in protocol.LIGHT_KINDS:
-            self.assertEqual(protocol.check_kind(kind), kind)
+            self.assertIsInstance(protocol.kind_fields(kind), tuple)
         with self.assertRaises(protocol.ProtocolError):
-            protocol.check_kind(["rgb"])
+            protocol.kind_fields(["rgb"])
 
 
 class MergeStateTest(unittest.TestCase):
@@ -167,7 +167,7 @@ class MergeStateTest(unittest.TestCase):
         self.assertEqual(
             protocol.initial_state(RGB), {"on": False, "brightness": 255, "rgb": [255, 255, 255]}
         )
-        self.assertEqual(protocol.initial_state(TUNABLE)["color_temp_kelvin"], protocol.DEFAULT_KELVIN)
+        self.assertEqual(protocol.initial_state(TUNABLE)["color_temp_kelvin"], 4000)
         self.assertEqual(protocol.initial_state(TUNABLE, [5000, 6500])["color_temp_kelvin"], 5000)
 
     def test_actions_keep_brightness_and_colour(self):

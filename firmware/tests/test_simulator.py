@@ -11,6 +11,7 @@ import time
 import httpx
 import pytest
 
+from firmware import config as config_module
 from firmware import simulator
 from firmware.tests.conftest import SECRET, free_port
 
@@ -49,6 +50,27 @@ def test_room_and_light_flags_pair_in_order(monkeypatch):
         ("Hall", "Lamp", 4),
     ]
     assert raw["secret"] == SECRET and raw["web"]["port"] == 8123
+
+
+def test_light_flags_take_a_kind_and_get_a_pin_per_channel(monkeypatch):
+    monkeypatch.setenv(simulator.SECRET_ENV, SECRET)
+    parser, args = parse(
+        ["--device-id", "dev-1", "--hub", "http://127.0.0.1:8000"]
+        + ["--light", "Hall/Lamp", "--light", "Hall/Strip:dimmable", "--light", "Bed/Reading:tunable_white"]
+        + ["--light", "Den/Shelf:rgb", "--light", "Den/Odd:name", "--port", "8123"]
+    )
+    [raw] = simulator.configs_from_args(args, parser)
+    lights = config_module.validate(raw)["lights"]
+    assert [(item["light"], item["kind"]) for item in lights] == [
+        ("Lamp", "onoff"),
+        ("Strip", "dimmable"),
+        ("Reading", "tunable_white"),
+        ("Shelf", "rgb"),
+        ("Odd:name", "onoff"),
+    ]
+    assert [item["pin"] for item in lights[:2]] == [2, 3]
+    assert lights[2]["pins"] == {"cold": 4, "warm": 5} and lights[2]["kelvin"] == [2700, 6500]
+    assert lights[3]["pins"] == {"r": 6, "g": 7, "b": 8} and lights[4]["pin"] == 9
 
 
 def test_secret_comes_from_a_file_never_a_flag(tmp_path, monkeypatch):

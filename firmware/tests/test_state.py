@@ -4,8 +4,9 @@ import unittest
 
 from firmware import protocol
 from firmware.compat import join_path
+from firmware.light_output import LightOutputs
 from firmware.state import LightStore
-from firmware.tests.support import make_folder, remove_folder
+from firmware.tests.support import ClockedHal, make_folder, remove_folder
 
 LIGHTS = [{"room": "Kitchen", "light": "Ceiling", "pin": 2}, {"room": "Hall", "light": "Lamp", "pin": 3}]
 
@@ -18,14 +19,15 @@ class LightStoreTest(unittest.TestCase):
     def setUp(self):
         self.folder = make_folder()
         self.path = join_path(self.folder, "state.json")
-        self.pins = {}
+        self.hal = ClockedHal(self.folder)
+        self.pins = self.hal.pins
         self.store = self.new_store()
 
     def tearDown(self):
         remove_folder(self.folder)
 
     def new_store(self, lights=LIGHTS):
-        return LightStore(self.path, lights, self.pins.__setitem__)
+        return LightStore(self.path, lights, LightOutputs(self.hal))
 
     def test_initial_lights_are_off_at_version_zero(self):
         self.assertEqual(
@@ -123,8 +125,150 @@ class LightStoreTest(unittest.TestCase):
 
     def test_summary(self):
         self.assertEqual(
-            self.store.summary()[0], {"room": "Kitchen", "light": "Ceiling", "on": False, "version": 0}
+            self.store.summary()[0],
+            {"room": "Kitchen", "light": "Ceiling", "kind": "onoff", "on": False, "version": 0},
         )
+
+
+RICH_LIGHTS = [
+    {"room": "Hall", "light": "Strip", "kind": "dimmable", "pin": 5},
+    {
+        "room": "Bed",
+        "light": "Reading",
+        "kind": "tunable_white",
+        "pins": {"cold": 6, "warm": 7},
+        "kelvin": [2700, 6500],
+    },
+    {"room": "Den", "light": "Shelf", "kind": "rgb", "pins": {"r": 8, "g": 9, "b": 10}},
+]
+STRIP = ("Hall", "Strip")
+READING = ("Bed", "Reading")
+SHELF = ("Den", "Shelf")
+
+
+def rich_entry(key, state, version, transition_ms=None):
+    return protocol.light_entry(key[0], key[1], state, version, transition_ms=transition_ms)
+
+
+class RichLightStoreTest(unittest.TestCase):
+    def setUp(self):
+        self.folder = make_folder()
+        self.path = join_path(self.folder, "state.json")
+        self.hal = ClockedHal(self.folder)
+        self.store = self.new_store()
+
+    def tearDown(self):
+        remove_folder(self.folder)
+
+    def new_store(self):
+        return LightStore(self.path, RICH_LIGHTS, LightOutputs(self.hal))
+
+    def state(self, key):
+        return self.store.get(*key)["state"]
+
+    def test_lights_start_from_their_kinds_full_state(self):
+        self.assertEqual(self.state(STRIP), {"on": False, "brightness": 255})
+        self.assertEqual(self.state(READING), {"on": False, "brightness": 255, "color_temp_kelvin": 4000})
+        self.assertEqual(self.state(SHELF), {"on": False, "brightness": 255, "rgb": [255, 255, 255]})
+
+    def test_partial_hub_states_merge_and_drive_the_channels(self):
+        self.store.apply_hub([rich_entry(SHELF, {"on": True, "brightness": 255, "rgb": [255, 0, 0]}, 1)])
+        self.assertEqual([self.hal.duty(pin) for pin in (8, 9, 10)], [65535, 0, 0])
+        self.store.apply_hub([rich_entry(SHELF, {"on": True, "brightness": 40}, 2)])
+        self.assertEqual(self.state(SHELF), {"on": True, "brightness": 40, "rgb": [255, 0, 0]})
+        self.assertEqual(self.hal.duty(9), 0)
+        self.assertTrue(0 < self.hal.duty(8) < 65535)
+
+    def test_plain_on_off_from_an_older_hub_keeps_brightness_and_colour(self):
+        state = {"on": True, "brightness": 90, "color_temp_kelvin": 3000}
+        self.store.apply_hub([rich_entry(READING, state, 1)])
+        self.store.apply_hub([rich_entry(READING, {"on": False}, 2)])
+        self.assertEqual(self.hal.duty(6) + self.hal.duty(7), 0)
+        self.store.apply_hub([rich_entry(READING, {"on": True}, 3)])
+        self.assertEqual(self.state(READING), state)
+        self.assertTrue(self.hal.duty(7) > self.hal.duty(6) > 0)  # 3000 K: mostly warm
+
+    def test_a_state_the_light_cannot_take_is_refused_and_nothing_changes(self):
+        self.store.apply_hub([rich_entry(STRIP, {"on": True, "brightness": 100}, 1)])
+        duty = self.hal.duty(5)
+        applied, unknown = self.store.apply_hub(
+            [
+                rich_entry(STRIP, {"on": True, "rgb": [1, 2, 3]}, 2),
+                rich_entry(READING, {"on": True, "color_temp_kelvin": 9000}, 2),
+                rich_entry(SHELF, {"on": True, "brightness": 7}, 2),
+            ]
+        )
+        self.assertEqual((applied, unknown), (["Den/Shelf"], []))
+        self.assertEqual(len(self.store.rejected), 2)
+        self.assertIn("Hall/Strip", self.store.rejected[0])
+        self.assertIn("rgb", self.store.rejected[0])
+        self.assertEqual(self.store.get(*STRIP)["version"], 1)
+        self.assertEqual(self.state(STRIP), {"on": True, "brightness": 100})
+        self.assertEqual(self.hal.duty(5), duty)
+        self.assertEqual(self.store.get(*READING)["version"], 0)
+
+    def test_a_transition_fades_the_channels(self):
+        self.store.apply_hub([rich_entry(STRIP, {"on": True, "brightness": 255}, 1, transition_ms=2000)])
+        self.assertEqual(self.hal.duty(5), 0)
+        self.assertEqual(self.state(STRIP), {"on": True, "brightness": 255})  # the state is the target
+        self.hal.now += 1000
+        self.assertTrue(self.store.output.step())
+        self.assertTrue(0 < self.hal.duty(5) < 65535)
+        self.hal.now += 1000
+        self.assertFalse(self.store.output.step())
+        self.assertEqual(self.hal.duty(5), 65535)
+
+    def test_local_action_with_fields(self):
+        entry = self.store.local_action(*SHELF, protocol.ACTION_ON, {"rgb": [0, 0, 255], "brightness": 128})
+        self.assertEqual(entry["state"], {"on": True, "brightness": 128, "rgb": [0, 0, 255]})
+        self.assertTrue(entry["changed"])
+        entry = self.store.local_action(*SHELF, protocol.ACTION_OFF)
+        self.assertEqual(entry["state"], {"on": False, "brightness": 128, "rgb": [0, 0, 255]})
+        for bad in ({"brightness": 300}, {"color_temp_kelvin": 3000}, {"rgb": [1, 2]}):
+            with self.assertRaises(protocol.ProtocolError):
+                self.store.local_action(*SHELF, protocol.ACTION_ON, bad)
+        self.assertEqual(self.state(SHELF), {"on": False, "brightness": 128, "rgb": [0, 0, 255]})
+
+    def test_brightness_and_colour_survive_a_reboot(self):
+        self.store.local_action(*READING, protocol.ACTION_ON, {"brightness": 12, "color_temp_kelvin": 6000})
+        self.hal.duties.clear()
+        rebooted = self.new_store()
+        self.assertTrue(rebooted.load())
+        rebooted.restore_outputs()
+        self.assertEqual(rebooted.entries(), self.store.entries())
+        self.assertTrue(self.hal.duty(6) > self.hal.duty(7) > 0)
+
+    def test_hello_entries_and_status_describe_the_kind(self):
+        [strip, reading, shelf] = self.store.entries(described=True)
+        self.assertEqual(strip["kind"], "dimmable")
+        self.assertEqual(reading["kelvin"], [2700, 6500])
+        self.assertNotIn("kelvin", shelf)
+        self.assertNotIn("kind", self.store.entries()[0])
+        summary = self.store.summary()
+        self.assertEqual(
+            summary[1],
+            {
+                "room": "Bed",
+                "light": "Reading",
+                "kind": "tunable_white",
+                "on": False,
+                "brightness": 255,
+                "color_temp_kelvin": 4000,
+                "version": 0,
+                "kelvin": [2700, 6500],
+            },
+        )
+        self.assertNotIn("rgb", summary[0])
+
+    def test_welcome_adds_a_light_with_the_hubs_kind(self):
+        entries = self.store.entries() + [
+            protocol.light_entry("Porch", "Post", {"on": True, "brightness": 3}, 4, kind="dimmable")
+        ]
+        self.assertEqual(self.store.replace(entries), ["Porch/Post"])
+        self.assertEqual(self.store.get("Porch", "Post")["state"], {"on": True, "brightness": 3})
+        self.store.replace(self.store.entries()[:1])
+        self.assertIsNone(self.store.get(*SHELF))
+        self.assertEqual([self.hal.duty(pin) for pin in (8, 9, 10)], [0, 0, 0])
 
 
 if __name__ == "__main__":

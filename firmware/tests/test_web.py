@@ -117,8 +117,8 @@ async def test_status_shape(device):
     assert isinstance(status["uptime"], int) and isinstance(status["free_memory"], int)
     assert status["hub"] == {"connected": False, "url": None, "transport": None, "mode": "local"}
     assert status["lights"] == [
-        {"room": "Kitchen", "light": "Ceiling", "on": False, "version": 0},
-        {"room": "Hall", "light": "Lamp", "on": False, "version": 0},
+        {"room": "Kitchen", "light": "Ceiling", "kind": "onoff", "on": False, "version": 0},
+        {"room": "Hall", "light": "Lamp", "kind": "onoff", "on": False, "version": 0},
     ]
 
 

@@ -24,6 +24,7 @@ const REPO = path.dirname(FIRMWARE);
 const TEST_MODULES = [
   "test_protocol",
   "test_protocol_lights",
+  "test_light_output",
   "test_state",
   "test_backoff",
   "test_config",
