@@ -36,22 +36,9 @@ def _requests(lan_url: str, entries: list[dict[str, Any]]) -> list[tuple[str, di
 def control_params(entry: dict[str, Any]) -> dict[str, str]:
     """The /control_led query of one wire entry: action, version, and the brightness, colour and
     transition it carries (a device that only knows on/off was given an entry without them)."""
-    state = entry["state"]
-    params = {
-        "room": entry["room"],
-        "light": entry["light"],
-        "action": protocol.ACTION_ON if state["on"] else protocol.ACTION_OFF,
-        "version": str(entry["version"]),
-    }
-    if "brightness" in state:
-        params["brightness"] = str(state["brightness"])
-    if "color_temp_kelvin" in state:
-        params["color_temp"] = str(state["color_temp_kelvin"])
-    if "rgb" in state:
-        params["rgb"] = ",".join(str(channel) for channel in state["rgb"])
-    if "transition_ms" in entry:
-        params["transition_ms"] = str(entry["transition_ms"])
-    return params
+    return protocol.control_query(  # type: ignore[no-any-return]
+        entry["room"], entry["light"], entry["state"], entry["version"], entry.get("transition_ms")
+    )
 
 
 async def push(*, lan_url: str, lan_token: str, entries: list[dict[str, Any]]) -> bool:

@@ -104,7 +104,7 @@ def _kind_and_range(
     low = current[0] if min_kelvin is None else min_kelvin
     high = current[1] if max_kelvin is None else max_kelvin
     try:
-        protocol.check_kind(kind)
+        protocol.kind_fields(kind)  # refuses an unknown kind
         protocol.check_kelvin_range([low, high])
     except protocol.ProtocolError as error:
         raise LightStateError(error.reason) from error
