@@ -1,6 +1,7 @@
 """Writes for scenes and schedules, applying a scene, and firing the schedules that are due."""
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
@@ -33,7 +34,7 @@ MAX_OFFSET_MINUTES = 12 * 60
 
 
 @transaction.atomic
-def scene_create(*, home: Home, name: str, lights: list[tuple[int, bool | dict[str, Any]]]) -> Scene:
+def scene_create(*, home: Home, name: str, lights: Sequence[tuple[int, bool | dict[str, Any]]]) -> Scene:
     """Create a scene of (light id, state) pairs; every light must belong to the home.
 
     A state is a bool (on/off) or a state object: on, and the brightness, color_temp_kelvin and
@@ -50,7 +51,10 @@ def scene_create(*, home: Home, name: str, lights: list[tuple[int, bool | dict[s
 
 @transaction.atomic
 def scene_update(
-    *, scene: Scene, name: str | None = None, lights: list[tuple[int, bool | dict[str, Any]]] | None = None
+    *,
+    scene: Scene,
+    name: str | None = None,
+    lights: Sequence[tuple[int, bool | dict[str, Any]]] | None = None,
 ) -> Scene:
     """Rename a scene and/or replace its lights (None keeps them)."""
     if name is not None:
@@ -103,7 +107,7 @@ def scene_apply(*, scene: Scene, transition_ms: int | None = None) -> list[dict[
     return lights_set_desired_states(groups=groups, transition_ms=transition_ms)
 
 
-def _scene_set_lights(scene: Scene, lights: list[tuple[int, bool | dict[str, Any]]]) -> None:
+def _scene_set_lights(scene: Scene, lights: Sequence[tuple[int, bool | dict[str, Any]]]) -> None:
     ids = [light_id for light_id, _ in lights]
     if len(set(ids)) != len(ids):
         raise ValidationError(_("a light appears more than once in the scene"))
