@@ -241,21 +241,58 @@ def test_a_member_applies_a_scene_and_picks_a_language(
     expect(row.locator('[data-role="pending"]')).to_have_text("ausstehend: an")
 
 
-# Counts the page's state requests and how many were in flight at once, per URL.
-COUNT_FETCHES = """
+# Counts the page's light changes (light.set frames on the dashboard socket, or REST state calls
+# when it is closed) and how many were in flight at once, per light.
+COUNT_FETCHES = r"""
 (() => {
-  const original = window.fetch;
   window.stateCalls = {};
-  window.fetch = function (url, options) {
-    if (!options || options.method !== "POST" || !String(url).includes("/state")) {
-      return original.apply(this, arguments);
+  const refs = {};
+  function counts(lightId) {
+    return (window.stateCalls[lightId] = window.stateCalls[lightId] || { sent: 0, open: 0, most: 0, bodies: [] });
+  }
+  function asked(lightId, body) {
+    const c = counts(lightId);
+    c.sent += 1;
+    c.open += 1;
+    c.most = Math.max(c.most, c.open);
+    c.bodies.push(body);
+  }
+  const Original = window.WebSocket;
+  window.WebSocket = class extends Original {
+    constructor(...args) {
+      super(...args);
+      // Registered before the page's own listener: an answer is counted before the page sends the next.
+      this.addEventListener("message", function (message) {
+        let event;
+        try { event = JSON.parse(message.data); } catch (error) { return; }
+        (Array.isArray(event) ? event : [event]).forEach(function (one) {
+          if (one.type === "light.set.result" && refs[one.ref] !== undefined) {
+            counts(refs[one.ref]).open -= 1;
+          }
+        });
+      });
     }
-    const counts = (window.stateCalls[url] = window.stateCalls[url] || { sent: 0, open: 0, most: 0, bodies: [] });
-    counts.sent += 1;
-    counts.open += 1;
-    counts.most = Math.max(counts.most, counts.open);
-    counts.bodies.push(JSON.parse(options.body));
-    return original.apply(this, arguments).finally(function () { counts.open -= 1; });
+    send(data) {
+      try {
+        const frame = JSON.parse(data);
+        if (frame.type === "light.set") {
+          refs[frame.ref] = frame.light;
+          asked(frame.light, frame.state);
+          window.overSocket = (window.overSocket || 0) + 1;
+        }
+      } catch (error) {}
+      return super.send(data);
+    }
+  };
+  const originalFetch = window.fetch;
+  window.fetch = function (url, options) {
+    const match = /\/lights\/(\d+)\/state/.exec(String(url));
+    if (!options || options.method !== "POST" || !match) {
+      return originalFetch.apply(this, arguments);
+    }
+    const lightId = Number(match[1]);
+    asked(lightId, JSON.parse(options.body));
+    return originalFetch.apply(this, arguments).finally(function () { counts(lightId).open -= 1; });
   };
 })();
 """
@@ -327,14 +364,14 @@ def test_each_kind_has_its_controls_and_a_dragged_slider_keeps_one_request_in_fl
         # Drag the strip's brightness through 120 values at once: one request at a time, the last one arrives.
         values = [str(value) for value in range(0, 240, 2)]
         first.evaluate(DRAG, [f'[data-light-id="{strip.pk}"] [data-field="brightness"]', values])
-        url = f"/api/v1/lights/{strip.pk}/state"
         first.wait_for_function(
-            "url => window.stateCalls[url] && window.stateCalls[url].open === 0 && "
-            "window.stateCalls[url].bodies.slice(-1)[0].brightness === 238",
-            arg=url,
+            "id => window.stateCalls[id] && window.stateCalls[id].open === 0 && "
+            "window.stateCalls[id].bodies.slice(-1)[0].brightness === 238",
+            arg=strip.pk,
         )
-        calls = first.evaluate("url => window.stateCalls[url]", url)
+        calls = first.evaluate("id => window.stateCalls[id]", strip.pk)
         assert calls["most"] == 1, calls
+        assert first.evaluate("window.overSocket") == calls["sent"]  # over the open dashboard socket
         assert calls["sent"] < len(values)  # values that came while one was in flight were replaced
         # Both pages show it pending, the other page's slider follows, the device gets the last value.
         for page in (first, second):

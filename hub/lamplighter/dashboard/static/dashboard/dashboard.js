@@ -178,6 +178,43 @@
     lightControls.show(row, payload);
   }
 
+  // A light's change over the dashboard socket when it is open (no HTTP request per slider
+  // value), else through the REST call; either way the answer is the light as the API shows it.
+  const asked = new Map(); // ref -> {resolve, reject}
+  let nextRef = 0;
+
+  function askLight(url, lightId, body) {
+    if (!socket || socket.readyState !== WebSocket.OPEN) {
+      return postJson(url, body);
+    }
+    const ref = ++nextRef;
+    return new Promise(function (resolve, reject) {
+      asked.set(ref, { resolve: resolve, reject: reject });
+      socket.send(JSON.stringify({ type: "light.set", ref: ref, light: lightId, state: body }));
+    });
+  }
+
+  function answered(result) {
+    const waiting = asked.get(result.ref);
+    if (!waiting) {
+      return;
+    }
+    asked.delete(result.ref);
+    if (result.status === 202) {
+      waiting.resolve(result.light);
+    } else {
+      waiting.reject(new Error(result.detail || tr("the hub answered %(status)s", { status: result.status })));
+    }
+  }
+
+  function forgetAsked() {
+    // The socket is gone: its answers will never come (the change may or may not be stored).
+    asked.forEach(function (waiting) {
+      waiting.reject(new Error(tr("Lost the connection to the hub. Reconnecting…")));
+    });
+    asked.clear();
+  }
+
   function postJson(url, body) {
     return fetchJson(url, {
       method: "POST",
@@ -338,6 +375,8 @@
       appendLogLines(event.device_id, event.lines);
     } else if (event.type === "ota.job" && event.job) {
       applyJob(event.job);
+    } else if (event.type === "light.set.result") {
+      answered(event);
     }
   }
 
@@ -421,6 +460,7 @@
     }
     socket = null;
     stopTimers();
+    forgetAsked();
     if (leaving) {
       return;
     }
@@ -479,7 +519,7 @@
 
   // Brightness, colour temperature and colour (light_controls.js, loaded first).
   const lightControls = window.lamplighterLightControls({
-    post: postJson,
+    post: askLight,
     applyLight: function (payload) {
       applyLight(payload);
     },

@@ -1,7 +1,8 @@
 /* Lamplighter dashboard: the brightness, colour-temperature and colour controls of a light.
  *
  * Loaded before dashboard.js, which calls window.lamplighterLightControls(helpers) once and
- * hands each light payload to show(). While a control is dragged, each light has at most one
+ * hands each light payload to show(). helpers.post sends a change over the dashboard socket
+ * (light.set) when it is open, else as the REST state call. While a control is dragged, each light has at most one
  * state request in flight: a value that comes meanwhile waits, replacing any older waiting
  * value, and is sent when the answer arrives, so the last value always reaches the hub.
  */
@@ -35,7 +36,12 @@
       const id = row.dataset.lightId;
       let found = senders.get(id);
       if (!found) {
-        found = { inFlight: false, waiting: null, url: row.querySelector(".switch").dataset.stateUrl };
+        found = {
+          inFlight: false,
+          waiting: null,
+          url: row.querySelector(".switch").dataset.stateUrl,
+          lightId: Number(id),
+        };
         senders.set(id, found);
       }
       return found;
@@ -50,7 +56,7 @@
       state.inFlight = true;
       row.dataset.sending = "true";
       helpers
-        .post(state.url, body)
+        .post(state.url, state.lightId, body)
         .then(helpers.applyLight)
         .catch(function (error) {
           helpers.notify(helpers.tr("Could not change the light: %(error)s", { error: error.message }), "bad");
