@@ -16,10 +16,13 @@ toggle through the same path on the same hub.
 
 import asyncio
 import contextlib
+import json
 import secrets
 import time
 from pathlib import Path
 from typing import Any
+
+import websockets
 
 from bench.http11 import Http11Connection
 from bench.hubs import Database, Hub, summary_ms
@@ -101,6 +104,58 @@ class DashboardSender:
         """Wait for the request in flight (and the one waiting behind it)."""
         while self.in_flight is not None and not self.in_flight.done():
             await self.in_flight
+
+
+class SocketSender(DashboardSender):
+    """A slider of the dashboard as it sends today: light.set frames on its WebSocket, one in flight."""
+
+    def __init__(self, socket: Any, light_id: int) -> None:
+        super().__init__(None, "", [light_id])  # type: ignore[arg-type]
+        self.socket = socket
+        self.ref = 0
+        self.answers_by_ref: dict[int, asyncio.Future[int]] = {}
+        self.reader = asyncio.create_task(self._read())
+
+    async def _read(self) -> None:
+        async for raw in self.socket:
+            frame = json.loads(raw)
+            for event in frame if isinstance(frame, list) else [frame]:
+                if event.get("type") == "light.set.result":
+                    future = self.answers_by_ref.pop(event["ref"], None)
+                    if future is not None and not future.done():
+                        future.set_result(event["status"])
+
+    async def _send(self, body: dict[str, Any]) -> None:
+        while body is not None:
+            self.ref += 1
+            future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+            self.answers_by_ref[self.ref] = future
+            started = time.perf_counter()
+            await self.socket.send(
+                json.dumps({"type": "light.set", "ref": self.ref, "light": self.light_ids[0], "state": body})
+            )
+            status = await future
+            self.answers.append((started, time.perf_counter() - started))
+            self.sent += 1
+            if status != 202:
+                self.errors[status] = self.errors.get(status, 0) + 1
+            body, self.waiting = self.waiting, None  # type: ignore[assignment]
+
+    async def close(self) -> None:
+        """Close the socket."""
+        self.reader.cancel()
+        await self.socket.close()
+
+
+async def dashboard_socket(hub: Hub, seed: dict) -> Any:
+    """The dashboard's WebSocket with the seeded owner's session, as a browser tab opens it."""
+    return await websockets.connect(
+        hub.ws_url + "/ws/dashboard/",
+        additional_headers={"Cookie": seed["session_cookie"]},
+        origin=websockets.Origin(hub.url),
+        max_queue=None,
+        compression=None,
+    )
 
 
 def slider_values(count: int, phase: int) -> list[int]:
@@ -235,10 +290,15 @@ async def scenario_slider(
     async def light_drags(kind: str) -> dict[str, Any]:
         runs = []
         for _ in range(drags_of_one):
-            [connection] = await fresh(kind)
             light_id = entries[0]["light_id"]
-            slider = DashboardSender(connection, f"/api/v1/lights/{light_id}/state", [light_id])
+            if kind == "socket":
+                slider: DashboardSender = SocketSender(await dashboard_socket(hub, seed), light_id)
+            else:
+                [connection] = await fresh(kind)
+                slider = DashboardSender(connection, f"/api/v1/lights/{light_id}/state", [light_id])
             runs.append(await drag(hub, recorder, entries[:1], [slider]))
+            if isinstance(slider, SocketSender):
+                await slider.close()
         return _merge(runs)
 
     try:
@@ -248,11 +308,16 @@ async def scenario_slider(
         [connection] = await fresh("dashboard")
         result["toggle"] = await toggles(hub, recorder, entries[0], connection, 200)
         say(
-            f"  on/off toggle, dashboard path, same hub: {_latency(result['toggle'])}; "
+            f"  on/off toggle, the dashboard's switch (REST with the session), same hub: {_latency(result['toggle'])}; "
             f"hub CPU {result['toggle']['hub_cpu_ms']:.2f} ms per toggle"
         )
-        result["one"] = await light_drags("dashboard")
-        say("  slider, 1 light, dashboard path: " + describe(result["one"]))
+        result["one"] = await light_drags("socket")
+        say("  slider, 1 light, dashboard (its WebSocket): " + describe(result["one"]))
+        result["one_http"] = await light_drags("dashboard")
+        say(
+            "  slider, 1 light, REST call with the session (dashboard without its socket): "
+            + describe(result["one_http"])
+        )
         result["one_token"] = await light_drags("token")
         say("  slider, 1 light, API token (fast path): " + describe(result["one_token"]))
         [connection] = await fresh("dashboard")
@@ -262,17 +327,12 @@ async def scenario_slider(
         result["home"] = await drag(hub, recorder, entries, [home_slider])
         result["home"]["settle_summary"] = summary_ms(result["home"].pop("settle"))
         say(f"  slider, {lights} lights of the home at once (home-wide call): " + describe(result["home"]))
-        tokens = await fresh("token", len(entries))
-        sliders = [
-            DashboardSender(tokens[i], f"/api/v1/lights/{e['light_id']}/state", [e["light_id"]])
-            for i, e in enumerate(entries)
-        ]
-        result["many"] = await drag(hub, recorder, entries, sliders)
+        sockets = [SocketSender(await dashboard_socket(hub, seed), e["light_id"]) for e in entries]
+        result["many"] = await drag(hub, recorder, entries, list(sockets))
+        for sender in sockets:
+            await sender.close()
         result["many"]["settle_summary"] = summary_ms(result["many"].pop("settle"))
-        say(
-            f"  stress: {lights} sliders of one light each, together (token path): "
-            + describe(result["many"])
-        )
+        say(f"  stress: {lights} dashboard sliders of one light each, together: " + describe(result["many"]))
     finally:
         for connection in opened:
             with contextlib.suppress(OSError, RuntimeError):
@@ -336,12 +396,13 @@ def report_lines(r: dict[str, Any], toggle_p99: float | None = None) -> list[str
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     names = {
-        "one": "1 light, dashboard path (session, CSRF)",
-        "one_token": "1 light, API token (fast path)",
-        "home": f"{r['home']['lights']} lights of a home at once (one home-wide slider, dashboard path)",
-        "many": f"stress: {r['many']['lights']} sliders of one light each, together (token path)",
+        "one": "1 light, dashboard (light.set on its WebSocket)",
+        "one_http": "1 light, REST call with the session (dashboard without its socket)",
+        "one_token": "1 light, REST call with an API token (fast path)",
+        "home": f"{r['home']['lights']} lights of a home at once (one home-wide slider, REST with the session)",
+        "many": f"stress: {r['many']['lights']} dashboard sliders of one light each, together",
     }
-    for key in ("one", "one_token", "home", "many"):
+    for key in ("one", "one_http", "one_token", "home", "many"):
         s = r[key]
         settle = s["settle_summary"]
         ok = settle["p99"] <= 100 and not s["missed"]
@@ -354,7 +415,7 @@ def report_lines(r: dict[str, Any], toggle_p99: float | None = None) -> list[str
         )
     lines += [
         "",
-        "Beside it, the on/off toggle through the dashboard's path on the same hub (request → the device holds "
+        "Beside it, the on/off toggle through the dashboard's switch (REST with the session) on the same hub (request → the device holds "
         f"the state): {_latency(toggle)}, hub CPU {toggle['hub_cpu_ms']:.2f} ms per toggle"
         + (
             f"; the toggle scenario's p99 above (token, 1,000 devices): {toggle_p99:.2f} ms"
