@@ -288,6 +288,29 @@ def test_owner_adds_edits_and_deletes_a_light(owner, home, room, device) -> None
     assert not Light.objects.filter(pk=light.pk).exists()
 
 
+def test_owner_gives_a_light_its_kind_and_range_and_a_bad_range_is_a_form_error(owner, home, room) -> None:  # type: ignore[no-untyped-def]
+    client = logged_in(owner)
+    url = reverse("dashboard:light-create", args=[home.pk])
+    assert b'name="kind"' in client.get(url).content
+    response = client.post(
+        url,
+        {"name": "Strip", "room": room.pk, "kind": "tunable_white", "min_kelvin": 2200, "max_kelvin": 5000},
+    )
+    assert response.status_code == 302
+    light = Light.objects.get(name="Strip")
+    assert (light.kind, light.min_kelvin, light.max_kelvin) == ("tunable_white", 2200, 5000)
+    assert 2200 <= light.desired_color_temp_kelvin <= 5000
+    response = client.post(
+        reverse("dashboard:light-edit", args=[light.pk]),
+        {"name": "Strip", "room": room.pk, "kind": "tunable_white", "min_kelvin": 6000, "max_kelvin": 3000},
+    )
+    assert response.status_code == 200 and b"kelvin" in response.content
+    light.refresh_from_db()
+    assert (light.min_kelvin, light.max_kelvin) == (2200, 5000)
+    page = client.get(reverse("dashboard:home", args=[home.pk])).content.decode()
+    assert 'data-field="color_temp_kelvin"' in page and 'min="2200"' in page
+
+
 def test_light_form_refuses_rooms_and_devices_of_other_homes(owner, home, room) -> None:  # type: ignore[no-untyped-def]
     elsewhere = HomeFactory(owner=owner)
     foreign_room = RoomFactory(home=elsewhere)
