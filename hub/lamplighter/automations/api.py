@@ -10,7 +10,7 @@ from ninja import Field, Router, Schema, Status
 from pydantic import StrictBool, StrictInt
 
 from firmware import protocol
-from lamplighter.api_types import DatabaseId
+from lamplighter.api_types import DatabaseId, Refused
 from lamplighter.automations import selectors, services
 from lamplighter.homes import permissions
 from lamplighter.homes.selectors import home_get
@@ -175,7 +175,7 @@ def scene_detail(request: HttpRequest, scene_id: DatabaseId) -> dict:
     return selectors.scene_payload(selectors.scene_get(user=request.user, scene_id=scene_id))
 
 
-@router.post("/scenes", response={201: SceneOut, 400: Error, 403: Error, 404: Error, 422: Error})
+@router.post("/scenes", response={201: SceneOut, 400: Error, 403: Error, 404: Error, 422: Refused})
 def scene_create(request: HttpRequest, payload: SceneIn) -> Status[dict]:
     """Create a scene (owners)."""
     home = home_get(user=request.user, home_id=payload.home_id)
@@ -186,7 +186,9 @@ def scene_create(request: HttpRequest, payload: SceneIn) -> Status[dict]:
     return Status(201, selectors.scene_payload(selectors.scene_get(user=request.user, scene_id=scene.pk)))
 
 
-@router.patch("/scenes/{scene_id}", response={200: SceneOut, 400: Error, 403: Error, 404: Error, 422: Error})
+@router.patch(
+    "/scenes/{scene_id}", response={200: SceneOut, 400: Error, 403: Error, 404: Error, 422: Refused}
+)
 def scene_update(request: HttpRequest, scene_id: DatabaseId, payload: ScenePatch) -> dict:
     """Rename a scene or replace its lights (owners)."""
     scene = selectors.scene_get(user=request.user, scene_id=scene_id)
@@ -244,7 +246,7 @@ def schedule_detail(request: HttpRequest, schedule_id: DatabaseId) -> dict:
     return _schedule_out(request, schedule_id)
 
 
-@router.post("/schedules", response={201: ScheduleOut, 400: Error, 403: Error, 404: Error, 422: Error})
+@router.post("/schedules", response={201: ScheduleOut, 400: Error, 403: Error, 404: Error, 422: Refused})
 def schedule_create(request: HttpRequest, payload: ScheduleIn) -> Status[dict]:
     """Create a schedule (owners)."""
     home = home_get(user=request.user, home_id=payload.home_id)
@@ -268,7 +270,7 @@ def schedule_create(request: HttpRequest, payload: ScheduleIn) -> Status[dict]:
 
 
 @router.patch(
-    "/schedules/{schedule_id}", response={200: ScheduleOut, 400: Error, 403: Error, 404: Error, 422: Error}
+    "/schedules/{schedule_id}", response={200: ScheduleOut, 400: Error, 403: Error, 404: Error, 422: Refused}
 )
 def schedule_update(request: HttpRequest, schedule_id: DatabaseId, payload: SchedulePatch) -> dict:
     """Change a schedule (owners)."""

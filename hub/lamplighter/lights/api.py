@@ -8,7 +8,7 @@ from ninja import Field, Router, Schema, Status
 from pydantic import StrictBool, StrictInt, model_validator
 
 from firmware import protocol
-from lamplighter.api_types import DatabaseId
+from lamplighter.api_types import DatabaseId, Refused
 from lamplighter.devices.models import Device
 from lamplighter.homes import permissions
 from lamplighter.homes.selectors import home_get, room_get
@@ -142,7 +142,7 @@ def light_detail(request: HttpRequest, light_id: DatabaseId) -> dict:
     return selectors.light_payload(selectors.light_get(user=request.user, light_id=light_id))
 
 
-@router.post("/lights", response={201: LightOut, 400: Error, 403: Error, 404: Error, 422: Error})
+@router.post("/lights", response={201: LightOut, 400: Error, 403: Error, 404: Error, 422: Refused})
 def light_create(request: HttpRequest, payload: LightIn) -> Status[dict]:
     """Add a light (owners)."""
     room = room_get(user=request.user, room_id=payload.room_id)
@@ -160,7 +160,9 @@ def light_create(request: HttpRequest, payload: LightIn) -> Status[dict]:
     )
 
 
-@router.patch("/lights/{light_id}", response={200: LightOut, 400: Error, 403: Error, 404: Error, 422: Error})
+@router.patch(
+    "/lights/{light_id}", response={200: LightOut, 400: Error, 403: Error, 404: Error, 422: Refused}
+)
 def light_update(request: HttpRequest, light_id: DatabaseId, payload: LightPatch) -> dict:
     """Rename a light, move it, or give it another device (owners; device_id "" removes it)."""
     light = selectors.light_get(user=request.user, light_id=light_id)
@@ -188,7 +190,7 @@ def light_delete(request: HttpRequest, light_id: DatabaseId) -> Status[None]:
     return Status(204, None)
 
 
-@router.post("/lights/{light_id}/state", response={202: LightOut, 404: Error, 422: Error})
+@router.post("/lights/{light_id}/state", response={202: LightOut, 404: Error, 422: Refused})
 def light_set_state(request: HttpRequest, light_id: DatabaseId, payload: LightStateIn) -> Status[dict]:
     """Ask for a state: stored at once, delivered to the device; `pending` until it confirms.
 
@@ -202,7 +204,7 @@ def light_set_state(request: HttpRequest, light_id: DatabaseId, payload: LightSt
     return Status(202, selectors.light_payload(stored))
 
 
-@router.post("/homes/{home_id}/lights/state", response={202: list[LightOut], 404: Error, 422: Error})
+@router.post("/homes/{home_id}/lights/state", response={202: list[LightOut], 404: Error, 422: Refused})
 def home_lights_set_state(request: HttpRequest, home_id: DatabaseId, payload: LightStateIn) -> Status[list]:
     """Ask every light of a home for one state ("all off"): stored at once, one message per device.
 
