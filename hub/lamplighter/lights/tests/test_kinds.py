@@ -244,3 +244,16 @@ def test_changing_the_kind_is_a_new_desired_version(home: tuple) -> None:
     assert 2000 <= light.desired_color_temp_kelvin <= 4000
     with pytest.raises(LightStateError):
         light_set_desired(light=light, state={"color_temp_kelvin": 4500})
+
+
+def test_openapi_describes_the_new_fields(client: Client) -> None:
+    schemas = client.get("/api/v1/openapi.json").json()["components"]["schemas"]
+    state = schemas["LightStateIn"]["properties"]
+    assert {"on", "brightness", "color_temp_kelvin", "rgb", "transition_ms"} <= set(state)
+    assert "0-255" in state["brightness"]["description"]
+    assert {"kind", "min_kelvin", "max_kelvin"} <= set(schemas["LightIn"]["properties"])
+    out = schemas["LightOut"]["properties"]
+    assert {"kind", "desired_brightness", "reported_rgb", "desired_color_temp_kelvin", "device_kind"} <= set(
+        out
+    )
+    assert set(out["kind"]["enum"]) == {"onoff", "dimmable", "tunable_white", "rgb"}
