@@ -72,9 +72,11 @@ def light_wire_entry(
 
     welcome: the entry goes in a hub.welcome, which tells the device the light's kind and range.
     """
-    state = light_state.desired_state(light)
     if capability < light_state.RICH_LIGHTS:
-        return protocol.light_entry(light.room.name, light.name, {"on": state["on"]}, light.desired_version)
+        return protocol.light_entry(
+            light.room.name, light.name, {"on": light.desired_on}, light.desired_version
+        )
+    state = light_state.desired_state(light)
     kelvin = light_state.kelvin_range(light)
     return protocol.light_entry(
         light.room.name,
