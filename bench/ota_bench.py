@@ -23,7 +23,7 @@ import threading
 import time
 from pathlib import Path
 
-from firmware.simulator import free_port
+from lamplighter.firmware.simulator import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -98,6 +98,7 @@ def main() -> int:
         LAMPLIGHTER_DATA_DIR=str(data_dir),
         LAMPLIGHTER_OTA_TICK="0.2",
         LAMPLIGHTER_LOG_LEVEL="WARNING",
+        LAMPLIGHTER_BACKUP_INTERVAL="0",  # no scheduled backup in the middle of a measurement
         DJANGO_SETTINGS_MODULE="lamplighter.settings",
     )
     os.environ.update(env)
@@ -149,7 +150,7 @@ def main() -> int:
         stderr=subprocess.STDOUT,
     )
     # The fleet starts once the hub answers: devices that find no hub fall back to polling for a
-    # while (firmware/hub_client.py), which this benchmark of the socket path must not wait out.
+    # while (hub/lamplighter/firmware/hub_client.py), which this benchmark of the socket path must not wait out.
     wait_until_serving(port, hub, data_dir / "hub.log")
     fleet = subprocess.Popen(  # noqa: S603
         [BIN / "lamplighter", "device", "--config", str(config_file), "--log-level", "warning"],
@@ -254,7 +255,7 @@ def main() -> int:
 
 def ota_manifest(version: str, data: bytes) -> str:
     """The manifest of a host image."""
-    from firmware import ota
+    from lamplighter.firmware import ota
 
     return ota.build_manifest(version, "host", len(data), hashlib.sha256(data).hexdigest())
 

@@ -11,8 +11,8 @@ import httpx
 import pytest
 import uvicorn
 
-from firmware.simulator import free_port
 from lamplighter.accounts.services import api_token_create
+from lamplighter.firmware.simulator import free_port
 
 
 @dataclass

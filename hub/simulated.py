@@ -11,12 +11,12 @@ from typing import Any
 
 from websockets.sync.client import ClientConnection, connect
 
-from firmware import config as config_module
-from firmware import log as log_module
-from firmware import protocol
-from firmware.app import Device
-from firmware.hal.host import HostHal
-from firmware.simulator import free_port
+from lamplighter.firmware import config as config_module
+from lamplighter.firmware import log as log_module
+from lamplighter.firmware import protocol
+from lamplighter.firmware.app import Device
+from lamplighter.firmware.hal.host import HostHal
+from lamplighter.firmware.simulator import free_port
 
 
 class SimulatedDevice:

@@ -12,6 +12,7 @@ from django.core.signals import request_finished  # noqa: E402
 from django.db import connections  # noqa: E402
 
 from lamplighter.devices.poll import PollRoute  # noqa: E402
+from lamplighter.health import HealthRoute  # noqa: E402
 from lamplighter.lifespan import LifespanApp  # noqa: E402
 from lamplighter.lights.fastpath import LightStateRoute  # noqa: E402
 from lamplighter.routing import websocket_application  # noqa: E402 - needs Django set up first
@@ -28,10 +29,14 @@ def close_request_connections(**kwargs: object) -> None:
 
 request_finished.connect(close_request_connections)
 
-# The device poll route and a token's light state call are answered before Django's
-# middleware (see devices.poll, lights.fastpath); everything else goes through it.
+# Health, readiness and metrics, the device poll route and a token's light state call are
+# answered before Django's middleware (see health, devices.poll, lights.fastpath); everything
+# else goes through it.
 application = LifespanApp(
     ProtocolTypeRouter(
-        {"http": PollRoute(LightStateRoute(django_asgi_app)), "websocket": websocket_application}
+        {
+            "http": HealthRoute(PollRoute(LightStateRoute(django_asgi_app))),
+            "websocket": websocket_application,
+        }
     )
 )

@@ -28,6 +28,8 @@ from typing import Any
 from channels.exceptions import ChannelFull
 from channels.layers import InMemoryChannelLayer
 
+from lamplighter import metrics
+
 
 class LazyInMemoryChannelLayer(InMemoryChannelLayer):
     """InMemoryChannelLayer whose expiry work is proportional to the channel or group touched."""
@@ -106,7 +108,7 @@ class LazyInMemoryChannelLayer(InMemoryChannelLayer):
             try:
                 self.send_nowait(channel, message)
             except ChannelFull:
-                pass
+                metrics.CHANNEL_LAYER_ERRORS.inc()
 
     async def flush(self) -> None:
         """Forget every channel and group."""

@@ -12,7 +12,9 @@ USAGE = """usage: lamplighter COMMAND [ARGS]
   firmware bundle [--output DIR]              compile the firmware (mpy-cross) for a board
   firmware keygen|sign|upload|rollout|status  sign and roll out firmware updates (docs/ota.md)
   token create USERNAME                       print a new personal API token
-  migrate, createsuperuser, check, ...        any Django management command
+  backup FILE [--passphrase-file F]           write a backup (database, secret key, firmware files)
+  restore FILE [--passphrase-file F]          restore a backup into an empty data dir or database
+  migrate, createsuperuser, check, ...        any Django management command (migrate: after an upgrade)
 
 State lives under $LAMPLIGHTER_DATA_DIR (default ./var)."""
 
@@ -26,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     command, rest = argv[0], argv[1:]
     if command == "device":
-        from firmware.simulator import main as device_main
+        from lamplighter.firmware.simulator import main as device_main
 
         return device_main(rest) or 0
     if command == "firmware":

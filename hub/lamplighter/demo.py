@@ -9,7 +9,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from firmware.simulator import free_port
+from lamplighter.firmware.simulator import free_port
 
 DEMO_USERNAME = "demo"
 DEMO_HOME = "Demo home"
@@ -107,7 +107,7 @@ def simulator_config(hub_url: str, devices: list[DemoDevice]) -> list[dict]:
 
 def _light_configs(lights: list[tuple[str, str, str]]) -> list[dict]:
     """Each light with its kind and its output pins (one per channel), from pin 2 on."""
-    from firmware.simulator import light_config
+    from lamplighter.firmware.simulator import light_config
 
     configs, pin = [], 2
     for room, light, kind in lights:
@@ -134,7 +134,19 @@ def demo_main(argv: list[str]) -> int:
     django.setup()
     from django.conf import settings
     from django.core.management import call_command
+    from django.db import connection
+    from django.db.migrations.recorder import MigrationRecorder
 
+    from lamplighter.schema import unknown_migrations
+
+    newer = unknown_migrations(MigrationRecorder(connection).applied_migrations().keys())
+    if newer:
+        print(
+            f"lamplighter demo: the database in {settings.DATA_DIR} was migrated by a newer Lamplighter "
+            f"({', '.join(newer[:5])}); use that release, or another LAMPLIGHTER_DATA_DIR",
+            file=sys.stderr,
+        )
+        return 2
     call_command("migrate", verbosity=0, interactive=False)
     password, devices = demo_prepare(
         devices=args.devices, password=os.environ.get("LAMPLIGHTER_DEMO_PASSWORD")

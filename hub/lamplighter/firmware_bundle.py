@@ -1,7 +1,7 @@
 """`lamplighter firmware bundle`: what goes onto a board, compiled with mpy-cross.
 
 The output folder holds:
-- app/: the application and microdot as .mpy files (firmware/..., lib/microdot/...);
+- app/: the application and microdot as .mpy files (hub/lamplighter/firmware/..., lib/microdot/...);
 - app.romfs: app/ as a ROMFS image, for a board with a ROMFS partition, where the bytecode
   runs in place from flash instead of being copied into RAM (docs/firmware.md, Memory);
 - boot.py and main.py as source (MicroPython runs those two by name from the flash root);
@@ -24,8 +24,8 @@ from typing import Any
 import microdot
 from mpremote.romfs import make_romfs
 
-import firmware
-from firmware.app import FIRMWARE_VERSION
+from lamplighter import firmware
+from lamplighter.firmware.app import FIRMWARE_VERSION
 
 FIRMWARE_DIR = Path(firmware.__file__).resolve().parent
 MICRODOT_DIR = Path(microdot.__file__).resolve().parent

@@ -1,4 +1,5 @@
-"""Hub background work tied to the server's life: presence sweeper, LAN-push loop, scheduler, MQTT bridge."""
+"""Hub background work tied to the server's life: presence sweeper, LAN-push loop, scheduler,
+scheduled backups, MQTT bridge."""
 
 import asyncio
 import contextlib
@@ -10,6 +11,7 @@ from django.conf import settings
 
 from lamplighter import cache, collector, realtime
 from lamplighter.automations.scheduler import run_schedules_forever
+from lamplighter.backup.scheduler import run_backups_forever
 from lamplighter.devices import lan_push, poll_reader, services
 from lamplighter.mqtt_bridge.bridge import MqttBridge
 from lamplighter.ota import push as ota_push
@@ -76,6 +78,7 @@ class LifespanApp:
         self.tasks.append(asyncio.create_task(run_rollouts_forever()))
         self.tasks.append(asyncio.create_task(sweep_presence_forever()))
         self.tasks.append(asyncio.create_task(run_schedules_forever()))
+        self.tasks.append(asyncio.create_task(run_backups_forever()))
         if settings.MQTT_URL:
             # Every worker starts one; only the holder of the database lease connects.
             self.tasks.append(asyncio.create_task(MqttBridge.from_settings().run_forever()))

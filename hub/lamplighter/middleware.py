@@ -6,6 +6,8 @@ from collections.abc import Callable
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
+from lamplighter import metrics
+
 logger = logging.getLogger(__name__)
 
 RETRY_AFTER_SECONDS = 2
@@ -15,6 +17,7 @@ UNAVAILABLE = "the database is busy or unavailable; nothing was changed, try aga
 def database_unavailable_response(error: Exception) -> HttpResponse:
     """The 503 every interface gives when the database cannot be used right now."""
     logger.warning("database unavailable: %s", type(error).__name__)
+    metrics.DATABASE_ERRORS.inc()
     response = JsonResponse({"detail": UNAVAILABLE}, status=503)
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response

@@ -1,6 +1,6 @@
 """A minimal device that speaks the protocol over a WebSocket, for scale tests and benchmarks.
 
-Not the firmware (firmware/ is the real device and the simulator): thousands of these fit in
+Not the firmware (hub/lamplighter/firmware/ is the real device and the simulator): thousands of these fit in
 one process. It says hello, applies every newer desired state at once and reports it, sends
 heartbeats, and reconnects (to the next hub URL in its list) when its socket drops.
 """
@@ -14,7 +14,7 @@ from typing import Any
 
 import websockets
 
-from firmware import protocol
+from lamplighter.firmware import protocol
 
 RECONNECT_DELAY = 0.2
 

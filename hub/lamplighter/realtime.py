@@ -12,6 +12,7 @@ from typing import Any
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
+from lamplighter import metrics
 from lamplighter.channel_layer import LazyInMemoryChannelLayer
 
 # Browser events (server -> dashboard WebSocket).
@@ -180,7 +181,11 @@ def _send_all_nowait(layer: LazyInMemoryChannelLayer, sends: list[tuple[str, dic
 
 async def _send_all(layer: Any, sends: list[tuple[str, dict[str, Any]]]) -> None:
     for group, message in sends:
-        await layer.group_send(group, message)
+        try:
+            await layer.group_send(group, message)
+        except Exception:
+            metrics.CHANNEL_LAYER_ERRORS.inc()
+            raise
 
 
 # Browser event: new log lines of a device (its log page shows them live).

@@ -5,9 +5,9 @@ from channels.routing import URLRouter
 from channels.security.websocket import AllowedHostsOriginValidator
 from django.urls import path
 
-from firmware import protocol
 from lamplighter.dashboard.consumers import DashboardConsumer
 from lamplighter.devices.consumers import DeviceConsumer
+from lamplighter.firmware import protocol
 
 DASHBOARD_WEBSOCKET_PATH = "ws/dashboard/"
 

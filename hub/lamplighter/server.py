@@ -2,6 +2,9 @@
 
 import argparse
 import os
+import shutil
+import sys
+from pathlib import Path
 
 import uvicorn
 from uvicorn.supervisors import Multiprocess
@@ -55,12 +58,55 @@ def serve_main(argv: list[str]) -> int:
         problem = multi_worker_problem()
         if problem:
             parser.error(problem)
+    problem = startup_problem()
+    if problem:
+        print(f"lamplighter serve: {problem}", file=sys.stderr)
+        return 2
+    if args.workers > 1:
+        metrics_multiprocess_dir()
     config = uvicorn_config(args.host, args.port, args.workers)
     try:
         _run(config, args)
     except KeyboardInterrupt:
         pass  # uvicorn re-raises Ctrl-C after its graceful shutdown: that is the normal way out
     return 0
+
+
+def startup_problem() -> str:
+    """Why the hub must not start ("" when it may): a database it cannot use, or whose schema
+    does not match this code (lamplighter.schema)."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lamplighter.settings")
+    import django
+    from django.db import DatabaseError
+
+    django.setup()
+    from lamplighter.schema import schema_problem
+
+    try:
+        return schema_problem()
+    except DatabaseError as error:
+        return f"cannot reach the database: {error}".strip()
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        for connection in connections.all(initialized_only=True):
+            if hasattr(connection, "close_pool"):  # PostgreSQL: no idle pool left in the supervisor
+                connection.close_pool()
+
+
+def metrics_multiprocess_dir() -> Path:
+    """Several workers: prometheus_client's multiprocess mode, so /metrics on any worker counts
+    them all. Each worker writes its counters to files in this folder, emptied at start."""
+    from django.conf import settings
+
+    configured = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    folder = Path(configured) if configured else Path(settings.DATA_DIR) / "metrics"
+    if not configured and folder.is_dir():
+        shutil.rmtree(folder)  # a previous run's counters: the counts start again with the server
+    folder.mkdir(parents=True, exist_ok=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)  # the workers inherit it
+    return folder
 
 
 def _run(config: uvicorn.Config, args: argparse.Namespace) -> None:

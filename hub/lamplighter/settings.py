@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "lamplighter.automations",
     "lamplighter.mqtt_bridge",
     "lamplighter.ota",
+    "lamplighter.backup",
 ]
 
 MIDDLEWARE = [
@@ -246,6 +247,21 @@ LAMPLIGHTER_FIRMWARE_PUBLIC_KEYS = [
 LAMPLIGHTER_OTA_TICK = float(os.environ.get("LAMPLIGHTER_OTA_TICK", "2"))  # seconds between rollout checks
 LAMPLIGHTER_OTA_JOB_TIMEOUT = _env_int("LAMPLIGHTER_OTA_JOB_TIMEOUT", 600)  # a job silent this long fails
 LAMPLIGHTER_OTA_PUSH_TIMEOUT = _env_int("LAMPLIGHTER_OTA_PUSH_TIMEOUT", 120)  # one LAN push, whole image
+
+# Backups (docs/deploy.md): scheduled ones go to this folder, the newest KEEP kept; INTERVAL 0: none.
+LAMPLIGHTER_BACKUP_DIR = Path(os.environ.get("LAMPLIGHTER_BACKUP_DIR") or DATA_DIR / "backups").resolve()
+LAMPLIGHTER_BACKUP_INTERVAL = _env_int("LAMPLIGHTER_BACKUP_INTERVAL", 24 * 3600)  # seconds between backups
+LAMPLIGHTER_BACKUP_KEEP = _env_int("LAMPLIGHTER_BACKUP_KEEP", 7)
+# A file whose first line is the passphrase scheduled backups are encrypted with; none: not encrypted.
+LAMPLIGHTER_BACKUP_PASSPHRASE_FILE = os.environ.get("LAMPLIGHTER_BACKUP_PASSPHRASE_FILE", "")
+
+# /metrics (Prometheus) answers these client addresses or networks, and anyone sending this bearer token.
+LAMPLIGHTER_METRICS_ALLOWED_ADDRESSES = [
+    network.strip()
+    for network in os.environ.get("LAMPLIGHTER_METRICS_ALLOWED_ADDRESSES", "127.0.0.1,::1").split(",")
+    if network.strip()
+]
+LAMPLIGHTER_METRICS_TOKEN = os.environ.get("LAMPLIGHTER_METRICS_TOKEN", "")
 
 if PRODUCTION:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

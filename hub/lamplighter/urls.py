@@ -11,6 +11,7 @@ urlpatterns = [
     path("", include("lamplighter.dashboard.urls")),
     path("", include("lamplighter.devices.urls")),
     path("", include("lamplighter.ota.urls")),
+    path("", include("lamplighter.backup.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
     path("login/", ThrottledLoginView.as_view(), name="login"),

@@ -8,6 +8,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 
+from lamplighter import metrics
 from lamplighter.throttle import throttle_blocked, throttle_failed, throttle_reset
 
 SCOPE_USER = "login-user"
@@ -43,6 +44,7 @@ class ThrottledLoginView(auth_views.LoginView):
 
     def form_invalid(self, form: AuthenticationForm) -> HttpResponse:
         """A wrong password counts against the user name and the address."""
+        metrics.LOGIN_FAILURES.inc()
         for scope, identity, _limit in _identities(self.request):
             throttle_failed(
                 scope=scope, identity=identity, window_seconds=settings.LAMPLIGHTER_LOGIN_WINDOW_SECONDS

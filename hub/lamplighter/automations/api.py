@@ -9,9 +9,9 @@ from django.utils import timezone
 from ninja import Field, Router, Schema, Status
 from pydantic import StrictBool, StrictInt
 
-from firmware import protocol
 from lamplighter.api_types import DatabaseId, Refused
 from lamplighter.automations import selectors, services
+from lamplighter.firmware import protocol
 from lamplighter.homes import permissions
 from lamplighter.homes.selectors import home_get
 

@@ -14,10 +14,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from firmware import protocol
 from lamplighter.automations.models import WEEKDAY_NAMES, Scene, SceneLight, Schedule, ScheduleRun
 from lamplighter.automations.occurrences import occurrences
 from lamplighter.automations.selectors import schedule_when
+from lamplighter.firmware import protocol
 from lamplighter.homes.models import Home, Room
 from lamplighter.lights import state as light_state
 from lamplighter.lights.models import Light

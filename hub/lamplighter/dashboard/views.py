@@ -14,12 +14,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
-from firmware import protocol
 from lamplighter.automations.selectors import scene_list
 from lamplighter.dashboard.forms import LightForm, NameForm
 from lamplighter.devices import services as device_services
 from lamplighter.devices.models import Device
 from lamplighter.devices.selectors import device_get, device_list, device_log_lines, device_payload
+from lamplighter.firmware import protocol
 from lamplighter.homes import services as home_services
 from lamplighter.homes.models import Home
 from lamplighter.homes.permissions import home_require_owner

@@ -5,6 +5,7 @@ from base64 import b64decode
 
 from django.conf import settings
 
+from lamplighter import metrics
 from lamplighter.devices.models import Device
 from lamplighter.devices.services import device_authenticate
 from lamplighter.throttle import athrottle_blocked, throttle_blocked, throttle_failed
@@ -46,6 +47,7 @@ async def aaddress_throttled(address: str) -> bool:
 
 def authentication_failed(address: str) -> None:
     """Count a failed device authentication against the client address."""
+    metrics.DEVICE_AUTH_FAILURES.inc()
     if address:
         window = settings.LAMPLIGHTER_DEVICE_AUTH_WINDOW_SECONDS
         throttle_failed(scope=THROTTLE_SCOPE, identity=address, window_seconds=window)

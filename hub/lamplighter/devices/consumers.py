@@ -8,12 +8,12 @@ from typing import Any
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
-from firmware import protocol
-from lamplighter import dbbatch, dbthread, realtime
+from lamplighter import dbbatch, dbthread, metrics, realtime
 from lamplighter.consumer_base import LeanDispatch
 from lamplighter.devices import handlers, services
 from lamplighter.devices.models import Device
 from lamplighter.devices.socket_auth import authorization_of, authorize_and_record
+from lamplighter.firmware import protocol
 
 logger = logging.getLogger(__name__)
 
@@ -56,12 +56,14 @@ class DeviceConsumer(LeanDispatch, AsyncWebsocketConsumer):
         try:
             message = protocol.parse(raw, protocol.DEVICE_MESSAGE_TYPES)
         except protocol.ProtocolError:
+            metrics.device_message_received(metrics.TRANSPORT_WEBSOCKET, "invalid")
             # The handlers answer with the reject (and log it).
             replies, _ = await database_sync_to_async(handlers.receive)(
                 self.device, raw, Device.Connection.WEBSOCKET
             )
         else:
             kind = message["type"]
+            metrics.device_message_received(metrics.TRANSPORT_WEBSOCKET, kind)
             if kind == protocol.HEARTBEAT_PING and services.device_seen_recently(
                 device=self.device, connection=Device.Connection.WEBSOCKET
             ):
@@ -77,10 +79,12 @@ class DeviceConsumer(LeanDispatch, AsyncWebsocketConsumer):
                     handlers.dispatch, self.device, message, Device.Connection.WEBSOCKET
                 )
         for reply in replies:
+            metrics.device_message_sent(metrics.TRANSPORT_WEBSOCKET, reply["type"])
             await self.send(text_data=protocol.encode(reply))
 
     async def device_deliver(self, event: dict[str, Any]) -> None:
         """Runs for realtime.DEVICE_DELIVER: forward a hub message to the device."""
+        metrics.device_message_sent(metrics.TRANSPORT_WEBSOCKET, event["message"]["type"])
         await self.send(text_data=protocol.encode(event["message"]))
 
     async def device_close(self, event: dict[str, Any]) -> None:

@@ -4,10 +4,10 @@ import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from firmware import protocol
 from lamplighter import realtime
 from lamplighter.devices import lan_push
 from lamplighter.devices.models import Device
+from lamplighter.firmware import protocol
 
 if TYPE_CHECKING:
     from lamplighter.lights.models import Light

@@ -7,9 +7,10 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from firmware import protocol
+from lamplighter import metrics
 from lamplighter.devices import services
 from lamplighter.devices.models import Device
+from lamplighter.firmware import protocol
 
 logger = logging.getLogger(__name__)
 
@@ -67,5 +68,9 @@ def receive(device: Device, raw: str | bytes, connection: str) -> tuple[list[dic
         message = protocol.parse(raw, protocol.DEVICE_MESSAGE_TYPES)
     except protocol.ProtocolError as error:
         logger.info("device %s sent a bad message: %s", device.device_id, error.code)
+        if connection == Device.Connection.HTTP:  # the WebSocket consumer counts its own frames
+            metrics.device_message_received(metrics.TRANSPORT_HTTP, "invalid")
         return [protocol.build_message_reject(error.code, error.reason)], False
+    if connection == Device.Connection.HTTP:
+        metrics.device_message_received(metrics.TRANSPORT_HTTP, message["type"])
     return dispatch(device, message, connection), True

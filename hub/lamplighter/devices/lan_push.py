@@ -13,7 +13,8 @@ from urllib.parse import urlsplit
 import httpx
 from django.conf import settings
 
-from firmware import protocol
+from lamplighter import metrics
+from lamplighter.firmware import protocol
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +50,7 @@ async def push(*, lan_url: str, lan_token: str, entries: list[dict[str, Any]]) -
     accepted = True
     async with httpx.AsyncClient(timeout=settings.LAMPLIGHTER_LAN_PUSH_TIMEOUT, auth=auth) as client:
         for url, params in _requests(lan_url, entries):
+            metrics.device_message_sent(metrics.TRANSPORT_LAN, "control_led")
             try:
                 response = await client.get(url, params=params)
                 accepted = accepted and response.status_code == 200
@@ -57,6 +59,8 @@ async def push(*, lan_url: str, lan_token: str, entries: list[dict[str, Any]]) -
             except httpx.HTTPError as error:
                 logger.warning("LAN push to %s failed: %s", lan_url, type(error).__name__)
                 accepted = False
+    if not accepted:
+        metrics.DELIVERY_FAILURES.labels("lan").inc()
     return accepted
 
 

@@ -28,8 +28,7 @@ from django.http.request import split_domain_port, validate_host
 from psycopg_pool import PoolTimeout
 from redis.exceptions import RedisError
 
-from firmware import protocol
-from lamplighter import dbthread, rows
+from lamplighter import dbthread, metrics, rows
 from lamplighter.devices import poll_reader, services
 from lamplighter.devices.auth import (
     THROTTLED,
@@ -39,6 +38,7 @@ from lamplighter.devices.auth import (
     parse_basic,
 )
 from lamplighter.devices.models import Device
+from lamplighter.firmware import protocol
 from lamplighter.homes.models import Room
 from lamplighter.lights.models import Light
 from lamplighter.lights.state import KIND_FIELDS, RICH_LIGHTS, unpack_rgb
@@ -239,6 +239,7 @@ class PollRoute:
         if scope["method"] not in ("GET", "HEAD"):
             await _respond(send, 405, {"error": "method not allowed"}, [(b"allow", b"GET, HEAD")])
             return
+        metrics.device_message_received(metrics.TRANSPORT_HTTP, "poll")
         client = scope.get("client") or ("", 0)
         authorization, address = headers.get(b"authorization"), str(client[0])
         try:
@@ -246,6 +247,7 @@ class PollRoute:
         except (OperationalError, InterfaceError, psycopg.OperationalError, PoolTimeout, RedisError) as error:
             # The database, or the Redis holding the failure counts, is away: try again, as elsewhere.
             logger.warning("poll: database unavailable: %s", type(error).__name__)
+            metrics.DATABASE_ERRORS.inc()
             retry = [(b"retry-after", str(RETRY_AFTER_SECONDS).encode())]
             await _respond(send, 503, {"detail": UNAVAILABLE}, retry)
             return

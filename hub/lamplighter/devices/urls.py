@@ -2,8 +2,8 @@
 
 from django.urls import path
 
-from firmware import protocol
 from lamplighter.devices import views
+from lamplighter.firmware import protocol
 
 urlpatterns = [
     path(protocol.HUB_POLL_PATH.lstrip("/"), views.lights_status, name="lights-status"),

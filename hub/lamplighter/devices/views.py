@@ -11,10 +11,11 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from firmware import protocol
+from lamplighter import metrics
 from lamplighter.devices import handlers, services
 from lamplighter.devices.auth import THROTTLED, address_throttled, device_from_authorization
 from lamplighter.devices.models import Device
+from lamplighter.firmware import protocol
 from lamplighter.lights.selectors import device_desired_entries
 
 
@@ -59,6 +60,8 @@ def lights_status(request: HttpRequest, device: Device) -> HttpResponse:
 def device_messages(request: HttpRequest, device: Device) -> HttpResponse:
     """One device message per request; the answer holds the hub's replies."""
     replies, accepted = handlers.receive(device, request.body, Device.Connection.HTTP)
+    for reply in replies:
+        metrics.device_message_sent(metrics.TRANSPORT_HTTP, reply["type"])
     if not accepted:
         return HttpResponse(protocol.encode(replies[0]), status=400, content_type="application/json")
     return HttpResponse(json.dumps({"replies": replies}), content_type="application/json")

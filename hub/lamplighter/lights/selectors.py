@@ -5,8 +5,8 @@ from typing import Any
 from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import QuerySet
 
-from firmware import protocol
 from lamplighter.devices.models import Device
+from lamplighter.firmware import protocol
 from lamplighter.homes.selectors import home_list
 from lamplighter.lights import state as light_state
 from lamplighter.lights.models import Light

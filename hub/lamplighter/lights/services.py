@@ -9,10 +9,10 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from firmware import protocol
-from lamplighter import realtime, rows
+from lamplighter import metrics, realtime, rows
 from lamplighter.devices import delivery
 from lamplighter.devices.models import Device
+from lamplighter.firmware import protocol
 from lamplighter.homes.models import Membership, Room
 from lamplighter.lights import state as light_state
 from lamplighter.lights.models import Light
@@ -516,6 +516,9 @@ def _reconcile(
                 continue
             outcome = protocol.classify_report(light.desired_version, entry)
             reported = entry["state"]
+            if outcome == protocol.REPORT_APPLIED and light.reported_version != entry["version"]:
+                # The first report of this version: the toggle's round trip is over.
+                metrics.TOGGLE_SECONDS.observe((now - light.desired_at).total_seconds())
             light_state.set_reported(light, reported)
             light.reported_version, light.reported_at = entry["version"], now
             fields = [*_REPORTED_FIELDS, "reported_version", "reported_at"]

@@ -9,7 +9,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 
-from firmware import protocol
+from lamplighter.firmware import protocol
 from lamplighter.lights.models import Light
 
 # The state fields besides `on`, as the API, scenes and the protocol name them.

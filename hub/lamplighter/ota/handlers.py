@@ -2,9 +2,9 @@
 
 from typing import Any
 
-from firmware import protocol
 from lamplighter.devices import handlers as device_handlers
 from lamplighter.devices.models import Device
+from lamplighter.firmware import protocol
 from lamplighter.ota import services
 
 

@@ -19,7 +19,7 @@ import httpx
 from channels.db import database_sync_to_async
 from django.conf import settings
 
-from firmware import protocol
+from lamplighter.firmware import protocol
 
 logger = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """Release signing with Ed25519 (`cryptography`): key pairs, signature files, and their checks.
 
-A signature file (<artifact>.sig) is JSON: the manifest text (firmware/ota.py) and the hex
+A signature file (<artifact>.sig) is JSON: the manifest text (hub/lamplighter/firmware/ota.py) and the hex
 Ed25519 signature of exactly that text. Two kinds of manifest (docs/ota.md):
 
 - full (recommended): binds version, board, kind, size and SHA-256;
@@ -20,7 +20,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from firmware import ota
+from lamplighter.firmware import ota
 
 PRIVATE_KEY_FILE = "firmware-signing.key"
 PUBLIC_KEY_FILE = "firmware-signing.pub"

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from firmware import protocol
+from lamplighter.firmware import protocol
 from lamplighter.ota import dashboard, views
 
 app_name = "ota"

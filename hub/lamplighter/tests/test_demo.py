@@ -14,9 +14,9 @@ import httpx
 import pytest
 
 from conftest import free_port
-from firmware import config as firmware_config
 from lamplighter.demo import demo_prepare, simulator_config
 from lamplighter.devices.models import Device
+from lamplighter.firmware import config as firmware_config
 from lamplighter.lights.models import Light
 from simulated import wait_for
 
@@ -46,14 +46,18 @@ def test_prepare_is_repeatable_and_rotates_secrets() -> None:
 
 @contextmanager
 def running_demo(
-    tmp_path: Path, devices: int = 2, stderr: Any = subprocess.DEVNULL, **env_extra: str
+    tmp_path: Path,
+    devices: int = 2,
+    stderr: Any = subprocess.DEVNULL,
+    command: tuple[str, ...] = (sys.executable, "-m", "lamplighter.cli"),
+    **env_extra: str,
 ) -> Iterator[tuple[subprocess.Popen[str], list[str], dict[str, str], int]]:
     """`lamplighter demo` in its own data dir: (process, contract lines, env, port); Ctrl-C on leaving."""
     port = free_port()
     env = dict(os.environ, LAMPLIGHTER_DATA_DIR=str(tmp_path), **env_extra)
     env.pop("LAMPLIGHTER_DEMO_PASSWORD", None)
     demo = subprocess.Popen(
-        [sys.executable, "-m", "lamplighter.cli", "demo", "--port", str(port), "--devices", str(devices)],
+        [*command, "demo", "--port", str(port), "--devices", str(devices)],
         env=env,
         stdout=subprocess.PIPE,
         stderr=stderr,

@@ -11,7 +11,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from factories import DeviceFactory, HomeFactory, LightFactory, RoomFactory, UserFactory
-from firmware import protocol
+from lamplighter.firmware import protocol
 
 
 def test_check_deploy_is_clean_with_production_settings(tmp_path: Path) -> None:

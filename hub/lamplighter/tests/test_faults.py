@@ -11,8 +11,8 @@ from django.db import connection
 
 from conftest import HubServer, LiveHub, api_client
 from factories import DeviceFactory, HomeFactory, LightFactory, RoomFactory, UserFactory
-from firmware.backoff import Backoff
 from lamplighter.devices.models import Device
+from lamplighter.firmware.backoff import Backoff
 from lamplighter.lights.models import Light
 from netfault import BLACKHOLE, PASS, FaultyProxy
 from simulated import SimulatedDevice, wait_for

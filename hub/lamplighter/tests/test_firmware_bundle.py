@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from firmware.app import FIRMWARE_VERSION
 from lamplighter.cli import main
+from lamplighter.firmware.app import FIRMWARE_VERSION
 from lamplighter.firmware_bundle import build_bundle
 
 
@@ -31,7 +31,7 @@ def test_bundle_contents(tmp_path: Path) -> None:
     assert not any("tests/" in name or "simulator" in name or "hal/host" in name for name in files)
     assert (output / "app" / "firmware" / "app.mpy").read_bytes()[:1] == b"M"  # the .mpy magic
     # The ROMFS image holds every file of app/ as it is (MicroPython mounts it in the heap
-    # benchmark, firmware/tools/mpy/run.mjs, which fails when it is not a valid image).
+    # benchmark, hub/lamplighter/firmware/tools/mpy/run.mjs, which fails when it is not a valid image).
     image = (output / "app.romfs").read_bytes()
     assert image[:3] == b"\xd2\xcd\x31"  # ROMFS magic
     app_files = [name for name in files if name.startswith("app/")]
@@ -53,14 +53,14 @@ def test_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert json.loads((tmp_path / "out" / "manifest.json").read_text())["files"]
 
 
-RUNNER = Path(__file__).resolve().parents[3] / "firmware" / "tools" / "mpy" / "run.mjs"
+RUNNER = Path(__file__).resolve().parents[1] / "firmware" / "tools" / "mpy" / "run.mjs"
 
 
 def test_the_romfs_image_mounts_and_runs_under_micropython(tmp_path: Path) -> None:
     """The bundle's app.romfs, given to MicroPython as its ROM partition, is mounted at /rom and
     every module imports from it, as does a device's start-up path (the ESP32 layer, the config,
     Device and an update offer); the heap runner fails otherwise. Needs the port that
-    `make test` installs (npm ci in firmware/tools/mpy)."""
+    `make test` installs (npm ci in hub/lamplighter/firmware/tools/mpy)."""
     output = tmp_path / "bundle"
     build_bundle(output)
     result = subprocess.run(  # noqa: S603 - node and our own runner

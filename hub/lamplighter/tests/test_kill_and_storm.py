@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 import pytest
 
-from firmware.simulator import free_port
+from lamplighter.firmware.simulator import free_port
 from lamplighter.protocol_client import ProtocolDevice
 from lamplighter.tests.test_scale import HUB_DIR, Worker
 

@@ -25,8 +25,8 @@ import pytest
 import redis
 import websockets
 
-from firmware.simulator import free_port
 from lamplighter import realtime
+from lamplighter.firmware.simulator import free_port
 from lamplighter.protocol_client import ProtocolDevice
 
 pytestmark = [pytest.mark.scale, pytest.mark.timeout(240)]

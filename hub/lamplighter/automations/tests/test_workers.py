@@ -18,7 +18,7 @@ from lamplighter.automations.services import ScheduleSpec, schedule_create, sche
 
 DUE = datetime(2025, 6, 2, 5, 0, tzinfo=UTC)  # Monday 07:00 in Paris
 POSTGRES = os.environ.get("LAMPLIGHTER_TEST_POSTGRES", "postgres://postgres@127.0.0.1:5432/postgres")
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[4]
 
 
 def make_schedules(count: int) -> list:  # type: ignore[no-untyped-def]

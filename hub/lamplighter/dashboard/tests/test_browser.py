@@ -20,8 +20,8 @@ from factories import (
     RoomFactory,
     UserFactory,
 )
-from firmware import protocol
 from lamplighter.automations.services import scene_create
+from lamplighter.firmware import protocol
 from simulated import device_socket, receive_type
 
 CHROMIUM = "/usr/bin/chromium"

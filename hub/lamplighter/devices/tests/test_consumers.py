@@ -9,8 +9,8 @@ from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 
 from factories import DeviceFactory, LightFactory, RoomFactory
-from firmware import protocol
 from lamplighter.devices.models import Device
+from lamplighter.firmware import protocol
 from lamplighter.lights.models import Light
 from lamplighter.lights.services import light_set_desired
 from lamplighter.routing import websocket_application

@@ -4,10 +4,10 @@ import pytest
 from django.test import Client
 
 from factories import DeviceFactory, UserFactory
-from firmware import protocol
 from lamplighter.accounts.services import api_token_create
 from lamplighter.devices import handlers, services
 from lamplighter.devices.models import Device, DeviceLogLine
+from lamplighter.firmware import protocol
 
 pytestmark = pytest.mark.django_db
 

@@ -22,12 +22,12 @@ from django.test import Client
 
 from conftest import LiveHub, api_client, free_port
 from factories import DeviceFactory, HomeFactory, LightFactory, RoomFactory, UserFactory
-from firmware import config as config_module
-from firmware import log as log_module
-from firmware.hal.host import HostHal
-from firmware.setup_portal import SetupPortal
 from lamplighter.devices import services
 from lamplighter.devices.models import Device, DeviceLogLine
+from lamplighter.firmware import config as config_module
+from lamplighter.firmware import log as log_module
+from lamplighter.firmware.hal.host import HostHal
+from lamplighter.firmware.setup_portal import SetupPortal
 from lamplighter.lights.models import Light
 from simulated import SimulatedDevice, wait_for
 

@@ -9,8 +9,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from factories import DeviceFactory, LightFactory, RoomFactory
-from firmware import protocol
 from lamplighter.devices import delivery
+from lamplighter.firmware import protocol
 from lamplighter.lights.services import light_set_desired
 
 pytestmark = pytest.mark.django_db

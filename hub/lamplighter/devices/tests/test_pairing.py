@@ -9,9 +9,9 @@ from django.utils import timezone
 
 from conftest import bearer
 from factories import HomeFactory, UserFactory
-from firmware import protocol
 from lamplighter.devices import services
 from lamplighter.devices.models import Device, PairingCode
+from lamplighter.firmware import protocol
 
 pytestmark = pytest.mark.django_db
 

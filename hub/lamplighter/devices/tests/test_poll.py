@@ -13,9 +13,9 @@ from django.db import OperationalError, connection
 
 from conftest import LiveHub
 from factories import DeviceFactory, LightFactory, RoomFactory
-from firmware import protocol
 from lamplighter.devices import poll
 from lamplighter.devices.models import Device
+from lamplighter.firmware import protocol
 
 pytestmark = pytest.mark.django_db(transaction=True)
 sqlite_only = pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's loop reader")

@@ -9,8 +9,8 @@ import pytest
 
 from conftest import LiveHub, api_client
 from factories import DeviceFactory, HomeFactory, RoomFactory, UserFactory
-from firmware import protocol
 from lamplighter.devices.models import Device
+from lamplighter.firmware import protocol
 from lamplighter.lights.models import Light
 from lamplighter.lights.services import light_create
 from simulated import SimulatedDevice, wait_for

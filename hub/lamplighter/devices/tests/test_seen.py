@@ -10,7 +10,6 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from factories import DeviceFactory, LightFactory, RoomFactory
-from firmware import protocol
 from lamplighter.devices import delivery
 from lamplighter.devices.models import Device
 from lamplighter.devices.poll import lights_status_answer
@@ -20,6 +19,7 @@ from lamplighter.devices.services import (
     device_seen,
     seen_write_interval,
 )
+from lamplighter.firmware import protocol
 
 pytestmark = pytest.mark.django_db
 

@@ -7,8 +7,8 @@ from django.test import Client
 
 from conftest import basic
 from factories import DeviceFactory, LightFactory, RoomFactory
-from firmware import protocol
 from lamplighter.devices.models import Device
+from lamplighter.firmware import protocol
 from lamplighter.lights.models import Light
 
 pytestmark = pytest.mark.django_db

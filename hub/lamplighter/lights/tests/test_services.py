@@ -3,7 +3,7 @@
 import pytest
 
 from factories import DeviceFactory, LightFactory, RoomFactory
-from firmware import protocol
+from lamplighter.firmware import protocol
 from lamplighter.lights.models import Light
 from lamplighter.lights.services import light_reports_apply, light_set_desired
 

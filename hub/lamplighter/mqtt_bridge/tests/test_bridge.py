@@ -19,8 +19,8 @@ import pytest
 
 from conftest import LiveHub, free_port
 from factories import DeviceFactory, HomeFactory, LightFactory, RoomFactory, UserFactory
-from firmware import protocol
 from lamplighter.automations.services import scene_create
+from lamplighter.firmware import protocol
 from lamplighter.lights.models import Light
 from lamplighter.lights.services import light_delete, light_update
 from simulated import device_socket, receive_type

@@ -11,8 +11,8 @@ from typing import Any
 import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from firmware import ota
-from firmware.tests import ota_fixtures
+from lamplighter.firmware import ota
+from lamplighter.firmware.tests import ota_fixtures
 from lamplighter.ota import signing
 from lamplighter.ota.models import Job
 

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from factories import DeviceFactory, HomeFactory
-from firmware import ota
 from lamplighter.cli import main
+from lamplighter.firmware import ota
 from lamplighter.ota.models import Artifact, Job
 from lamplighter.ota.tests import helpers
 

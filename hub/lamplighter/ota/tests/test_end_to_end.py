@@ -90,8 +90,12 @@ def test_pull_rollout_to_several_devices_in_batches(live_hub: LiveHub, started: 
         assert {job.state for job in jobs} == {"confirmed"}, [(j.state, j.reason, j.detail) for j in jobs]
         assert {job.path for job in jobs} == {"pull"}
         assert sorted(job.batch for job in jobs) == [0, 0, 1]
-        detail = client.get(f"/api/v1/firmware/rollouts/{rollout}").json()
-        assert detail["status"] == "finished"
+        # The rollout moves on once the last job's transaction has committed: a moment later.
+        wait_for(
+            lambda: client.get(f"/api/v1/firmware/rollouts/{rollout}").json()["status"] == "finished",
+            10,
+            "the rollout to finish",
+        )
     for sim, device in zip(simulated, devices, strict=True):
         wait_for(lambda sim=sim: status(sim)["firmware_version"] == "0.2.0", 10, "the new version")
         assert status(sim)["boot_slot"] == 1

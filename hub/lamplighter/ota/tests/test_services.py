@@ -10,7 +10,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.core.exceptions import ValidationError
 
 from factories import DeviceFactory, HomeFactory
-from firmware import protocol
+from lamplighter.firmware import protocol
 from lamplighter.ota import services
 from lamplighter.ota.models import Job, Rollout
 from lamplighter.ota.tests import helpers

@@ -1,0 +1,303 @@
+"""The Device: wires hardware, config, light store, web server and hub link; run() serves forever."""
+
+from . import config as config_module
+from . import protocol, storage, watchdog
+from .buttons import POLL_INTERVAL_MS, ButtonWatcher
+from .compat import (
+    asyncio,
+    const,
+    join_path,
+    path_exists,
+    sleep_ms,
+    ticks_ms,
+    tls_context,
+    token_hex,
+    wait_for,
+)
+from .hub_client import HubClient
+from .light_output import LightOutputs, run_fades
+from .log import Logger
+from .ota_agent import OtaAgent
+from .state import LightStore, light_key
+from .web import create_app
+from .wifi import WifiSupervisor
+
+FIRMWARE_VERSION = "0.1.0"
+_STATE_FILE = const("state.json")
+_LAN_TOKEN_FILE = const("lan_token")  # noqa: S105 - a file name, not a secret
+
+
+class Device:
+    """One light controller; the same object runs on an ESP32 and in the simulator."""
+
+    def __init__(self, hal, config=None, log=None, hub_options=None):
+        self.hal = hal
+        self.config = config if config is not None else config_module.load(hal.flash_root)
+        self.log = log or Logger(self.config["device_id"], hal)
+        self.log.add_secret(self.config["secret"])
+        if self.config.get("wifi"):
+            self.log.add_secret(self.config["wifi"].get("password"))
+        self.outputs = LightOutputs(hal)
+        self.store = LightStore(join_path(hal.flash_root, _STATE_FILE), self.config["lights"], self.outputs)
+        if not self.store.load() and self.store.load_error:
+            self.log.error(self.store.load_error + "; starting from the configured lights")
+        self.store.restore_outputs()
+        self.lan_token = self._lan_token()
+        self.log.add_secret(self.lan_token)
+        self.hub = HubClient(self.config, self.store, hal, self.log, self._hello_fields, ssl=self._tls())
+        for name in hub_options or {}:
+            setattr(self.hub, name, hub_options[name])
+        self.wifi = WifiSupervisor(hal, self.config.get("wifi"), self.log, self._wifi_changed)
+        self.buttons = ButtonWatcher()
+        self.ota = OtaAgent(self, FIRMWARE_VERSION)
+        self.hub.on_message = self._hub_message
+        self.hub.on_welcome = self.ota.on_welcome
+        self.web = create_app(self)
+        self.web_error = None
+        self.restart_requested = False
+        self._stop = None
+
+    def _tls(self):
+        """The TLS context for https hubs: verified against ca.pem on flash when there is one."""
+        if not any(url.startswith("https://") for url in self.config["hubs"]):
+            return None
+        ca_path = join_path(self.hal.flash_root, config_module.CA_FILE)
+        try:
+            return tls_context(ca_path if path_exists(ca_path) else None)
+        except (ValueError, OSError) as error:
+            self.log.error("TLS to the hub is not possible: " + str(error))
+            return None
+
+    def _wifi_changed(self, connected):
+        if not connected:
+            self.hub.link_lost()
+
+    def _lan_token(self):
+        """The token the hub uses on this device's web server: made once, kept on flash."""
+        path = join_path(self.hal.flash_root, _LAN_TOKEN_FILE)
+        try:
+            token = storage.read_text(path)
+        except OSError:
+            token = None
+        if not token or len(token) < 16:
+            token = token_hex(24)
+            storage.write_text(path, token)
+        return token
+
+    def _hello_fields(self):
+        return {
+            "firmware_version": self.ota.running_version(),
+            "lan_url": self.config.get("lan_url"),
+            "lan_token": self.lan_token,
+            "boot_slot": self.ota.boot_slot(),
+        }
+
+    def _hub_message(self, message):
+        """Hub messages beyond lights and heartbeats: OTA offers."""
+        if message["type"] == protocol.OTA_OFFER:
+            self.ota.handle_offer(message)
+
+    # ---- actions (web server, buttons) ------------------------------------------------
+
+    def local_action(self, room, light, action, fields=None, transition_ms=0):
+        """A person switched a light on the device: apply, persist, report. None if unknown.
+
+        fields: brightness, color_temp_kelvin, rgb; ProtocolError (nothing changed) if bad.
+        """
+        entry = self.store.local_action(room, light, action, fields, transition_ms)
+        if entry is not None:
+            self.log.info(room + "/" + light + " " + action + " (local)")
+            self.hub.notify_changed([light_key(room, light)])
+        return entry
+
+    def hub_push(self, room, light, action, version, fields=None, transition_ms=0):
+        """The hub pushed a desired state over the LAN: apply if newer, then report. None if unknown.
+
+        ProtocolError (nothing changed) when the fields are bad for this light.
+        """
+        record = self.store.get(room, light)
+        if record is None:
+            return None
+        update = dict(fields or {})
+        update["on"] = protocol.apply_action(record["state"], action)["on"]
+        state = self.store.merged(record, update)
+        entry = protocol.light_entry(room, light, state, version, transition_ms=transition_ms)
+        applied, _ = self.store.apply_hub([entry])
+        if applied:
+            self.log.info(room + "/" + light + " " + action + " v" + str(version) + " (LAN push)")
+            self.hub.notify_changed(applied)
+        return self.store.entry(room, light)
+
+    def status_payload(self):
+        """What GET /status answers."""
+        hub = self.hub.status
+        return {
+            "device_id": self.config["device_id"],
+            "name": self.config["name"],
+            "firmware_version": self.ota.running_version(),
+            "protocol": protocol.PROTOCOL_VERSION,
+            "board": self.config["board"],
+            "boot_slot": self.ota.boot_slot(),
+            "uptime": self.hal.uptime(),
+            "free_memory": self.hal.free_memory(),
+            "rssi": self.hal.rssi(),
+            "wifi": {"connected": self.wifi.connected, "joins": self.wifi.joins, "drops": self.wifi.drops},
+            "hub": {
+                "connected": hub["connected"],
+                "url": hub["url"],
+                "transport": hub["transport"],
+                "mode": hub["mode"] or protocol.MODE_LOCAL,
+            },
+            "lights": self.store.summary(),
+        }
+
+    # ---- running ----------------------------------------------------------------------
+
+    def press_button(self, pin):
+        """A physical button was pressed: toggle every light it is wired to (a local change)."""
+        for item in self.config["lights"]:
+            if item.get("button") == pin:
+                self.local_action(item["room"], item["light"], protocol.ACTION_TOGGLE)
+
+    async def _watch_buttons(self, pins):
+        while True:
+            now = ticks_ms()
+            for pin in pins:
+                if self.buttons.update(pin, self.hal.button_pressed(pin), now):
+                    self.press_button(pin)
+            await sleep_ms(POLL_INTERVAL_MS)
+
+    def restart(self, reason):
+        """The clean restart path: state is already on flash; stop serving, then the board reboots."""
+        self.log.warning("restarting: " + reason)
+        self.restart_requested = True
+        self.stop()
+
+    async def _serve_web(self):
+        web = self.config["web"]
+        try:
+            await self.web.start_server(web["host"], web["port"])
+        except OSError as error:
+            self.web_error = error
+            self.log.error("web server cannot listen on port " + str(web["port"]) + ": " + str(error))
+            self._stop.set()
+
+    async def run(self):
+        """Serve the web page and keep the hub link until stop(); OSError if the web server cannot start."""
+        self._stop = asyncio.Event()
+        if self.ota.boot_fails():
+            # Simulator only: this image is marked as one that never comes up; the next boot rolls back.
+            self.log.error("firmware " + self.ota.running_version() + " failed to start")
+            self.restart_requested = True
+            return
+        tasks = [asyncio.create_task(self.wifi.run())]
+        if self.config["watchdog_timeout"]:
+            tasks.append(
+                asyncio.create_task(
+                    watchdog.feed_forever(self.hal, int(self.config["watchdog_timeout"] * 1000))
+                )
+            )
+        tasks.append(asyncio.create_task(run_fades(self.outputs)))
+        pins = [item["button"] for item in self.config["lights"] if item.get("button") is not None]
+        if pins:
+            tasks.append(asyncio.create_task(self._watch_buttons(pins)))
+        self.log.info(
+            "device "
+            + self.config["device_id"]
+            + " up, "
+            + str(len(self.store.order))
+            + " lights, firmware "
+            + self.ota.running_version()
+        )
+        web_task = asyncio.create_task(self._serve_web())
+        if self.config["hubs"]:
+            tasks.append(asyncio.create_task(self.hub.run()))
+        try:
+            await self._stop.wait()
+        finally:
+            for task in tasks:
+                task.cancel()
+                try:
+                    await task
+                except asyncio.CancelledError:
+                    pass
+            if self.web.server is not None:
+                self.web.shutdown()
+            try:
+                await wait_for(web_task, 3)
+            except (asyncio.TimeoutError, asyncio.CancelledError):
+                pass
+        if self.web_error is not None:
+            raise self.web_error
+
+    def stop(self):
+        """Ask run() to return (safe from a signal handler or another task)."""
+        if self._stop is not None:
+            self._stop.set()
+
+
+async def provision(hal, log, board, host="0.0.0.0", port=80, timeout=None):
+    """No usable config: open the setup access point and page until paired; the config, or None."""
+    from . import provisioning
+    from .setup_portal import SetupPortal
+
+    ssid, password = provisioning.access_point_credentials()
+    hal.ap_start(ssid, password)
+    log.add_secret(password)
+    # The one place the access point password is shown: the serial console and the screen.
+    line = "setup: join Wi-Fi " + ssid + " password " + password + ", open http://192.168.4.1/"
+    print(line)
+    hal.display(line)
+    try:
+        portal = SetupPortal(hal, log, board, host, port, timeout or provisioning.DEFAULT_SETUP_TIMEOUT)
+        return await portal.run()
+    finally:
+        hal.ap_stop()
+
+
+def _board_of(flash_root):
+    try:
+        raw = storage.read_json(join_path(flash_root, config_module.CONFIG_FILE))
+    except storage.StorageError:
+        raw = None
+    board = raw.get("board") if isinstance(raw, dict) else None
+    return board if board in config_module.BOARDS else "esp32"
+
+
+async def boot(hardware, board):
+    """Load the config (or the last good copy); provision when there is none; run until stopped."""
+    log = Logger("device", hardware)
+    notes = []
+    try:
+        config = config_module.load(hardware.flash_root, notes)
+    except config_module.ConfigError as error:
+        log.error(str(error) + "; starting the setup page")
+        config = await provision(hardware, log, board)
+        if config is None:
+            return False
+    device = Device(hardware, config)
+    for note in notes:
+        device.log.warning(note)
+    await device.run()
+    return device.restart_requested
+
+
+def main():
+    """Board entry point (main.py): run from config.json, or provision first; reboot when asked."""
+    from . import hal as hal_module
+
+    hardware = hal_module.create()
+    board = _board_of(hardware.flash_root)
+    if board == "m5core2":
+        try:
+            from .hal.m5core2 import M5Core2Display
+
+            hardware.attach_display(M5Core2Display())
+        except Exception as error:  # noqa: BLE001 - no screen must not mean no lights
+            print("display: " + repr(error))
+    try:
+        asyncio.run(boot(hardware, board))
+    except Exception as error:  # noqa: BLE001 - anything unexpected: log it, then a clean restart
+        print("fatal: " + repr(error))
+    # Paired, setup page timed out, restart requested, or a crash: start again from boot.
+    hardware.reboot()

@@ -1,0 +1,249 @@
+"""The light store: each light's state, the hub version it runs, and whether it changed locally.
+
+Synchronous and pure apart from the JSON file it persists to, so it can be proven under
+MicroPython. Pins are driven through the optional output (light_output.LightOutputs), never
+directly. A light's kind, pins and colour-temperature range come from the config.
+"""
+
+from . import protocol
+from .compat import const
+from .storage import StorageError, read_json, write_json
+
+# What a light record takes from its config item (the config is the pin mapping).
+_ITEM_FIELDS = const(("pin", "pins", "kind", "kelvin"))
+
+
+def light_key(room, light):
+    """The store's key for a light."""
+    return room + "/" + light
+
+
+class LightStore:
+    """The lights this device drives; every change is persisted before it is reported."""
+
+    def __init__(self, path, initial_lights=(), output=None):
+        self.path = path
+        self.output = output  # drive(key, record, state, transition_ms): the hardware
+        # key -> {"room", "light", "pin", "kind", ("pins", "kelvin"), "state", "version", "changed"}
+        self.lights = {}
+        self.order = []  # keys in a stable order
+        self.load_error = None
+        self.rejected = []  # why hub entries of the last apply_hub/replace were refused
+        for item in initial_lights:
+            self._add(item["room"], item["light"], item, {"on": False}, 0, False)
+
+    # ---- reading -----------------------------------------------------------------------
+
+    def get(self, room, light):
+        """The record of one light, or None."""
+        return self.lights.get(light_key(room, light))
+
+    def entry(self, room, light, described=False):
+        """One light as a protocol light entry (None when unknown); described adds kind and kelvin (hello)."""
+        record = self.get(room, light)
+        if record is None:
+            return None
+        return protocol.light_entry(
+            record["room"],
+            record["light"],
+            dict(record["state"]),
+            record["version"],
+            record["changed"],
+            kind=record["kind"] if described else None,
+            kelvin=record.get("kelvin") if described else None,
+        )
+
+    def entries(self, described=False):
+        """Every light as protocol light entries, in a stable order."""
+        return [
+            self.entry(self.lights[key]["room"], self.lights[key]["light"], described) for key in self.order
+        ]
+
+    def summary(self):
+        """Every light as /status shows it: kind, on, the fields of its kind, version."""
+        result = []
+        for key in self.order:
+            record = self.lights[key]
+            light = {"room": record["room"], "light": record["light"], "kind": record["kind"]}
+            light.update(record["state"])
+            light["version"] = record["version"]
+            if record.get("kelvin"):
+                light["kelvin"] = record["kelvin"]
+            result.append(light)
+        return result
+
+    def merged(self, record, update):
+        """The light's state with a partial update merged (protocol.merge_state); ProtocolError if bad."""
+        return protocol.merge_state(record["state"], update, record["kind"], record.get("kelvin"))
+
+    # ---- changing ----------------------------------------------------------------------
+
+    def apply_hub(self, entries):
+        """Apply desired states from the hub that are newer than what each light runs.
+
+        Returns (applied_keys, unknown_keys); stale or repeated entries change nothing.
+        """
+        applied = []
+        unknown = []
+        self.rejected = []
+        for entry in entries:
+            key = light_key(entry["room"], entry["light"])
+            record = self.lights.get(key)
+            if record is None:
+                unknown.append(key)
+                continue
+            if protocol.should_apply(record["version"], entry["version"]) and self._apply(record, entry):
+                applied.append(key)
+        if applied:
+            self.save()
+        return applied, unknown
+
+    def replace(self, entries):
+        """Take the hub's authoritative list of lights (hub.welcome), keeping known pins.
+
+        Lights the hub no longer lists are dropped; new ones (no pins until the config maps
+        them) take the hub's kind and state. Returns the keys whose state was applied.
+        """
+        old = self.lights
+        self.lights = {}
+        self.order = []
+        self.rejected = []
+        applied = []
+        for entry in entries:
+            key = light_key(entry["room"], entry["light"])
+            record = old.get(key)
+            new = record is None
+            if new:
+                item = {"kind": entry.get("kind"), "kelvin": entry.get("kelvin")}
+                self._add(entry["room"], entry["light"], item, {"on": False}, 0, False)
+                record = self.lights[key]
+            else:
+                self.lights[key] = record
+                self.order.append(key)
+            if (new or protocol.should_apply(record["version"], entry["version"])) and self._apply(
+                record, entry
+            ):
+                applied.append(key)
+        for key, record in old.items():
+            if key not in self.lights and self.output is not None:
+                self.output.drive(
+                    key, record, {"on": False}
+                )  # a light given to another device goes dark here
+        self.save()
+        return applied
+
+    def local_action(self, room, light, action, fields=None, transition_ms=0):
+        """Apply a person's action on the device itself; marks the light changed. None if unknown.
+
+        fields: brightness, color_temp_kelvin, rgb to set with it; ProtocolError (state untouched)
+        when the action or a field is bad for this light.
+        """
+        record = self.get(room, light)
+        if record is None:
+            return None
+        update = dict(fields or {})
+        update["on"] = protocol.apply_action(record["state"], action)["on"]
+        self._set(record, self.merged(record, update), record["version"], True, transition_ms)
+        self.save()
+        return self.entry(room, light)
+
+    def restore_outputs(self):
+        """Drive every pin to its stored state (after boot)."""
+        for key in self.order:
+            self._drive(self.lights[key])
+
+    # ---- flash ---------------------------------------------------------------------------
+
+    def load(self):
+        """Read the persisted lights; a missing file keeps the initial set, a corrupt one is reported.
+
+        Returns True when a saved state was loaded.
+        """
+        try:
+            saved = read_json(self.path)
+        except StorageError as error:
+            self.load_error = str(error)
+            return False
+        if saved is None:
+            return False
+        try:
+            lights = _check_saved(saved)
+        except (ValueError, KeyError, TypeError) as error:
+            self.load_error = self.path + " is invalid: " + str(error)
+            return False
+        configured = self.lights
+        self.lights = {}
+        self.order = []
+        for item in lights:
+            key = light_key(item["room"], item["light"])
+            # The config is the pin mapping; the saved pins and kind only serve lights it does not name.
+            source = configured.get(key, item)
+            self._add(item["room"], item["light"], source, item["state"], item["version"], item["changed"])
+        return True
+
+    def save(self):
+        """Persist every light atomically."""
+        write_json(self.path, {"lights": [dict(self.lights[key]) for key in self.order]})
+
+    # ---- internals -------------------------------------------------------------------------
+
+    def _add(self, room, light, item, state, version, changed):
+        key = light_key(room, light)
+        if key not in self.lights:
+            self.order.append(key)
+        record = {"room": room, "light": light, "version": version, "changed": changed}
+        for name in _ITEM_FIELDS:
+            if item.get(name) is not None:
+                record[name] = item[name]
+        record["pin"] = item.get("pin")
+        record["kind"] = item.get("kind") or protocol.KIND_ONOFF
+        if record["kind"] == protocol.KIND_TUNABLE_WHITE:
+            record["kelvin"] = list(record.get("kelvin") or protocol.DEFAULT_KELVIN_RANGE)
+        else:
+            record.pop("kelvin", None)
+        record["state"] = protocol.merge_state(state, {}, record["kind"], record.get("kelvin"))
+        self.lights[key] = record
+
+    def _apply(self, record, entry):
+        # A hub state merged into the light's; one it cannot take is refused (state kept).
+        try:
+            state = self.merged(record, entry["state"])
+        except protocol.ProtocolError as error:
+            self.rejected.append(light_key(record["room"], record["light"]) + ": " + error.reason)
+            return False
+        self._set(record, state, entry["version"], False, entry.get("transition_ms", 0))
+        return True
+
+    def _set(self, record, state, version, changed, transition_ms=0):
+        record["state"] = state
+        record["version"] = version
+        record["changed"] = changed
+        self._drive(record, transition_ms)
+
+    def _drive(self, record, transition_ms=0):
+        if self.output is not None:
+            key = light_key(record["room"], record["light"])
+            self.output.drive(key, record, record["state"], transition_ms)
+
+
+def _check_saved(saved):
+    lights = saved["lights"]
+    if not isinstance(lights, list):
+        raise ValueError("lights must be a list")
+    for item in lights:
+        protocol.check_name(item["room"], "room")
+        protocol.check_name(item["light"], "light")
+        protocol.kind_fields(item.get("kind", protocol.KIND_ONOFF))  # a known kind
+        if item.get("kelvin") is not None:
+            protocol.check_kelvin_range(item["kelvin"])
+        for pin in (item.get("pins") or {}).values():
+            if isinstance(pin, bool) or not isinstance(pin, int):
+                raise ValueError("bad pin")
+        protocol.check_state(item["state"])
+        version = item["version"]
+        if isinstance(version, bool) or not isinstance(version, int) or version < 0:
+            raise ValueError("bad version")
+        if not isinstance(item.get("changed", False), bool):
+            raise ValueError("bad changed flag")
+        item["changed"] = item.get("changed", False)
+    return lights

@@ -1,0 +1,275 @@
+"""The light store: hub versions, local changes, the hub's authoritative list, persistence."""
+
+import unittest
+
+from .. import protocol
+from ..compat import join_path
+from ..light_output import LightOutputs
+from ..state import LightStore
+from .support import ClockedHal, make_folder, remove_folder
+
+LIGHTS = [{"room": "Kitchen", "light": "Ceiling", "pin": 2}, {"room": "Hall", "light": "Lamp", "pin": 3}]
+
+
+def hub_entry(room, light, on, version):
+    return protocol.light_entry(room, light, protocol.light_state(on), version)
+
+
+class LightStoreTest(unittest.TestCase):
+    def setUp(self):
+        self.folder = make_folder()
+        self.path = join_path(self.folder, "state.json")
+        self.hal = ClockedHal(self.folder)
+        self.pins = self.hal.pins
+        self.store = self.new_store()
+
+    def tearDown(self):
+        remove_folder(self.folder)
+
+    def new_store(self, lights=LIGHTS):
+        return LightStore(self.path, lights, LightOutputs(self.hal))
+
+    def test_initial_lights_are_off_at_version_zero(self):
+        self.assertEqual(
+            self.store.entries(),
+            [hub_entry("Kitchen", "Ceiling", False, 0), hub_entry("Hall", "Lamp", False, 0)],
+        )
+
+    def test_hub_entries_apply_only_when_newer(self):
+        applied, unknown = self.store.apply_hub([hub_entry("Kitchen", "Ceiling", True, 3)])
+        self.assertEqual((applied, unknown), (["Kitchen/Ceiling"], []))
+        self.assertTrue(self.pins[2])
+        applied, _ = self.store.apply_hub([hub_entry("Kitchen", "Ceiling", False, 3)])
+        self.assertEqual(applied, [])
+        applied, _ = self.store.apply_hub([hub_entry("Kitchen", "Ceiling", False, 2)])
+        self.assertEqual(applied, [])
+        self.assertEqual(self.store.get("Kitchen", "Ceiling")["state"], {"on": True})
+
+    def test_unknown_lights_are_returned_not_added(self):
+        applied, unknown = self.store.apply_hub([hub_entry("Garage", "Door", True, 1)])
+        self.assertEqual((applied, unknown), ([], ["Garage/Door"]))
+        self.assertIsNone(self.store.get("Garage", "Door"))
+
+    def test_local_action_marks_changed_and_keeps_version(self):
+        self.store.apply_hub([hub_entry("Hall", "Lamp", False, 5)])
+        entry = self.store.local_action("Hall", "Lamp", protocol.ACTION_TOGGLE)
+        self.assertEqual(entry, protocol.light_entry("Hall", "Lamp", {"on": True}, 5, changed=True))
+        self.assertTrue(self.pins[3])
+        self.assertIsNone(self.store.local_action("Nowhere", "Lamp", protocol.ACTION_ON))
+
+    def test_newer_hub_version_clears_changed(self):
+        self.store.local_action("Hall", "Lamp", protocol.ACTION_ON)
+        self.store.apply_hub([hub_entry("Hall", "Lamp", True, 1)])
+        self.assertFalse(self.store.get("Hall", "Lamp")["changed"])
+
+    def test_bad_action_raises_protocol_error(self):
+        with self.assertRaises(protocol.ProtocolError):
+            self.store.local_action("Hall", "Lamp", "blink")
+
+    def test_state_survives_a_reboot(self):
+        self.store.apply_hub([hub_entry("Kitchen", "Ceiling", True, 4)])
+        self.store.local_action("Hall", "Lamp", protocol.ACTION_ON)
+        self.pins.clear()
+        rebooted = self.new_store()
+        self.assertTrue(rebooted.load())
+        rebooted.restore_outputs()
+        self.assertEqual(rebooted.entries(), self.store.entries())
+        self.assertEqual(self.pins, {2: True, 3: True})
+
+    def test_welcome_replaces_the_set_keeping_pins(self):
+        self.store.local_action("Kitchen", "Ceiling", protocol.ACTION_ON)
+        applied = self.store.replace(
+            [hub_entry("Kitchen", "Ceiling", False, 2), hub_entry("Office", "Desk", True, 1)]
+        )
+        self.assertEqual(applied, ["Kitchen/Ceiling", "Office/Desk"])
+        self.assertEqual(self.store.get("Kitchen", "Ceiling")["pin"], 2)
+        self.assertIsNone(self.store.get("Office", "Desk")["pin"])
+        self.assertIsNone(self.store.get("Hall", "Lamp"))
+        self.assertEqual(self.pins[3], False)  # dropped light switched off
+        self.assertEqual(self.new_store().load(), True)
+
+    def test_welcome_keeps_local_state_when_not_newer(self):
+        self.store.apply_hub([hub_entry("Hall", "Lamp", False, 5)])
+        self.store.local_action("Hall", "Lamp", protocol.ACTION_ON)
+        applied = self.store.replace([hub_entry("Hall", "Lamp", False, 5)])
+        self.assertEqual(applied, [])
+        self.assertEqual(
+            self.store.entry("Hall", "Lamp"), protocol.light_entry("Hall", "Lamp", {"on": True}, 5, True)
+        )
+
+    def test_corrupt_file_is_reported_and_the_initial_set_kept(self):
+        with open(self.path, "w") as handle:
+            handle.write("{broken")
+        store = self.new_store()
+        self.assertFalse(store.load())
+        self.assertIn("corrupt", store.load_error)
+        self.assertEqual(len(store.entries()), 2)
+
+    def test_invalid_content_is_reported(self):
+        with open(self.path, "w") as handle:
+            handle.write('{"lights": [{"room": "", "light": "x"}]}')
+        store = self.new_store()
+        self.assertFalse(store.load())
+        self.assertIn("invalid", store.load_error)
+
+    def test_missing_file_is_not_an_error(self):
+        self.assertFalse(self.store.load())
+        self.assertIsNone(self.store.load_error)
+
+    def test_config_pins_win_over_saved_pins(self):
+        self.store.save()
+        store = self.new_store([{"room": "Kitchen", "light": "Ceiling", "pin": 9}])
+        store.load()
+        self.assertEqual(store.get("Kitchen", "Ceiling")["pin"], 9)
+        self.assertEqual(store.get("Hall", "Lamp")["pin"], 3)
+
+    def test_summary(self):
+        self.assertEqual(
+            self.store.summary()[0],
+            {"room": "Kitchen", "light": "Ceiling", "kind": "onoff", "on": False, "version": 0},
+        )
+
+
+RICH_LIGHTS = [
+    {"room": "Hall", "light": "Strip", "kind": "dimmable", "pin": 5},
+    {
+        "room": "Bed",
+        "light": "Reading",
+        "kind": "tunable_white",
+        "pins": {"cold": 6, "warm": 7},
+        "kelvin": [2700, 6500],
+    },
+    {"room": "Den", "light": "Shelf", "kind": "rgb", "pins": {"r": 8, "g": 9, "b": 10}},
+]
+STRIP = ("Hall", "Strip")
+READING = ("Bed", "Reading")
+SHELF = ("Den", "Shelf")
+
+
+def rich_entry(key, state, version, transition_ms=None):
+    return protocol.light_entry(key[0], key[1], state, version, transition_ms=transition_ms)
+
+
+class RichLightStoreTest(unittest.TestCase):
+    def setUp(self):
+        self.folder = make_folder()
+        self.path = join_path(self.folder, "state.json")
+        self.hal = ClockedHal(self.folder)
+        self.store = self.new_store()
+
+    def tearDown(self):
+        remove_folder(self.folder)
+
+    def new_store(self):
+        return LightStore(self.path, RICH_LIGHTS, LightOutputs(self.hal))
+
+    def state(self, key):
+        return self.store.get(*key)["state"]
+
+    def test_lights_start_from_their_kinds_full_state(self):
+        self.assertEqual(self.state(STRIP), {"on": False, "brightness": 255})
+        self.assertEqual(self.state(READING), {"on": False, "brightness": 255, "color_temp_kelvin": 4000})
+        self.assertEqual(self.state(SHELF), {"on": False, "brightness": 255, "rgb": [255, 255, 255]})
+
+    def test_partial_hub_states_merge_and_drive_the_channels(self):
+        self.store.apply_hub([rich_entry(SHELF, {"on": True, "brightness": 255, "rgb": [255, 0, 0]}, 1)])
+        self.assertEqual([self.hal.duty(pin) for pin in (8, 9, 10)], [65535, 0, 0])
+        self.store.apply_hub([rich_entry(SHELF, {"on": True, "brightness": 40}, 2)])
+        self.assertEqual(self.state(SHELF), {"on": True, "brightness": 40, "rgb": [255, 0, 0]})
+        self.assertEqual(self.hal.duty(9), 0)
+        self.assertTrue(0 < self.hal.duty(8) < 65535)
+
+    def test_plain_on_off_from_an_older_hub_keeps_brightness_and_colour(self):
+        state = {"on": True, "brightness": 90, "color_temp_kelvin": 3000}
+        self.store.apply_hub([rich_entry(READING, state, 1)])
+        self.store.apply_hub([rich_entry(READING, {"on": False}, 2)])
+        self.assertEqual(self.hal.duty(6) + self.hal.duty(7), 0)
+        self.store.apply_hub([rich_entry(READING, {"on": True}, 3)])
+        self.assertEqual(self.state(READING), state)
+        self.assertTrue(self.hal.duty(7) > self.hal.duty(6) > 0)  # 3000 K: mostly warm
+
+    def test_a_state_the_light_cannot_take_is_refused_and_nothing_changes(self):
+        self.store.apply_hub([rich_entry(STRIP, {"on": True, "brightness": 100}, 1)])
+        duty = self.hal.duty(5)
+        applied, unknown = self.store.apply_hub(
+            [
+                rich_entry(STRIP, {"on": True, "rgb": [1, 2, 3]}, 2),
+                rich_entry(READING, {"on": True, "color_temp_kelvin": 9000}, 2),
+                rich_entry(SHELF, {"on": True, "brightness": 7}, 2),
+            ]
+        )
+        self.assertEqual((applied, unknown), (["Den/Shelf"], []))
+        self.assertEqual(len(self.store.rejected), 2)
+        self.assertIn("Hall/Strip", self.store.rejected[0])
+        self.assertIn("rgb", self.store.rejected[0])
+        self.assertEqual(self.store.get(*STRIP)["version"], 1)
+        self.assertEqual(self.state(STRIP), {"on": True, "brightness": 100})
+        self.assertEqual(self.hal.duty(5), duty)
+        self.assertEqual(self.store.get(*READING)["version"], 0)
+
+    def test_a_transition_fades_the_channels(self):
+        self.store.apply_hub([rich_entry(STRIP, {"on": True, "brightness": 255}, 1, transition_ms=2000)])
+        self.assertEqual(self.hal.duty(5), 0)
+        self.assertEqual(self.state(STRIP), {"on": True, "brightness": 255})  # the state is the target
+        self.hal.now += 1000
+        self.assertTrue(self.store.output.step())
+        self.assertTrue(0 < self.hal.duty(5) < 65535)
+        self.hal.now += 1000
+        self.assertFalse(self.store.output.step())
+        self.assertEqual(self.hal.duty(5), 65535)
+
+    def test_local_action_with_fields(self):
+        entry = self.store.local_action(*SHELF, protocol.ACTION_ON, {"rgb": [0, 0, 255], "brightness": 128})
+        self.assertEqual(entry["state"], {"on": True, "brightness": 128, "rgb": [0, 0, 255]})
+        self.assertTrue(entry["changed"])
+        entry = self.store.local_action(*SHELF, protocol.ACTION_OFF)
+        self.assertEqual(entry["state"], {"on": False, "brightness": 128, "rgb": [0, 0, 255]})
+        for bad in ({"brightness": 300}, {"color_temp_kelvin": 3000}, {"rgb": [1, 2]}):
+            with self.assertRaises(protocol.ProtocolError):
+                self.store.local_action(*SHELF, protocol.ACTION_ON, bad)
+        self.assertEqual(self.state(SHELF), {"on": False, "brightness": 128, "rgb": [0, 0, 255]})
+
+    def test_brightness_and_colour_survive_a_reboot(self):
+        self.store.local_action(*READING, protocol.ACTION_ON, {"brightness": 12, "color_temp_kelvin": 6000})
+        self.hal.duties.clear()
+        rebooted = self.new_store()
+        self.assertTrue(rebooted.load())
+        rebooted.restore_outputs()
+        self.assertEqual(rebooted.entries(), self.store.entries())
+        self.assertTrue(self.hal.duty(6) > self.hal.duty(7) > 0)
+
+    def test_hello_entries_and_status_describe_the_kind(self):
+        [strip, reading, shelf] = self.store.entries(described=True)
+        self.assertEqual(strip["kind"], "dimmable")
+        self.assertEqual(reading["kelvin"], [2700, 6500])
+        self.assertNotIn("kelvin", shelf)
+        self.assertNotIn("kind", self.store.entries()[0])
+        summary = self.store.summary()
+        self.assertEqual(
+            summary[1],
+            {
+                "room": "Bed",
+                "light": "Reading",
+                "kind": "tunable_white",
+                "on": False,
+                "brightness": 255,
+                "color_temp_kelvin": 4000,
+                "version": 0,
+                "kelvin": [2700, 6500],
+            },
+        )
+        self.assertNotIn("rgb", summary[0])
+
+    def test_welcome_adds_a_light_with_the_hubs_kind(self):
+        entries = self.store.entries() + [
+            protocol.light_entry("Porch", "Post", {"on": True, "brightness": 3}, 4, kind="dimmable")
+        ]
+        self.assertEqual(self.store.replace(entries), ["Porch/Post"])
+        self.assertEqual(self.store.get("Porch", "Post")["state"], {"on": True, "brightness": 3})
+        self.store.replace(self.store.entries()[:1])
+        self.assertIsNone(self.store.get(*SHELF))
+        self.assertEqual([self.hal.duty(pin) for pin in (8, 9, 10)], [0, 0, 0])
+
+
+if __name__ == "__main__":
+    unittest.main()
