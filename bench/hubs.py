@@ -123,8 +123,9 @@ class Database:
                 user = connection.info.user
             self.env["DATABASE_URL"] = f"postgres://{user}@{PG['host']}:{PG['port']}/{self.pg_name}"
 
-    def prepare(self, devices: int) -> dict:
-        """Migrate and seed one home with `devices` devices; return the seed (credentials)."""
+    def prepare(self, devices: int, kind: str = "onoff") -> dict:
+        """Migrate and seed one home with `devices` devices (a light of this kind each); return the
+        seed (credentials)."""
         subprocess.run(
             [sys.executable, "-m", "lamplighter.cli", "migrate", "-v", "0"],
             cwd=HUB_DIR,
@@ -133,7 +134,17 @@ class Database:
         )
         out = self.data_dir / "seed.json"
         subprocess.run(
-            [sys.executable, "-m", "lamplighter.loadseed", "--devices", str(devices), "--out", str(out)],
+            [
+                sys.executable,
+                "-m",
+                "lamplighter.loadseed",
+                "--devices",
+                str(devices),
+                "--kind",
+                kind,
+                "--out",
+                str(out),
+            ],
             cwd=HUB_DIR,
             env=self.env,
             check=True,

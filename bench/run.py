@@ -36,6 +36,8 @@ from bench.hubs import (  # noqa: E402
     raise_fd_limit,
     summary_ms,
 )
+from bench.slider import report_lines as slider_report_lines  # noqa: E402
+from bench.slider import scenario_slider  # noqa: E402
 from lamplighter import collector  # noqa: E402
 from lamplighter.protocol_client import ProtocolDevice  # noqa: E402
 
@@ -509,6 +511,8 @@ def report(info: dict[str, str], r: dict[str, Any]) -> str:
             f"| {kind} | {poll['rps']:.0f} | {poll['p50_ms']:.1f} | {poll['p99_ms']:.1f} | {poll['errors']} "
             f"| {verdict(poll['rps'] >= 2000)} |"
         )
+    if r.get("slider"):
+        lines += ["", *slider_report_lines(r["slider"], toggle_p99=many["p99"])]
     return "\n".join(lines) + "\n"
 
 
@@ -527,6 +531,22 @@ async def main_async(args: argparse.Namespace) -> int:
     results: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="lamplighter-bench-") as tmp:
         workdir = Path(tmp)
+        if args.slider_only:
+            say("Slider (brightness dragged at 60 updates/s for 5 s)")
+            slider = await scenario_slider(workdir, lights=args.slider_lights, say=say)
+            text = "\n".join(
+                [
+                    "# Slider benchmark (bench/run.py --slider-only)",
+                    "",
+                    f"Machine: {info['nproc']} CPUs ({info['cpu']}), {info['ram']} RAM, Python {info['python']}.  ",
+                    f"Commit {info['commit']}, {info['date']}.",
+                    "",
+                    *slider_report_lines(slider),
+                ]
+            )
+            say("")
+            say(text)
+            return 0
         say("Baselines")
         results["echo"] = await echo_baseline(args.samples * 2)
         say(f"  TCP echo: {fmt(results['echo'])}")
@@ -535,6 +555,8 @@ async def main_async(args: argparse.Namespace) -> int:
             say(f"  Mosquitto command/ack: {fmt(results['mqtt'])}")
         say("Toggle round trip and fan-out")
         results["toggle"] = await scenario_toggle(workdir, args.devices, args.samples)
+        say("Slider (brightness dragged at 60 updates/s for 5 s)")
+        results["slider"] = await scenario_slider(workdir, lights=args.slider_lights, say=say)
         say("Capacity")
         results["capacity"] = await scenario_capacity(workdir, args.capacity, max(200, args.samples // 5))
         say("Poll throughput")
@@ -564,6 +586,10 @@ def main() -> int:
     parser.add_argument("--capacity", type=int, default=10000)
     parser.add_argument("--samples", type=int, default=1000)
     parser.add_argument("--poll-seconds", type=float, default=10)
+    parser.add_argument("--slider-lights", type=int, default=100, help="lights dragged at once (default 100)")
+    parser.add_argument(
+        "--slider-only", action="store_true", help="only the slider benchmark, with its toggle beside"
+    )
     args = parser.parse_args()
     if args.echo_server:
         run_echo_server(args.echo_server)

@@ -264,16 +264,25 @@ def wait_for(predicate: Any, timeout: float = 10.0, what: str = "a condition") -
 
 @contextmanager
 def device_socket(
-    ws_url: str, device_id: str, secret: str, lights: list[dict], board: str = "host"
+    ws_url: str,
+    device_id: str,
+    secret: str,
+    lights: list[dict],
+    board: str = "host",
+    capabilities: dict[str, Any] | None = None,
 ) -> Iterator[ClientConnection]:
-    """Play a device by hand: open its WebSocket, say hello (firmware 2.0.1), read the welcome."""
+    """Play a device by hand: open its WebSocket, say hello (firmware 2.0.1), read the welcome.
+
+    capabilities: protocol.capabilities() to play a device that drives rich lights."""
     token = base64.b64encode(f"{device_id}:{secret}".encode()).decode()
     with connect(
         ws_url + protocol.HUB_WEBSOCKET_PATH,
         additional_headers={"Authorization": "Basic " + token},
         open_timeout=5,
     ) as socket:
-        hello = protocol.build_device_hello(device_id, "2.0.1", board, lights, mode=protocol.MODE_REMOTE)
+        hello = protocol.build_device_hello(
+            device_id, "2.0.1", board, lights, mode=protocol.MODE_REMOTE, capabilities=capabilities
+        )
         socket.send(protocol.encode(hello))
         assert protocol.parse(socket.recv(timeout=5))["type"] == protocol.HUB_WELCOME
         yield socket

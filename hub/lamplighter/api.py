@@ -9,6 +9,7 @@ from ninja import NinjaAPI
 from ninja.security import HttpBearer, SessionAuth
 
 from lamplighter.accounts.services import api_token_authenticate
+from lamplighter.lights.state import LightStateError
 from lamplighter.middleware import database_unavailable_response
 
 
@@ -35,6 +36,12 @@ api = NinjaAPI(
     # enforces CSRF and answers 403 on failure) would otherwise never let a token through.
     auth=[ApiTokenAuth(), SessionAuth()],
 )
+
+
+@api.exception_handler(LightStateError)
+def light_state_refused(request: HttpRequest, error: LightStateError) -> HttpResponse:
+    """A state, transition, kind or range a light cannot take: 422, nothing stored."""
+    return api.create_response(request, {"detail": "; ".join(error.messages)}, status=422)
 
 
 @api.exception_handler(ValidationError)

@@ -16,11 +16,11 @@ from lamplighter.firmware.simulator import free_port
 
 DEMO_USERNAME = "demo"
 DEMO_HOME = "Demo home"
-# Rooms and lights of the demo home; devices take the rooms in turn.
+# Rooms and lights (name, kind) of the demo home, every kind among them; devices take the rooms in turn.
 DEMO_ROOMS = {
-    "Living room": ["Ceiling", "Reading lamp"],
-    "Kitchen": ["Ceiling", "Counter"],
-    "Bedroom": ["Bedside"],
+    "Living room": [("Ceiling", "onoff"), ("Reading lamp", "dimmable")],
+    "Kitchen": [("Ceiling", "tunable_white"), ("Counter strip", "rgb")],
+    "Bedroom": [("Bedside", "dimmable")],
 }
 
 
@@ -32,7 +32,7 @@ class DemoDevice:
     device_id: str
     secret: str
     port: int
-    lights: list[tuple[str, str]]
+    lights: list[tuple[str, str, str]]  # room, light, kind
 
     @property
     def url(self) -> str:
@@ -80,13 +80,13 @@ def demo_prepare(*, devices: int, password: str | None = None) -> tuple[str, lis
             room = rooms[index % len(rooms)]
             driven = []
             if index < len(rooms):
-                for light_name in DEMO_ROOMS[room.name]:
+                for light_name, kind in DEMO_ROOMS[room.name]:
                     light = Light.objects.filter(room=room, name=light_name).first()
                     if light is None:
-                        light_create(room=room, name=light_name, device=device)
-                    elif light.device_id != device.pk:
-                        light_update(light=light, name=light.name, room=room, device=device)
-                    driven.append((room.name, light_name))
+                        light_create(room=room, name=light_name, device=device, kind=kind)
+                    elif light.device_id != device.pk or light.kind != kind:
+                        light_update(light=light, name=light.name, room=room, device=device, kind=kind)
+                    driven.append((room.name, light_name, kind))
             demo_devices.append(DemoDevice(name, device.device_id, secret, free_port(), driven))
     return password, demo_devices
 
@@ -102,13 +102,21 @@ def simulator_config(hub_url: str, devices: list[DemoDevice]) -> list[dict]:
             "hubs": [hub_url],
             "web": {"host": "127.0.0.1", "port": device.port},
             "lan_url": device.url,
-            "lights": [
-                {"room": room, "light": light, "pin": pin}
-                for pin, (room, light) in enumerate(device.lights, start=2)
-            ],
+            "lights": _light_configs(device.lights),
         }
         for device in devices
     ]
+
+
+def _light_configs(lights: list[tuple[str, str, str]]) -> list[dict]:
+    """Each light with its kind and its output pins (one per channel), from pin 2 on."""
+    from lamplighter.firmware.simulator import light_config
+
+    configs, pin = [], 2
+    for room, light, kind in lights:
+        config, pin = light_config(room, light, kind, pin)
+        configs.append(config)
+    return configs
 
 
 def demo_main(argv: list[str]) -> int:

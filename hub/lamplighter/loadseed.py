@@ -12,8 +12,8 @@ import sys
 from typing import Any
 
 
-def seed_load(*, devices: int, prefix: str = "load") -> dict[str, Any]:
-    """Create the home and its devices; return everything a load client needs."""
+def seed_load(*, devices: int, prefix: str = "load", kind: str = "onoff") -> dict[str, Any]:
+    """Create the home and its devices, each light of this kind; return everything a load client needs."""
     from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.auth.models import User
@@ -23,6 +23,7 @@ def seed_load(*, devices: int, prefix: str = "load") -> dict[str, Any]:
     from lamplighter.accounts.services import api_token_create
     from lamplighter.devices.models import Device
     from lamplighter.homes.models import Home, Membership, Room
+    from lamplighter.lights import state as light_state
     from lamplighter.lights.models import Light
     from lamplighter.secrets import new_secret, secret_hash
 
@@ -38,9 +39,14 @@ def seed_load(*, devices: int, prefix: str = "load") -> dict[str, Any]:
         rooms = Room.objects.bulk_create(
             Room(home=home, name=f"Room {i // 100}") for i in range(0, devices, 100)
         )
-        lights = Light.objects.bulk_create(
-            Light(room=rooms[i // 100], name=f"Light {i}", device=device) for i, device in enumerate(created)
-        )
+        lights = []
+        for i, device in enumerate(created):
+            light = Light(room=rooms[i // 100], name=f"Light {i}", device=device, kind=kind)
+            light_state.set_desired(
+                light, light_state.default_state(kind, light.min_kelvin, light.max_kelvin)
+            )
+            lights.append(light)
+        lights = Light.objects.bulk_create(lights)
         _, token = api_token_create(user=user, name="load")
     session = SessionStore()
     session[SESSION_KEY] = str(user.pk)
@@ -58,6 +64,7 @@ def seed_load(*, devices: int, prefix: str = "load") -> dict[str, Any]:
                 "light_id": light.pk,
                 "room": light.room.name,
                 "light": light.name,
+                "kind": light.kind,
             }
             for device, secret, light in zip(created, secrets, lights, strict=True)
         ],
@@ -69,13 +76,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m lamplighter.loadseed")
     parser.add_argument("--devices", type=int, required=True)
     parser.add_argument("--prefix", default="load")
+    parser.add_argument(
+        "--kind", default="onoff", help="the lights' kind (onoff, dimmable, tunable_white, rgb)"
+    )
     parser.add_argument("--out", help="write the JSON here instead of stdout")
     args = parser.parse_args(argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lamplighter.settings")
     import django
 
     django.setup()
-    text = json.dumps(seed_load(devices=args.devices, prefix=args.prefix))
+    text = json.dumps(seed_load(devices=args.devices, prefix=args.prefix, kind=args.kind))
     if args.out:
         with open(args.out, "w") as handle:
             handle.write(text)

@@ -35,13 +35,20 @@ class ProtocolDevice:
         hub_urls: list[str],
         heartbeat: bool = True,
         on_applied: Callable[["ProtocolDevice", dict[str, Any], float], None] | None = None,
+        kinds: dict[tuple[str, str], str] | None = None,
     ) -> None:
+        """kinds: the kind of each light that is not on/off; with any, the device announces the
+        lights capability 2 and keeps (and reports) each such light's full state."""
         self.device_id = device_id
         self.secret = secret
         self.hub_urls = hub_urls
         self.heartbeat = heartbeat
         self.on_applied = on_applied
         self.state: dict[tuple[str, str], tuple[bool, int]] = {key: (False, 0) for key in lights}
+        self.kinds = kinds or {}
+        self.full: dict[tuple[str, str], dict[str, Any]] = {
+            key: protocol.initial_state(kind) for key, kind in self.kinds.items()
+        }
         self.connected_url = ""
         self.connections = 0
         self.welcomed = asyncio.Event()
@@ -53,7 +60,15 @@ class ProtocolDevice:
     def entries(self) -> list[dict[str, Any]]:
         """Every light as the protocol carries it."""
         return [
-            protocol.light_entry(room, light, protocol.light_state(on), version)
+            protocol.light_entry(
+                room,
+                light,
+                {**self.full[(room, light)], "on": on}
+                if (room, light) in self.full
+                else protocol.light_state(on),
+                version,
+                kind=self.kinds.get((room, light)),
+            )
             for (room, light), (on, version) in self.state.items()
         ]
 
@@ -80,7 +95,13 @@ class ProtocolDevice:
             max_queue=16,
             proxy=None,  # a device talks to its hub directly (and looking up proxies in the environment cost more than the handshake)
         )
-        hello = protocol.build_device_hello(self.device_id, "bench-1", "protocol-client", self.entries())
+        hello = protocol.build_device_hello(
+            self.device_id,
+            "bench-1",
+            "protocol-client",
+            self.entries(),
+            capabilities=protocol.capabilities() if self.kinds else None,
+        )
         await socket.send(protocol.encode(hello))
         self._socket = socket
         self.connected_url = url
@@ -126,6 +147,8 @@ class ProtocolDevice:
             current = self.state.get(key, (False, 0))
             if protocol.should_apply(current[1], entry["version"]):
                 self.state[key] = (entry["state"]["on"], entry["version"])
+                if key in self.full:
+                    self.full[key] = dict(entry["state"])
                 applied.append(protocol.light_entry(key[0], key[1], entry["state"], entry["version"]))
         if applied:
             await socket.send(protocol.encode(protocol.build_state_report(applied)))

@@ -17,6 +17,9 @@ from lamplighter.channel_layer import LazyInMemoryChannelLayer
 
 # Browser events (server -> dashboard WebSocket).
 LIGHT_STATE = "light.state"
+# A browser asks for a light's state on its dashboard socket, and the hub's answer to it.
+LIGHT_SET = "light.set"
+LIGHT_SET_RESULT = "light.set.result"
 DEVICE_PRESENCE = "device.presence"
 OTA_JOB = "ota.job"
 # Channel-layer message types, mapped by Channels to consumer methods (home.event -> home_event).

@@ -2,14 +2,16 @@
 
 from datetime import datetime
 from datetime import time as TimeOfDay
+from typing import Annotated, Any
 
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Field, Router, Schema, Status
-from pydantic import StrictBool
+from pydantic import StrictBool, StrictInt
 
-from lamplighter.api_types import DatabaseId
+from lamplighter.api_types import DatabaseId, Refused
 from lamplighter.automations import selectors, services
+from lamplighter.firmware import protocol
 from lamplighter.homes import permissions
 from lamplighter.homes.selectors import home_get
 
@@ -22,16 +24,41 @@ class Error(Schema):
     detail: str
 
 
+Byte = Annotated[StrictInt, Field(ge=0, le=protocol.MAX_BRIGHTNESS)]
+Kelvin = Annotated[StrictInt, Field(ge=protocol.MIN_KELVIN, le=protocol.MAX_KELVIN)]
+TransitionMs = Annotated[StrictInt, Field(ge=0, le=protocol.MAX_TRANSITION_MS)]
+
+
 class SceneLightIn(Schema):
-    """A light of a scene and the state the scene gives it."""
+    """A light of a scene and the state the scene gives it (the fields its kind has; those left
+    out stay as they are when the scene is applied)."""
 
     light_id: DatabaseId
     on: StrictBool
+    brightness: Byte | None = Field(None, description="0-255 (dimmable, tunable_white, rgb)")
+    color_temp_kelvin: Kelvin | None = Field(None, description="within the light's range (tunable_white)")
+    rgb: Annotated[list[Byte], Field(min_length=3, max_length=3)] | None = Field(
+        None, description="[r, g, b] (rgb)"
+    )
+
+    def state(self) -> dict[str, Any]:
+        """The state the scene gives the light."""
+        fields = (
+            ("brightness", self.brightness),
+            ("color_temp_kelvin", self.color_temp_kelvin),
+            ("rgb", self.rgb),
+        )
+        return {"on": self.on, **{key: value for key, value in fields if value is not None}}
 
 
-class SceneLightOut(SceneLightIn):
+class SceneLightOut(Schema):
     """A light of a scene, with its names."""
 
+    light_id: DatabaseId
+    on: bool
+    brightness: int | None
+    color_temp_kelvin: int | None
+    rgb: list[int] | None
     name: str
     room: str
 
@@ -60,6 +87,12 @@ class ScenePatch(Schema):
     lights: list[SceneLightIn] | None = None
 
 
+class SceneApplyIn(Schema):
+    """How to apply a scene."""
+
+    transition_ms: TransitionMs | None = Field(None, description="fade every light over this many ms")
+
+
 class SceneApplied(Schema):
     """What applying a scene asked for: each light's new desired state (pending until confirmed)."""
 
@@ -81,6 +114,9 @@ class ScheduleOut(Schema):
     time: str | None
     offset_minutes: int
     weekdays: list[str]
+    brightness: int | None
+    color_temp_kelvin: int | None
+    transition_ms: int | None
     timezone: str
     next_at: datetime | None
 
@@ -98,6 +134,11 @@ class ScheduleIn(Schema):
     offset_minutes: int = Field(0, description="minutes after (negative: before) sunrise/sunset")
     weekdays: list[str] | None = Field(None, description="mon..sun; every day when left out")
     enabled: StrictBool = True
+    brightness: Byte | None = Field(None, description="action on: the level (0-255) of lights that dim")
+    color_temp_kelvin: Kelvin | None = Field(None, description="action on: the white of tunable lights")
+    transition_ms: TransitionMs | None = Field(
+        None, description="fade over this many ms (at most one hour; a sunrise is one command per device)"
+    )
 
 
 class SchedulePatch(Schema):
@@ -112,6 +153,9 @@ class SchedulePatch(Schema):
     offset_minutes: int | None = None
     weekdays: list[str] | None = None
     enabled: StrictBool | None = None
+    brightness: Byte | None = None
+    color_temp_kelvin: Kelvin | None = None
+    transition_ms: TransitionMs | None = None
 
 
 # ---- scenes ----------------------------------------------------------------------------
@@ -131,23 +175,25 @@ def scene_detail(request: HttpRequest, scene_id: DatabaseId) -> dict:
     return selectors.scene_payload(selectors.scene_get(user=request.user, scene_id=scene_id))
 
 
-@router.post("/scenes", response={201: SceneOut, 400: Error, 403: Error, 404: Error})
+@router.post("/scenes", response={201: SceneOut, 400: Error, 403: Error, 404: Error, 422: Refused})
 def scene_create(request: HttpRequest, payload: SceneIn) -> Status[dict]:
     """Create a scene (owners)."""
     home = home_get(user=request.user, home_id=payload.home_id)
     permissions.home_require_owner(user=request.user, home=home)
     scene = services.scene_create(
-        home=home, name=payload.name, lights=[(entry.light_id, entry.on) for entry in payload.lights]
+        home=home, name=payload.name, lights=[(entry.light_id, entry.state()) for entry in payload.lights]
     )
     return Status(201, selectors.scene_payload(selectors.scene_get(user=request.user, scene_id=scene.pk)))
 
 
-@router.patch("/scenes/{scene_id}", response={200: SceneOut, 400: Error, 403: Error, 404: Error})
+@router.patch(
+    "/scenes/{scene_id}", response={200: SceneOut, 400: Error, 403: Error, 404: Error, 422: Refused}
+)
 def scene_update(request: HttpRequest, scene_id: DatabaseId, payload: ScenePatch) -> dict:
     """Rename a scene or replace its lights (owners)."""
     scene = selectors.scene_get(user=request.user, scene_id=scene_id)
     permissions.home_require_owner(user=request.user, home=scene.home)
-    lights = None if payload.lights is None else [(entry.light_id, entry.on) for entry in payload.lights]
+    lights = None if payload.lights is None else [(entry.light_id, entry.state()) for entry in payload.lights]
     services.scene_update(scene=scene, name=payload.name, lights=lights)
     return selectors.scene_payload(selectors.scene_get(user=request.user, scene_id=scene_id))
 
@@ -162,12 +208,18 @@ def scene_delete(request: HttpRequest, scene_id: DatabaseId) -> Status[None]:
 
 
 @router.post("/scenes/{scene_id}/apply", response={202: SceneApplied, 404: Error})
-def scene_apply(request: HttpRequest, scene_id: DatabaseId) -> Status[dict]:
-    """Apply a scene (members): every light's desired state is stored at once and delivered."""
+def scene_apply(
+    request: HttpRequest, scene_id: DatabaseId, payload: SceneApplyIn | None = None
+) -> Status[dict]:
+    """Apply a scene (members): every light's desired state is stored at once and delivered
+    (a body {"transition_ms": N} fades them)."""
     # The scene only: scene_apply reads its lights itself (with their room and device, written out).
     scene = selectors.scene_get(user=request.user, scene_id=scene_id, with_lights=False)
     # Its answer is the lights as the API shows them (light_payload), built with the dashboards' events.
-    return Status(202, {"scene_id": scene.pk, "lights": services.scene_apply(scene=scene)})
+    transition_ms = payload.transition_ms if payload is not None else None
+    return Status(
+        202, {"scene_id": scene.pk, "lights": services.scene_apply(scene=scene, transition_ms=transition_ms)}
+    )
 
 
 # ---- schedules ---------------------------------------------------------------------------
@@ -194,7 +246,7 @@ def schedule_detail(request: HttpRequest, schedule_id: DatabaseId) -> dict:
     return _schedule_out(request, schedule_id)
 
 
-@router.post("/schedules", response={201: ScheduleOut, 400: Error, 403: Error, 404: Error})
+@router.post("/schedules", response={201: ScheduleOut, 400: Error, 403: Error, 404: Error, 422: Refused})
 def schedule_create(request: HttpRequest, payload: ScheduleIn) -> Status[dict]:
     """Create a schedule (owners)."""
     home = home_get(user=request.user, home_id=payload.home_id)
@@ -209,12 +261,17 @@ def schedule_create(request: HttpRequest, payload: ScheduleIn) -> Status[dict]:
         offset_minutes=payload.offset_minutes,
         weekdays=payload.weekdays,
         enabled=payload.enabled,
+        brightness=payload.brightness,
+        color_temp_kelvin=payload.color_temp_kelvin,
+        transition_ms=payload.transition_ms,
     )
     schedule = services.schedule_create(home=home, spec=spec)
     return Status(201, _schedule_out(request, schedule.pk))
 
 
-@router.patch("/schedules/{schedule_id}", response={200: ScheduleOut, 400: Error, 403: Error, 404: Error})
+@router.patch(
+    "/schedules/{schedule_id}", response={200: ScheduleOut, 400: Error, 403: Error, 404: Error, 422: Refused}
+)
 def schedule_update(request: HttpRequest, schedule_id: DatabaseId, payload: SchedulePatch) -> dict:
     """Change a schedule (owners)."""
     schedule = selectors.schedule_get(user=request.user, schedule_id=schedule_id)
@@ -232,6 +289,11 @@ def schedule_update(request: HttpRequest, schedule_id: DatabaseId, payload: Sche
         offset_minutes=schedule.offset_minutes if payload.offset_minutes is None else payload.offset_minutes,
         weekdays=changes.get("weekdays") if changes.get("weekdays") is not None else current["weekdays"],
         enabled=schedule.enabled if payload.enabled is None else payload.enabled,
+        brightness=changes["brightness"] if "brightness" in changes else schedule.brightness,
+        color_temp_kelvin=changes["color_temp_kelvin"]
+        if "color_temp_kelvin" in changes
+        else schedule.color_temp_kelvin,
+        transition_ms=changes["transition_ms"] if "transition_ms" in changes else schedule.transition_ms,
     )
     services.schedule_update(schedule=schedule, spec=spec)
     return _schedule_out(request, schedule_id)

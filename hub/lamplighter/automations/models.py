@@ -30,6 +30,10 @@ class SceneLight(models.Model):
     scene = models.ForeignKey(Scene, on_delete=models.CASCADE, related_name="entries")
     light = models.ForeignKey(Light, on_delete=models.CASCADE, related_name="scene_entries")
     on = models.BooleanField()
+    # The rest of the state, for the light kinds that have it (NULL: left as it is).
+    brightness = models.PositiveSmallIntegerField(null=True, blank=True)
+    color_temp_kelvin = models.PositiveIntegerField(null=True, blank=True)
+    rgb = models.PositiveIntegerField(null=True, blank=True, help_text="0xRRGGBB")
 
     class Meta:
         ordering = ["light__room__name", "light__name"]
@@ -64,6 +68,15 @@ class Schedule(models.Model):
     room = models.ForeignKey(Room, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
     scene = models.ForeignKey(Scene, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
     action = models.CharField(max_length=4, choices=Action.choices, default=Action.ON)
+    brightness = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Action on: the level (0-255) for lights that dim."
+    )
+    color_temp_kelvin = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Action on: the white for tunable lights."
+    )
+    transition_ms = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Fade over this many milliseconds (a sunrise: one command)."
+    )
     trigger = models.CharField(max_length=8, choices=Trigger.choices, default=Trigger.TIME)
     time_of_day = models.TimeField(null=True, blank=True, help_text="Wall-clock time in the home's zone.")
     offset_minutes = models.SmallIntegerField(

@@ -9,6 +9,7 @@ from django.db.models import Prefetch, QuerySet
 from lamplighter.automations.models import WEEKDAY_NAMES, Scene, SceneLight, Schedule
 from lamplighter.automations.occurrences import When, next_occurrence
 from lamplighter.homes.selectors import home_list
+from lamplighter.lights.state import unpack_rgb
 
 
 def scene_list(*, user: User | AnonymousUser, home_id: int | None = None) -> QuerySet[Scene]:
@@ -43,6 +44,9 @@ def scene_payload(scene: Scene) -> dict[str, Any]:
                 "name": entry.light.name,
                 "room": entry.light.room.name,
                 "on": entry.on,
+                "brightness": entry.brightness,
+                "color_temp_kelvin": entry.color_temp_kelvin,
+                "rgb": unpack_rgb(entry.rgb),
             }
             for entry in scene.entries.all()
         ],
@@ -106,6 +110,9 @@ def schedule_payload(schedule: Schedule, *, now: datetime | None = None) -> dict
         "time": schedule.time_of_day.strftime("%H:%M") if schedule.time_of_day else None,
         "offset_minutes": schedule.offset_minutes,
         "weekdays": weekday_names(schedule.weekdays),
+        "brightness": schedule.brightness,
+        "color_temp_kelvin": schedule.color_temp_kelvin,
+        "transition_ms": schedule.transition_ms,
         "timezone": schedule.home.timezone,
         "next_at": next_at,
     }

@@ -1,6 +1,7 @@
 """Writes for scenes and schedules, applying a scene, and firing the schedules that are due."""
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
@@ -8,6 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -15,9 +17,12 @@ from django.utils.translation import gettext_lazy
 from lamplighter.automations.models import WEEKDAY_NAMES, Scene, SceneLight, Schedule, ScheduleRun
 from lamplighter.automations.occurrences import occurrences
 from lamplighter.automations.selectors import schedule_when
+from lamplighter.firmware import protocol
 from lamplighter.homes.models import Home, Room
+from lamplighter.lights import state as light_state
 from lamplighter.lights.models import Light
 from lamplighter.lights.services import lights_set_desired, lights_set_desired_states
+from lamplighter.lights.state import LightStateError
 from lamplighter.mqtt_bridge.services import bridge_resync_request
 
 logger = logging.getLogger(__name__)
@@ -29,8 +34,12 @@ MAX_OFFSET_MINUTES = 12 * 60
 
 
 @transaction.atomic
-def scene_create(*, home: Home, name: str, lights: list[tuple[int, bool]]) -> Scene:
-    """Create a scene of (light id, on) pairs; every light must belong to the home."""
+def scene_create(*, home: Home, name: str, lights: Sequence[tuple[int, bool | dict[str, Any]]]) -> Scene:
+    """Create a scene of (light id, state) pairs; every light must belong to the home.
+
+    A state is a bool (on/off) or a state object: on, and the brightness, color_temp_kelvin and
+    rgb the light's kind has (LightStateError for others, or a value outside its range).
+    """
     name = _clean_name(name, "scene")
     if Scene.objects.filter(home=home, name=name).exists():
         raise ValidationError(_("a scene named “%(name)s” already exists in this home") % {"name": name})
@@ -42,7 +51,10 @@ def scene_create(*, home: Home, name: str, lights: list[tuple[int, bool]]) -> Sc
 
 @transaction.atomic
 def scene_update(
-    *, scene: Scene, name: str | None = None, lights: list[tuple[int, bool]] | None = None
+    *,
+    scene: Scene,
+    name: str | None = None,
+    lights: Sequence[tuple[int, bool | dict[str, Any]]] | None = None,
 ) -> Scene:
     """Rename a scene and/or replace its lights (None keeps them)."""
     if name is not None:
@@ -64,33 +76,68 @@ def scene_delete(*, scene: Scene) -> None:
     transaction.on_commit(bridge_resync_request)
 
 
-def scene_apply(*, scene: Scene) -> list[dict[str, Any]]:
-    """Ask every light of the scene for its state, in one bulk write (one state.set per device).
+def scene_apply(*, scene: Scene, transition_ms: int | None = None) -> list[dict[str, Any]]:
+    """Ask every light of the scene for its state, in one bulk write (one state.set per device);
+    transition_ms fades every light to it.
 
     Returns each light as the API shows it (lights.selectors.light_payload).
     """
-    # Scene and state in one filter(), so both conditions hold for the same entry: chained
-    # filter() calls on a multi-valued relation may match different entries, and a light that
-    # another scene turns on was then turned on by this one too.
-    return lights_set_desired_states(
-        groups=[
-            (Light.objects.filter(scene_entries__scene=scene, scene_entries__on=True), True),
-            (Light.objects.filter(scene_entries__scene=scene, scene_entries__on=False), False),
-        ]
+    states = (
+        SceneLight.objects.filter(scene=scene)
+        .values_list("on", "brightness", "color_temp_kelvin", "rgb")
+        .distinct()
+        .order_by()
     )
+    groups: list[tuple[Any, bool | dict[str, Any]]] = []
+    for on, brightness, kelvin, rgb in states:
+        # Scene and state in one filter(), so every condition holds for the same entry: chained
+        # filter() calls on a multi-valued relation may match different entries, and a light that
+        # another scene turns on was then turned on by this one too.
+        condition = Q(scene_entries__scene=scene, scene_entries__on=on)
+        state: dict[str, Any] = {"on": on}
+        for field, value in (("brightness", brightness), ("color_temp_kelvin", kelvin), ("rgb", rgb)):
+            condition &= Q(
+                **{f"scene_entries__{field}": value}
+                if value is not None
+                else {f"scene_entries__{field}__isnull": True}
+            )
+            if value is not None:
+                state[field] = light_state.unpack_rgb(value) if field == "rgb" else value
+        groups.append((Light.objects.filter(condition), state))
+    return lights_set_desired_states(groups=groups, transition_ms=transition_ms)
 
 
-def _scene_set_lights(scene: Scene, lights: list[tuple[int, bool]]) -> None:
+def _scene_set_lights(scene: Scene, lights: Sequence[tuple[int, bool | dict[str, Any]]]) -> None:
     ids = [light_id for light_id, _ in lights]
     if len(set(ids)) != len(ids):
         raise ValidationError(_("a light appears more than once in the scene"))
-    found = set(Light.objects.filter(pk__in=ids, room__home_id=scene.home_id).values_list("pk", flat=True))
+    found = {light.pk: light for light in Light.objects.filter(pk__in=ids, room__home_id=scene.home_id)}
     missing = [str(light_id) for light_id in ids if light_id not in found]
     if missing:
         raise ValidationError(_("no such light in this home: %(ids)s") % {"ids": ", ".join(missing)})
-    SceneLight.objects.bulk_create(
-        SceneLight(scene=scene, light_id=light_id, on=on) for light_id, on in lights
-    )
+    entries = []
+    for light_id, wanted in lights:
+        light = found[light_id]
+        state = _scene_state(light, {"on": wanted} if isinstance(wanted, bool) else wanted)
+        entries.append(
+            SceneLight(
+                scene=scene,
+                light_id=light_id,
+                on=state["on"],
+                brightness=state.get("brightness"),
+                color_temp_kelvin=state.get("color_temp_kelvin"),
+                rgb=light_state.pack_rgb(state.get("rgb")),
+            )
+        )
+    SceneLight.objects.bulk_create(entries)
+
+
+def _scene_state(light: Light, state: dict[str, Any]) -> dict[str, Any]:
+    """A scene's state for a light, checked against its kind and range (LightStateError)."""
+    try:
+        return protocol.check_state(state, light.kind, light_state.kelvin_range(light))  # type: ignore[no-any-return]
+    except protocol.ProtocolError as error:
+        raise LightStateError(f"{light.name}: {error.reason}") from error
 
 
 # ---- schedules -------------------------------------------------------------------------
@@ -109,6 +156,9 @@ class ScheduleSpec:
     offset_minutes: int = 0
     weekdays: list[str] | None = None  # None: every day
     enabled: bool = True
+    brightness: int | None = None  # action on: the level of the lights that dim
+    color_temp_kelvin: int | None = None  # action on: the white of tunable lights
+    transition_ms: int | None = None  # fade over this long (a sunrise: one command per device)
 
 
 def schedule_create(*, home: Home, spec: ScheduleSpec, now: datetime | None = None) -> Schedule:
@@ -149,6 +199,15 @@ def _schedule_fill(schedule: Schedule, spec: ScheduleSpec) -> None:
             _("trigger must be one of %(values)s") % {"values": ", ".join(Schedule.Trigger.values)}
         )
     schedule.action, schedule.trigger, schedule.enabled = spec.action, spec.trigger, spec.enabled
+    level = {
+        key: value
+        for key, value in (("brightness", spec.brightness), ("color_temp_kelvin", spec.color_temp_kelvin))
+        if value is not None
+    }
+    if level:
+        light_state.check_update(level)
+    schedule.brightness, schedule.color_temp_kelvin = spec.brightness, spec.color_temp_kelvin
+    schedule.transition_ms = light_state.check_transition(spec.transition_ms)
     schedule.light = schedule.room = schedule.scene = None
     if spec.target == Schedule.Target.LIGHT:
         schedule.light = _in_home(Light.objects.filter(room__home=home), spec.target_id, "light")
@@ -279,9 +338,10 @@ def schedule_fire(*, schedule: Schedule, due_at: datetime, now: datetime) -> Sch
 
 def _schedule_switch(schedule: Schedule) -> int:
     on = schedule.action == Schedule.Action.ON
+    transition_ms = schedule.transition_ms
     if schedule.target == Schedule.Target.SCENE and schedule.scene is not None:
         if on:
-            return len(scene_apply(scene=schedule.scene))
+            return len(scene_apply(scene=schedule.scene, transition_ms=transition_ms))
         lights = Light.objects.filter(scene_entries__scene=schedule.scene)
     elif schedule.target == Schedule.Target.ROOM and schedule.room is not None:
         lights = Light.objects.filter(room=schedule.room)
@@ -289,7 +349,12 @@ def _schedule_switch(schedule: Schedule) -> int:
         lights = Light.objects.filter(pk=schedule.light.pk)
     else:
         return 0
-    return len(lights_set_desired(lights=lights, on=on))
+    state: dict[str, Any] = {"on": on}
+    if on and schedule.brightness is not None:
+        state["brightness"] = schedule.brightness
+    if on and schedule.color_temp_kelvin is not None:
+        state["color_temp_kelvin"] = schedule.color_temp_kelvin
+    return len(lights_set_desired(lights=lights, state=state, transition_ms=transition_ms))
 
 
 def _clean_name(name: str, what: str) -> str:

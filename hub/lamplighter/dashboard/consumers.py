@@ -1,17 +1,55 @@
-"""The dashboard WebSocket: pushes light and device events of the user's homes to the browser."""
+"""The dashboard WebSocket: pushes light and device events of the user's homes to the browser,
+and takes a tab's light changes (a dragged slider) without an HTTP request each."""
 
 from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.db import OperationalError
+from pydantic import ValidationError as SchemaError
 
-from lamplighter import realtime
+from lamplighter import dbthread, realtime
 from lamplighter.consumer_base import LeanDispatch
 from lamplighter.homes.selectors import home_ids_for_user
 
 
+def light_set_answer(user: Any, content: dict[str, Any]) -> dict[str, Any]:
+    """The answer to a tab's {"type": "light.set", "ref": r, "light": id, "state": {...}}: the same
+    checks, service and light payload as POST /api/v1/lights/<id>/state (202), or its 404/422."""
+    from lamplighter.lights import selectors, services
+    from lamplighter.lights.api import LightOut, LightStateIn
+    from lamplighter.lights.state import LightStateError
+
+    answer: dict[str, Any] = {"type": realtime.LIGHT_SET_RESULT, "ref": content.get("ref")}
+    light_id = content.get("light")
+    try:
+        asked = LightStateIn.model_validate(content.get("state"))
+    except SchemaError as error:
+        return {**answer, "status": 422, "detail": "; ".join(e["msg"] for e in error.errors())}
+    if type(light_id) is not int or not 0 < light_id < 2**63:
+        return {**answer, "status": 404, "detail": "not found"}
+    try:
+        with realtime.sends_gathered():
+            stored = services.light_set_desired_in(
+                lights=selectors.light_list(user=user),
+                light_id=light_id,
+                state=asked.state(),
+                transition_ms=asked.transition_ms,
+            )
+    except LightStateError as error:
+        return {**answer, "status": 422, "detail": "; ".join(error.messages)}
+    if stored is None:
+        return {**answer, "status": 404, "detail": "not found"}
+    return {
+        **answer,
+        "status": 202,
+        "light": LightOut.model_validate(selectors.light_payload(stored)).model_dump(mode="json"),
+    }
+
+
 class DashboardConsumer(LeanDispatch, AsyncJsonWebsocketConsumer):
-    """One browser tab; read-only: changes go through the REST API, results come back here."""
+    """One browser tab: events of its user's homes, and the light changes it asks for
+    (light.set, answered with light.set.result: what the REST state call would answer)."""
 
     groups_joined: list[str]
 
@@ -41,9 +79,17 @@ class DashboardConsumer(LeanDispatch, AsyncJsonWebsocketConsumer):
             await super().receive(text_data=text_data, **kwargs)
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
-        """Browsers only ping, to notice a dead connection; anything else is ignored."""
-        if isinstance(content, dict) and content.get("type") == "ping":
+        """A ping (to notice a dead connection) or a light.set; anything else is ignored."""
+        if not isinstance(content, dict):
+            return
+        if content.get("type") == "ping":
             await self.send_json({"type": "pong"})
+        elif content.get("type") == realtime.LIGHT_SET:
+            try:
+                answer = await dbthread.run(light_set_answer, self.scope["user"], content)
+            except OperationalError:  # locked or restarting: rolled back, try again
+                answer = {"type": realtime.LIGHT_SET_RESULT, "ref": content.get("ref"), "status": 503}
+            await self.send_json(answer)
 
     async def home_event(self, message: dict[str, Any]) -> None:
         """Runs for realtime.HOME_EVENT: forward its browser events in one frame, in order.

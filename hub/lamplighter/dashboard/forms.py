@@ -21,13 +21,30 @@ class RoomChoiceField(forms.ModelChoiceField):
         return obj.name
 
 
+# The light kinds (firmware/protocol.py's LIGHT_KINDS), as an owner picks one.
+LIGHT_KIND_CHOICES = [
+    ("onoff", _("On/off")),
+    ("dimmable", _("Dimmable")),
+    ("tunable_white", _("Tunable white")),
+    ("rgb", _("Colour (RGB)")),
+]
+
+
 class LightForm(forms.Form):
-    """A light: its name, its room and (optionally) the device that drives it, all of one home."""
+    """A light: its name, its room, (optionally) the device that drives it, all of one home, and
+    its kind (with the colour-temperature range of a tunable white)."""
 
     name = forms.CharField(label=_("Name"), max_length=64, strip=True)
     room = RoomChoiceField(label=_("Room"), queryset=Room.objects.none(), empty_label=None)
     device = forms.ModelChoiceField(
         label=_("Device"), queryset=Device.objects.none(), required=False, empty_label=_("No device yet")
+    )
+    kind = forms.ChoiceField(label=_("Kind"), choices=LIGHT_KIND_CHOICES, initial="onoff", required=False)
+    min_kelvin = forms.IntegerField(
+        label=_("Warmest white (K)"), required=False, help_text=_("Tunable white only; 2700 when empty.")
+    )
+    max_kelvin = forms.IntegerField(
+        label=_("Coldest white (K)"), required=False, help_text=_("Tunable white only; 6500 when empty.")
     )
 
     def __init__(self, *args: object, home: Home, **kwargs: object) -> None:

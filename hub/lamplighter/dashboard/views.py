@@ -97,7 +97,11 @@ def _connection_help(request: HttpRequest) -> dict[str, str]:
 
 @login_required
 def index(request: HttpRequest) -> HttpResponse:
-    """The user's homes, and a form to create one."""
+    """The user's homes, and a form to create one; a user with exactly one home lands on it
+    (after logging in, or from the logo), unless ?all=1 asks for the list."""
+    homes = list(home_list(user=request.user)[:2])
+    if len(homes) == 1 and not request.GET.get("all"):
+        return redirect(_home_url(homes[0].pk))
     return render(
         request, "dashboard/index.html", {"homes": home_list(user=request.user), "form": NameForm()}
     )
@@ -207,7 +211,15 @@ def light_create(request: HttpRequest, home_id: int) -> HttpResponse:
     if (
         request.method == "POST"
         and _run(
-            form, lambda d: light_services.light_create(room=d["room"], name=d["name"], device=d["device"])
+            form,
+            lambda d: light_services.light_create(
+                room=d["room"],
+                name=d["name"],
+                device=d["device"],
+                kind=d["kind"] or Light.Kind.ONOFF,
+                min_kelvin=d["min_kelvin"],
+                max_kelvin=d["max_kelvin"],
+            ),
         )
         is not None
     ):
@@ -221,14 +233,27 @@ def light_edit(request: HttpRequest, light_id: int) -> HttpResponse:
     """Rename a light, move it to another room, or give it another device (owners)."""
     light = _or_404(light_get, user=request.user, light_id=light_id)
     home = _owned_home(request, light.room.home_id)
-    initial = {"name": light.name, "room": light.room_id, "device": light.device_id}
+    initial = {
+        "name": light.name,
+        "room": light.room_id,
+        "device": light.device_id,
+        "kind": light.kind,
+        "min_kelvin": light.min_kelvin,
+        "max_kelvin": light.max_kelvin,
+    }
     form = LightForm(request.POST if request.method == "POST" else None, home=home, initial=initial)
     if (
         request.method == "POST"
         and _run(
             form,
             lambda d: light_services.light_update(
-                light=light, name=d["name"], room=d["room"], device=d["device"]
+                light=light,
+                name=d["name"],
+                room=d["room"],
+                device=d["device"],
+                kind=d["kind"] or None,
+                min_kelvin=d["min_kelvin"],
+                max_kelvin=d["max_kelvin"],
             ),
         )
         is not None

@@ -19,25 +19,36 @@ PATH_LAN = "lan"
 PATH_POLL = "poll"
 
 
-def deliver_desired(*, device: Device, lights: "list[Light]", fresh: bool = False) -> str:
+def deliver_desired(
+    *, device: Device, lights: "list[Light]", fresh: bool = False, transition_ms: int | None = None
+) -> str:
     """Send these lights' desired states to their device; return the path taken.
 
     fresh: `device` was read in the transaction that just committed (its paths are current),
-    so it is not read again.
+    so it is not read again. transition_ms: the device fades to the states (a device that only
+    knows on/off gets `on` alone).
     """
     from lamplighter.lights.selectors import light_wire_entry
 
-    entries = [light_wire_entry(light) for light in lights]
     if fresh:
         current: Mapping[str, Any] | None = {
             "channel_name": device.channel_name,
             "lan_url": device.lan_url,
             "lan_token": device.lan_token,
+            "lights_capability": device.lights_capability,
         }
     else:
-        current = Device.objects.filter(pk=device.pk).values("channel_name", "lan_url", "lan_token").first()
+        current = (
+            Device.objects.filter(pk=device.pk)
+            .values("channel_name", "lan_url", "lan_token", "lights_capability")
+            .first()
+        )
     if current is None:
         return PATH_POLL
+    capability = current["lights_capability"]
+    entries = [
+        light_wire_entry(light, capability=capability, transition_ms=transition_ms) for light in lights
+    ]
     return deliver_desired_many(targets=[(device.device_id, current, entries)])[device.device_id]
 
 
@@ -72,9 +83,13 @@ def deliver_snapshot(*, device: Device) -> None:
 
     from lamplighter.lights.selectors import device_desired_entries
 
-    channel = Device.objects.filter(pk=device.pk).values_list("channel_name", flat=True).first()
-    if channel:
+    found = Device.objects.filter(pk=device.pk).values_list("channel_name", "lights_capability").first()
+    if found and found[0]:
+        device.lights_capability = found[1]
         welcome = protocol.build_hub_welcome(
-            device.device_id, settings.LAMPLIGHTER_HEARTBEAT_INTERVAL, device_desired_entries(device=device)
+            device.device_id,
+            settings.LAMPLIGHTER_HEARTBEAT_INTERVAL,
+            device_desired_entries(device=device),
+            protocol.capabilities(),
         )
         realtime.send_to_device(device.device_id, welcome)

@@ -31,18 +31,15 @@ def is_pushable_url(url: str) -> bool:
 
 def _requests(lan_url: str, entries: list[dict[str, Any]]) -> list[tuple[str, dict[str, str]]]:
     url = lan_url.rstrip("/") + protocol.DEVICE_CONTROL_PATH
-    return [
-        (
-            url,
-            {
-                "room": entry["room"],
-                "light": entry["light"],
-                "action": protocol.ACTION_ON if entry["state"]["on"] else protocol.ACTION_OFF,
-                "version": str(entry["version"]),
-            },
-        )
-        for entry in entries
-    ]
+    return [(url, control_params(entry)) for entry in entries]
+
+
+def control_params(entry: dict[str, Any]) -> dict[str, str]:
+    """The /control_led query of one wire entry: action, version, and the brightness, colour and
+    transition it carries (a device that only knows on/off was given an entry without them)."""
+    return protocol.control_query(  # type: ignore[no-any-return]
+        entry["room"], entry["light"], entry["state"], entry["version"], entry.get("transition_ms")
+    )
 
 
 async def push(*, lan_url: str, lan_token: str, entries: list[dict[str, Any]]) -> bool:

@@ -25,6 +25,9 @@ class Device(models.Model):
     )
     channel_name = models.CharField(max_length=200, blank=True, help_text="Channel of the live WebSocket.")
     protocol_version = models.PositiveIntegerField(null=True, blank=True)
+    lights_capability = models.PositiveSmallIntegerField(
+        default=1, help_text="Lights capability of its hello: 1 on/off only, 2 brightness and colour."
+    )
     firmware_version = models.CharField(max_length=64, blank=True)
     board = models.CharField(max_length=64, blank=True)
     mode = models.CharField(max_length=10, blank=True, help_text="local or remote, as the device reports.")
@@ -80,6 +83,9 @@ class DeviceLogLine(models.Model):
     level = models.CharField(max_length=5)
     text = models.CharField(max_length=200)
     received_at = models.DateTimeField(auto_now_add=True)
+    happened_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the line was logged: its batch's arrival less its age in it."
+    )
 
     class Meta:
         ordering = ["id"]

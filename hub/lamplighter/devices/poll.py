@@ -41,6 +41,7 @@ from lamplighter.devices.models import Device
 from lamplighter.firmware import protocol
 from lamplighter.homes.models import Room
 from lamplighter.lights.models import Light
+from lamplighter.lights.state import KIND_FIELDS, RICH_LIGHTS, unpack_rgb
 from lamplighter.middleware import RETRY_AFTER_SECONDS, UNAVAILABLE
 from lamplighter.secrets import secret_matches
 
@@ -59,7 +60,8 @@ def _poll_sql(many: bool = False) -> str:
     devices, lights, rooms = Device._meta.db_table, Light._meta.db_table, Room._meta.db_table
     which = "= ANY(%s)" if many else "= %s"
     return (
-        f"SELECT {rows.select_list(Device, 'd')}, r.name, l.name, l.desired_on, l.desired_version "  # noqa: S608 - names from model metadata; values are bound parameters
+        f"SELECT {rows.select_list(Device, 'd')}, r.name, l.name, l.desired_on, l.desired_version, "  # noqa: S608 - names from model metadata; values are bound parameters
+        "l.kind, l.desired_brightness, l.desired_color_temp_kelvin, l.desired_rgb, l.min_kelvin, l.max_kelvin "
         f"FROM {devices} d LEFT JOIN {lights} l ON l.device_id = d.id "
         f"LEFT JOIN {rooms} r ON r.id = l.room_id WHERE d.device_id {which} ORDER BY r.name, l.name"
     )
@@ -153,13 +155,36 @@ def _answer(
     device = rows.instance(Device, found[0][: rows.width(Device)])
     if not secret_matches(credentials[1], device.secret_hash):
         return 401, UNAUTHORIZED, None
-    entries = [
-        protocol.light_entry(room, light, protocol.light_state(bool(on)), version)
-        for *_, room, light, on, version in found
-        if light is not None
-    ]
-    body = protocol.build_hub_welcome(device.device_id, settings.LAMPLIGHTER_HEARTBEAT_INTERVAL, entries)
+    light_columns = rows.width(Device)
+    if device.lights_capability >= RICH_LIGHTS:
+        entries = [_rich_entry(row[light_columns:]) for row in found if row[light_columns + 1] is not None]
+    else:
+        entries = [
+            protocol.light_entry(room, light, protocol.light_state(bool(on)), version)
+            for room, light, on, version, *_ in (row[light_columns:] for row in found)
+            if light is not None
+        ]
+    body = protocol.build_hub_welcome(
+        device.device_id, settings.LAMPLIGHTER_HEARTBEAT_INTERVAL, entries, protocol.capabilities()
+    )
     return 200, body, device
+
+
+def _rich_entry(columns: tuple[Any, ...]) -> dict[str, Any]:
+    """A light of the poll's read as a hub.welcome entry for a device that takes brightness and
+    colour (the light's kind and range included)."""
+    room, light, on, version, kind, brightness, kelvin, rgb, min_kelvin, max_kelvin = columns
+    fields = KIND_FIELDS.get(kind, ())
+    state = protocol.light_state(
+        bool(on),
+        brightness if "brightness" in fields else None,
+        kelvin if "color_temp_kelvin" in fields else None,
+        unpack_rgb(rgb) if "rgb" in fields else None,
+    )
+    tunable = kind == protocol.KIND_TUNABLE_WHITE
+    return protocol.light_entry(
+        room, light, state, version, kind=kind, kelvin=(min_kelvin, max_kelvin) if tunable else None
+    )
 
 
 def lights_status_answer(authorization: str | bytes | None, address: str = "") -> tuple[int, dict[str, Any]]:

@@ -51,6 +51,7 @@ def device_log_line_payload(line: Any) -> dict[str, Any]:
         "level": line.level,
         "text": line.text,
         "received_at": line.received_at.isoformat() if line.received_at else None,
+        "happened_at": (line.happened_at or line.received_at).isoformat() if line.received_at else None,
     }
 
 

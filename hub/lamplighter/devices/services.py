@@ -117,6 +117,7 @@ def device_hello(*, device: Device, data: dict[str, Any], connection: str) -> di
     lan_url = data.get("lan_url") or ""
     facts = {
         "protocol_version": data["protocol"],
+        "lights_capability": protocol.lights_capability(data),
         "firmware_version": data["firmware_version"],
         "board": data["board"],
         "mode": data.get("mode", protocol.MODE_LOCAL),
@@ -134,10 +135,12 @@ def device_hello(*, device: Device, data: dict[str, Any], connection: str) -> di
                 setattr(device, name, value)
         lights, _, _ = device_lights_reconcile(device=device, entries=data["lights"])
         device_seen(device=device, connection=connection)
+    capability = device.lights_capability
     return protocol.build_hub_welcome(
         device.device_id,
         settings.LAMPLIGHTER_HEARTBEAT_INTERVAL,
-        [light_wire_entry(light) for light in lights],
+        [light_wire_entry(light, capability=capability, welcome=True) for light in lights],
+        protocol.capabilities(),
     )
 
 
@@ -148,7 +151,7 @@ def device_report(*, device: Device, data: dict[str, Any], connection: str) -> l
     with transaction.atomic(savepoint=False):
         resend, unknown = light_reports_apply(device=device, entries=data["lights"])
         device_seen(device=device, connection=connection)
-    return _report_replies(resend, unknown)
+    return _report_replies(resend, unknown, device.lights_capability)
 
 
 def device_reports_many(*, reports: list[tuple[Device, dict[str, Any], str]]) -> list[list[dict[str, Any]]]:
@@ -160,15 +163,20 @@ def device_reports_many(*, reports: list[tuple[Device, dict[str, Any], str]]) ->
         results = lights_reports_apply_many(reports=[(device, data["lights"]) for device, data, _ in reports])
         for device, _, connection in reports:
             device_seen(device=device, connection=connection)
-    return [_report_replies(resend, unknown) for resend, unknown in results]
+    return [
+        _report_replies(resend, unknown, device.lights_capability)
+        for (resend, unknown), (device, _, _) in zip(results, reports, strict=True)
+    ]
 
 
-def _report_replies(resend: list[Any], unknown: list[str]) -> list[dict[str, Any]]:
+def _report_replies(resend: list[Any], unknown: list[str], capability: int) -> list[dict[str, Any]]:
     from lamplighter.lights.selectors import light_wire_entry
 
     replies = []
     if resend:
-        replies.append(protocol.build_state_set([light_wire_entry(light) for light in resend]))
+        replies.append(
+            protocol.build_state_set([light_wire_entry(light, capability=capability) for light in resend])
+        )
     if unknown:
         replies.append(
             protocol.build_message_reject(
@@ -394,6 +402,10 @@ def device_logs_append(*, device: Device, data: dict[str, Any]) -> list[dict[str
     from lamplighter.devices.models import DeviceLogLine
     from lamplighter.devices.selectors import device_log_line_payload
 
+    # The device's clock is its uptime: the newest line of a batch was logged about when the batch
+    # arrived, each older one as many seconds earlier as its uptime is smaller (0 after a reboot).
+    now = timezone.now()
+    newest = max((line["uptime"] for line in data["lines"]), default=0)
     lines = [
         DeviceLogLine(
             device=device,
@@ -401,6 +413,7 @@ def device_logs_append(*, device: Device, data: dict[str, Any]) -> list[dict[str
             uptime=line["uptime"],
             level=line["level"],
             text=line["text"][:200],
+            happened_at=now - timedelta(seconds=max(0, newest - line["uptime"])),
         )
         for line in data["lines"]
     ]
@@ -413,6 +426,7 @@ def device_logs_append(*, device: Device, data: dict[str, Any]) -> list[dict[str
                 uptime=0,
                 level="WARN",
                 text=f"({data['dropped']} lines dropped on the device)",
+                happened_at=now,
             ),
         )
     if not lines:

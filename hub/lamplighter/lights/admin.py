@@ -13,6 +13,7 @@ class LightAdmin(admin.ModelAdmin):
         "name",
         "room",
         "device",
+        "kind",
         "desired_on",
         "desired_version",
         "reported_on",

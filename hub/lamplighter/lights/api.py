@@ -1,13 +1,15 @@
 """REST endpoints for lights: read, create/edit (owners), and set the desired state (members)."""
 
 from datetime import datetime
+from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest
-from ninja import Router, Schema, Status
-from pydantic import StrictBool
+from ninja import Field, Router, Schema, Status
+from pydantic import StrictBool, StrictInt, model_validator
 
-from lamplighter.api_types import DatabaseId
+from lamplighter.api_types import DatabaseId, Refused
 from lamplighter.devices.models import Device
+from lamplighter.firmware import protocol
 from lamplighter.homes import permissions
 from lamplighter.homes.selectors import home_get, room_get
 from lamplighter.lights import selectors, services
@@ -16,8 +18,18 @@ from lamplighter.lights.models import Light
 router = Router(tags=["lights"])
 
 
+Kind = Literal["onoff", "dimmable", "tunable_white", "rgb"]
+Byte = Annotated[StrictInt, Field(ge=0, le=protocol.MAX_BRIGHTNESS)]
+Kelvin = Annotated[StrictInt, Field(ge=protocol.MIN_KELVIN, le=protocol.MAX_KELVIN)]
+Rgb = Annotated[list[Byte], Field(min_length=3, max_length=3, description="[r, g, b], 0-255 each")]
+
+
 class LightOut(Schema):
-    """A light: its desired state, the state its device reported, and whether they still differ."""
+    """A light: its desired state, the state its device reported, and whether they still differ.
+
+    brightness, colour temperature and rgb are null for the kinds that lack them; the desired
+    ones keep their last values while the light is off.
+    """
 
     id: int
     name: str
@@ -26,13 +38,23 @@ class LightOut(Schema):
     home_id: DatabaseId
     device: str | None
     device_name: str | None
+    kind: Kind
+    min_kelvin: int
+    max_kelvin: int
     desired_on: bool
+    desired_brightness: int | None
+    desired_color_temp_kelvin: int | None
+    desired_rgb: list[int] | None
     desired_version: int
     desired_at: datetime | None
     reported_on: bool | None
+    reported_brightness: int | None
+    reported_color_temp_kelvin: int | None
+    reported_rgb: list[int] | None
     reported_version: int | None
     reported_at: datetime | None
     pending: bool
+    device_kind: str | None = Field(description="The kind the device's hello announced (null: on/off device)")
 
 
 class LightIn(Schema):
@@ -41,6 +63,13 @@ class LightIn(Schema):
     room_id: DatabaseId
     name: str
     device_id: str | None = None
+    kind: Kind = Field("onoff", description="onoff, dimmable, tunable_white or rgb")
+    min_kelvin: Kelvin | None = Field(
+        None, description="warmest white of a tunable_white light (2700 when left out)"
+    )
+    max_kelvin: Kelvin | None = Field(
+        None, description="coldest white of a tunable_white light (6500 when left out)"
+    )
 
 
 class LightPatch(Schema):
@@ -49,12 +78,42 @@ class LightPatch(Schema):
     name: str | None = None
     room_id: DatabaseId | None = None
     device_id: str | None = None
+    kind: Kind | None = None
+    min_kelvin: Kelvin | None = None
+    max_kelvin: Kelvin | None = None
 
 
 class LightStateIn(Schema):
-    """A desired state."""
+    """A desired state, merged into the current one: fields left out keep their value
+    ({"brightness": 40} keeps on/off and the colour; {"on": true} comes back at the last
+    brightness and colour). At least one field besides transition_ms."""
 
-    on: StrictBool
+    on: StrictBool | None = None
+    brightness: Byte | None = Field(None, description="0-255 (dimmable, tunable_white, rgb)")
+    color_temp_kelvin: Kelvin | None = Field(None, description="within the light's range (tunable_white)")
+    rgb: Rgb | None = Field(None, description="[r, g, b] (rgb)")
+    transition_ms: Annotated[StrictInt, Field(ge=0, le=protocol.MAX_TRANSITION_MS)] | None = Field(
+        None, description="fade to the state over this many milliseconds (at most one hour)"
+    )
+
+    @model_validator(mode="after")
+    def _something_asked(self) -> "LightStateIn":
+        if self.state() == {}:
+            raise ValueError("give at least one of on, brightness, color_temp_kelvin, rgb")
+        return self
+
+    def state(self) -> dict[str, Any]:
+        """The partial state asked for (the fields given)."""
+        return {
+            key: value
+            for key, value in (
+                ("on", self.on),
+                ("brightness", self.brightness),
+                ("color_temp_kelvin", self.color_temp_kelvin),
+                ("rgb", self.rgb),
+            )
+            if value is not None
+        }
 
 
 class Error(Schema):
@@ -83,27 +142,42 @@ def light_detail(request: HttpRequest, light_id: DatabaseId) -> dict:
     return selectors.light_payload(selectors.light_get(user=request.user, light_id=light_id))
 
 
-@router.post("/lights", response={201: LightOut, 400: Error, 403: Error, 404: Error})
+@router.post("/lights", response={201: LightOut, 400: Error, 403: Error, 404: Error, 422: Refused})
 def light_create(request: HttpRequest, payload: LightIn) -> Status[dict]:
     """Add a light (owners)."""
     room = room_get(user=request.user, room_id=payload.room_id)
     permissions.home_require_owner(user=request.user, home=room.home)
     light = services.light_create(
-        room=room, name=payload.name, device=_device(room.home_id, payload.device_id)
+        room=room,
+        name=payload.name,
+        device=_device(room.home_id, payload.device_id),
+        kind=payload.kind,
+        min_kelvin=payload.min_kelvin,
+        max_kelvin=payload.max_kelvin,
     )
     return Status(
         201, selectors.light_payload(Light.objects.select_related("room", "device").get(pk=light.pk))
     )
 
 
-@router.patch("/lights/{light_id}", response={200: LightOut, 400: Error, 403: Error, 404: Error})
+@router.patch(
+    "/lights/{light_id}", response={200: LightOut, 400: Error, 403: Error, 404: Error, 422: Refused}
+)
 def light_update(request: HttpRequest, light_id: DatabaseId, payload: LightPatch) -> dict:
     """Rename a light, move it, or give it another device (owners; device_id "" removes it)."""
     light = selectors.light_get(user=request.user, light_id=light_id)
     permissions.home_require_owner(user=request.user, home=light.room.home)
     room = room_get(user=request.user, room_id=payload.room_id) if payload.room_id is not None else light.room
     device = light.device if payload.device_id is None else _device(light.room.home_id, payload.device_id)
-    services.light_update(light=light, name=payload.name or light.name, room=room, device=device)
+    services.light_update(
+        light=light,
+        name=payload.name or light.name,
+        room=room,
+        device=device,
+        kind=payload.kind,
+        min_kelvin=payload.min_kelvin,
+        max_kelvin=payload.max_kelvin,
+    )
     return selectors.light_payload(selectors.light_get(user=request.user, light_id=light_id))
 
 
@@ -116,16 +190,32 @@ def light_delete(request: HttpRequest, light_id: DatabaseId) -> Status[None]:
     return Status(204, None)
 
 
-@router.post("/lights/{light_id}/state", response={202: LightOut, 404: Error})
+@router.post("/lights/{light_id}/state", response={202: LightOut, 404: Error, 422: Refused})
 def light_set_state(request: HttpRequest, light_id: DatabaseId, payload: LightStateIn) -> Status[dict]:
-    """Ask for a state: stored at once, delivered to the device; `pending` until it confirms."""
+    """Ask for a state: stored at once, delivered to the device; `pending` until it confirms.
+
+    422 (nothing stored) for a field the light's kind lacks (a colour for an on/off light) or a
+    colour temperature outside its range.
+    """
     light = selectors.light_get(user=request.user, light_id=light_id)
-    return Status(202, selectors.light_payload(services.light_set_desired(light=light, on=payload.on)))
+    stored = services.light_set_desired(
+        light=light, state=payload.state(), transition_ms=payload.transition_ms
+    )
+    return Status(202, selectors.light_payload(stored))
 
 
-@router.post("/homes/{home_id}/lights/state", response={202: list[LightOut], 404: Error})
+@router.post("/homes/{home_id}/lights/state", response={202: list[LightOut], 404: Error, 422: Refused})
 def home_lights_set_state(request: HttpRequest, home_id: DatabaseId, payload: LightStateIn) -> Status[list]:
-    """Ask every light of a home for one state ("all off"): stored at once, one message per device."""
+    """Ask every light of a home for one state ("all off"): stored at once, one message per device.
+
+    Each light takes the fields its kind has (an on/off light just switches); a colour temperature
+    is brought into each light's range.
+    """
     home = home_get(user=request.user, home_id=home_id)
     lights = Light.objects.filter(room__home=home)
-    return Status(202, services.lights_set_desired(lights=lights, on=payload.on))
+    return Status(
+        202,
+        services.lights_set_desired(
+            lights=lights, state=payload.state(), transition_ms=payload.transition_ms
+        ),
+    )

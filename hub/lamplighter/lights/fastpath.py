@@ -9,9 +9,10 @@ takes one crossing: authenticate, find the light, store the desired state, in on
 call to the database thread (lamplighter.dbthread).
 
 Only the plain success is answered here: a request without a Bearer token (the dashboard's
-session and CSRF), a body that is not `{"on": true|false}` as JSON, a token that is refused
-or a light the caller cannot see goes on to Django with its body untouched, so every error
-is Django's (django-ninja's) own answer. The API view in lights.api gives the same answer
+session and CSRF), a body that is not a state this route reads (`on`, `brightness`,
+`color_temp_kelvin`, `rgb`, `transition_ms`, each of its JSON type, nothing else), a token that
+is refused, a light the caller cannot see or a state the light refuses goes on to Django with
+its body untouched, so every error is Django's (django-ninja's) own answer. The API view in lights.api gives the same answer
 for the same request (the tests check both).
 """
 
@@ -39,11 +40,15 @@ SECURITY_HEADERS = [
 ]
 
 
-def light_state_answer(authorization: str, light_id: int, on: bool) -> dict[str, Any] | None:
-    """The 202 body of a state call, or None when Django must answer (refused token, no such light)."""
+def light_state_answer(
+    authorization: str, light_id: int, on: bool | dict[str, Any], transition_ms: int | None = None
+) -> dict[str, Any] | None:
+    """The 202 body of a state call, or None when Django must answer (refused token, no such
+    light, a state the light refuses). `on`: a bool, or the partial state asked for."""
     from lamplighter.accounts.services import api_token_of_active_user
     from lamplighter.lights import selectors, services
     from lamplighter.lights.api import LightOut
+    from lamplighter.lights.state import LightStateError
 
     scheme, _, token = authorization.partition(" ")
     if scheme.lower() != "bearer":
@@ -52,8 +57,14 @@ def light_state_answer(authorization: str, light_id: int, on: bool) -> dict[str,
     if api_token is None:
         return None
     # The command to the device and the dashboards' event: one hand-over to the loop, not two.
-    with realtime.sends_gathered():
-        stored = services.light_set_desired_as_member(user_id=api_token.user_id, light_id=light_id, on=on)
+    state = {"on": on} if isinstance(on, bool) else on
+    try:
+        with realtime.sends_gathered():
+            stored = services.light_set_desired_as_member(
+                user_id=api_token.user_id, light_id=light_id, state=state, transition_ms=transition_ms
+            )
+    except LightStateError:  # rolled back: Django's view refuses it the same way, with its 422
+        return None
     if stored is None:
         return None
     return LightOut.model_validate(selectors.light_payload(stored)).model_dump()
@@ -83,11 +94,11 @@ class LightStateRoute:
             await self.app(scope, receive, send)
             return
         messages, body = await _read_body(receive)
-        on = _desired_on(body)
+        asked = _desired_state(body)
         answer = None
-        if on is not None:
+        if asked is not None:
             try:
-                answer = await dbthread.run(light_state_answer, authorization, int(match.group(1)), on)
+                answer = await dbthread.run(light_state_answer, authorization, int(match.group(1)), *asked)
             except OperationalError as error:  # locked or restarting: rolled back, as Django says it
                 response = database_unavailable_response(error)
                 await _respond(send, response.status_code, response.content, list(response.items()))
@@ -126,17 +137,38 @@ def _replay(messages: list[dict[str, Any]], receive: Any) -> Any:
     return replay
 
 
-def _desired_on(body: bytes | None) -> bool | None:
-    """`on` of a {"on": true|false} body (other keys ignored, as the API's schema does), else None."""
+def _desired_state(body: bytes | None) -> tuple[dict[str, Any], int | None] | None:
+    """(the partial state, transition_ms) of a body this route answers, else None (Django answers).
+
+    Fields the API's schema does not know are ignored, as the schema does; each known field must
+    have its JSON type (its range is the service's check, whose refusal also goes to Django).
+    """
     if not body:
         return None
     try:
         payload = json.loads(body)
     except ValueError:
         return None
-    if not isinstance(payload, dict) or not isinstance(payload.get("on"), bool):
+    if not isinstance(payload, dict):
         return None
-    return bool(payload["on"])
+    state: dict[str, Any] = {}
+    for key, kind in _FIELD_TYPES:
+        value = payload.get(key)
+        if value is None:
+            continue
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            return None
+        state[key] = value
+    rgb = state.get("rgb")
+    if rgb is not None and (len(rgb) != 3 or not all(type(channel) is int for channel in rgb)):
+        return None
+    transition = payload.get("transition_ms")
+    if transition is not None and type(transition) is not int:
+        return None
+    return (state, transition) if state else None
+
+
+_FIELD_TYPES = (("on", bool), ("brightness", int), ("color_temp_kelvin", int), ("rgb", list))
 
 
 async def _respond(

@@ -8,6 +8,7 @@ from django.db.models import QuerySet
 from lamplighter.devices.models import Device
 from lamplighter.firmware import protocol
 from lamplighter.homes.selectors import home_list
+from lamplighter.lights import state as light_state
 from lamplighter.lights.models import Light
 
 
@@ -43,20 +44,48 @@ def light_payload_of(light: Light, *, device: tuple[str, str] | None) -> dict[st
         "home_id": room.home_id,
         "device": device[0] if device else None,
         "device_name": device[1] if device else None,
+        "kind": light.kind,
+        "min_kelvin": light.min_kelvin,
+        "max_kelvin": light.max_kelvin,
         "desired_on": light.desired_on,
+        "desired_brightness": light.desired_brightness,
+        "desired_color_temp_kelvin": light.desired_color_temp_kelvin,
+        "desired_rgb": light_state.unpack_rgb(light.desired_rgb),
         "desired_version": light.desired_version,
         "desired_at": light.desired_at.isoformat() if light.desired_at else None,
         "reported_on": light.reported_on,
+        "reported_brightness": light.reported_brightness,
+        "reported_color_temp_kelvin": light.reported_color_temp_kelvin,
+        "reported_rgb": light_state.unpack_rgb(light.reported_rgb),
         "reported_version": light.reported_version,
         "reported_at": light.reported_at.isoformat() if light.reported_at else None,
         "pending": light.pending,
+        "device_kind": light.device_kind or None,
     }
 
 
-def light_wire_entry(light: Light) -> dict[str, Any]:
-    """A light's desired state as the device protocol carries it."""
+def light_wire_entry(
+    light: Light, *, capability: int = 1, transition_ms: int | None = None, welcome: bool = False
+) -> dict[str, Any]:
+    """A light's desired state as the device protocol carries it to a device with this lights
+    capability: `on` only, without transition or kind, for an on/off-only device (capability 1).
+
+    welcome: the entry goes in a hub.welcome, which tells the device the light's kind and range.
+    """
+    if capability < light_state.RICH_LIGHTS:
+        return protocol.light_entry(
+            light.room.name, light.name, {"on": light.desired_on}, light.desired_version
+        )
+    state = light_state.desired_state(light)
+    kelvin = light_state.kelvin_range(light)
     return protocol.light_entry(
-        light.room.name, light.name, protocol.light_state(light.desired_on), light.desired_version
+        light.room.name,
+        light.name,
+        state,
+        light.desired_version,
+        transition_ms=transition_ms,
+        kind=light.kind if welcome else None,
+        kelvin=kelvin if welcome else None,
     )
 
 
@@ -66,5 +95,8 @@ def device_lights(*, device: Device) -> QuerySet[Light]:
 
 
 def device_desired_entries(*, device: Device) -> list[dict[str, Any]]:
-    """Desired state of every light the device drives, ready for a protocol message."""
-    return [light_wire_entry(light) for light in device_lights(device=device)]
+    """Desired state of every light the device drives, ready for its hub.welcome."""
+    capability = device.lights_capability
+    return [
+        light_wire_entry(light, capability=capability, welcome=True) for light in device_lights(device=device)
+    ]

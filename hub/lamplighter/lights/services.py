@@ -14,40 +14,111 @@ from lamplighter.devices import delivery
 from lamplighter.devices.models import Device
 from lamplighter.firmware import protocol
 from lamplighter.homes.models import Membership, Room
+from lamplighter.lights import state as light_state
 from lamplighter.lights.models import Light
 from lamplighter.lights.selectors import light_payload, light_payload_of, light_wire_entry
+from lamplighter.lights.state import LightStateError
 
 
-def light_create(*, room: Room, name: str, device: Device | None = None) -> Light:
-    """Add a light to a room, optionally driven by a device of the same home."""
+def light_create(
+    *,
+    room: Room,
+    name: str,
+    device: Device | None = None,
+    kind: str = Light.Kind.ONOFF,
+    min_kelvin: int | None = None,
+    max_kelvin: int | None = None,
+) -> Light:
+    """Add a light to a room, optionally driven by a device of the same home.
+
+    kind is one of the protocol's light kinds; min_kelvin/max_kelvin the range of a tunable
+    white (defaults 2700-6500 K). LightStateError for a kind or range no light can have.
+    """
     name = _clean_name(name)
     _check_device_home(device, room)
+    low, high = _kind_and_range(kind, min_kelvin, max_kelvin, protocol.DEFAULT_KELVIN_RANGE)
     if Light.objects.filter(room=room, name=name).exists():
         raise ValidationError(
             _("a light named “%(name)s” already exists in %(room)s") % {"name": name, "room": room.name}
         )
-    light = Light.objects.create(room=room, name=name, device=device)
+    light = Light(room=room, name=name, device=device, kind=kind, min_kelvin=low, max_kelvin=high)
+    light_state.set_desired(light, light_state.default_state(kind, low, high))
+    light.save()
     _resync_devices(device)
     _publish(light)
     return light
 
 
-def light_update(*, light: Light, name: str, room: Room, device: Device | None) -> Light:
-    """Rename a light, move it to another room of its home, or give it another device."""
+def light_update(
+    *,
+    light: Light,
+    name: str,
+    room: Room,
+    device: Device | None,
+    kind: str | None = None,
+    min_kelvin: int | None = None,
+    max_kelvin: int | None = None,
+) -> Light:
+    """Rename a light, move it to another room of its home, give it another device, or change its
+    kind or colour-temperature range (None keeps each).
+
+    A new kind or range is a new desired state (the fields the new kind shares with the old are
+    kept, a colour temperature is brought into the new range), sent to the device with its list.
+    """
     name = _clean_name(name)
     if room.home_id != light.room.home_id:
         raise ValidationError(_("a light can only move to a room of its own home"))
     _check_device_home(device, room)
+    kind = kind if kind is not None else light.kind
+    low, high = _kind_and_range(kind, min_kelvin, max_kelvin, (light.min_kelvin, light.max_kelvin))
     if Light.objects.filter(room=room, name=name).exclude(pk=light.pk).exists():
         raise ValidationError(
             _("a light named “%(name)s” already exists in %(room)s") % {"name": name, "room": room.name}
         )
     previous_device = light.device
+    fields = ["name", "room", "device"]
     light.name, light.room, light.device = name, room, device
-    light.save(update_fields=["name", "room", "device"])
+    if (kind, low, high) != (light.kind, light.min_kelvin, light.max_kelvin):
+        current = light_state.desired_state(light)
+        light.kind, light.min_kelvin, light.max_kelvin = kind, low, high
+        kept = {
+            key: value
+            for key, value in current.items()
+            if key == "on" or key in light_state.KIND_FIELDS[kind]
+        }
+        light_state.set_desired(light, light_state.merged_desired(light, _fit_kelvin(kept, low, high)))
+        light.desired_version += 1
+        light.desired_at = timezone.now()
+        fields += ["kind", "min_kelvin", "max_kelvin", *_DESIRED_FIELDS, "desired_version", "desired_at"]
+    light.save(update_fields=fields)
     _resync_devices(previous_device, device)
     _publish(light)
     return light
+
+
+def _kind_and_range(
+    kind: str, min_kelvin: int | None, max_kelvin: int | None, current: tuple[int, int]
+) -> tuple[int, int]:
+    """The colour-temperature range a light of this kind gets (each bound None: `current`'s);
+    LightStateError for an unknown kind or a range outside the protocol's bounds."""
+    low = current[0] if min_kelvin is None else min_kelvin
+    high = current[1] if max_kelvin is None else max_kelvin
+    try:
+        protocol.kind_fields(kind)  # refuses an unknown kind
+        protocol.check_kelvin_range([low, high])
+    except protocol.ProtocolError as error:
+        raise LightStateError(error.reason) from error
+    return low, high
+
+
+def _fit_kelvin(state: dict[str, Any], low: int, high: int) -> dict[str, Any]:
+    if "color_temp_kelvin" in state:
+        state["color_temp_kelvin"] = min(max(state["color_temp_kelvin"], low), high)
+    return state
+
+
+# The desired state's columns, as _DESIRED_SQL writes them.
+_DESIRED_FIELDS = ["desired_on", "desired_brightness", "desired_color_temp_kelvin", "desired_rgb"]
 
 
 def light_delete(*, light: Light) -> None:
@@ -63,16 +134,42 @@ def _resync_devices(*devices: Device | None) -> None:
         transaction.on_commit(partial(delivery.deliver_snapshot, device=device))
 
 
-def light_set_desired(*, light: Light, on: bool) -> Light:
-    """Store a new desired state with the next version, then deliver it once committed."""
-    locked = light_set_desired_in(lights=Light.objects.all(), light_id=light.pk, on=on)
+def light_set_desired(
+    *,
+    light: Light,
+    on: bool | None = None,
+    state: dict[str, Any] | None = None,
+    transition_ms: int | None = None,
+) -> Light:
+    """Store a new desired state with the next version, then deliver it once committed.
+
+    state is a partial state (on, brightness, color_temp_kelvin, rgb), merged into the light's
+    desired state (`on` alone: a shorthand for {"on": on}); transition_ms asks the device to fade.
+    LightStateError (nothing stored) for a field or value the light's kind and range refuse.
+    """
+    locked = light_set_desired_in(
+        lights=Light.objects.all(),
+        light_id=light.pk,
+        state=_update_of(on, state),
+        transition_ms=transition_ms,
+    )
     if locked is None:
         raise Light.DoesNotExist("no such light")
     return locked
 
 
+def _update_of(on: bool | None, state: dict[str, Any] | None) -> dict[str, Any]:
+    update = dict(state or {})
+    if on is not None:
+        update["on"] = on
+    light_state.check_update(update)
+    return update
+
+
 @transaction.atomic
-def light_set_desired_in(*, lights: QuerySet[Light], light_id: int, on: bool) -> Light | None:
+def light_set_desired_in(
+    *, lights: QuerySet[Light], light_id: int, state: dict[str, Any], transition_ms: int | None = None
+) -> Light | None:
     """light_set_desired for the light of `lights` (e.g. those a user may see) with this id; None
     when there is none. Finding and locking it is one query (the API's hot path)."""
     # of=("self",): lock the light row only; PostgreSQL refuses FOR UPDATE on the outer-joined device.
@@ -83,11 +180,13 @@ def light_set_desired_in(*, lights: QuerySet[Light], light_id: int, on: bool) ->
         .order_by()
         .first()
     )
-    return None if locked is None else _store_desired(locked, on)
+    return None if locked is None else _store_desired(locked, state, transition_ms)
 
 
 @transaction.atomic
-def light_set_desired_as_member(*, user_id: int, light_id: int, on: bool) -> Light | None:
+def light_set_desired_as_member(
+    *, user_id: int, light_id: int, state: dict[str, Any], transition_ms: int | None = None
+) -> Light | None:
     """light_set_desired_in for the lights of the homes this user belongs to (home_list), with the
     read written out: a token's light switch, where building the ORM query cost more than the
     whole rest of the call (bench/README.md)."""
@@ -101,7 +200,7 @@ def light_set_desired_as_member(*, user_id: int, light_id: int, on: bool) -> Lig
     light = rows.instance(Light, row[:light_end])
     light.room = rows.instance(Room, row[light_end:room_end])
     light.device = rows.instance(Device, row[room_end:]) if row[room_end] is not None else None
-    return _store_desired(light, on)
+    return _store_desired(light, state, transition_ms)
 
 
 @cache
@@ -115,9 +214,16 @@ def _member_light_sql() -> str:
     )
 
 
-def _store_desired(locked: Light, on: bool) -> Light:
-    """Write the next desired state of a light read (and locked) in this transaction, then deliver it."""
-    locked.desired_on = on
+def _store_desired(locked: Light, update: dict[str, Any], transition_ms: int | None) -> Light:
+    """Write the next desired state of a light read (and locked) in this transaction, then deliver it.
+
+    LightStateError before anything is written when the light's kind or range refuses the update.
+    """
+    transition_ms = light_state.check_transition(transition_ms)
+    if update.keys() == {"on"}:  # a switch: the brightness and colour stay as they are
+        locked.desired_on = update["on"]
+    else:
+        light_state.set_desired(locked, light_state.merged_desired(locked, update))
     locked.desired_version += 1
     locked.desired_at = timezone.now()
     # Written out, like the reads before it: Model.save() cost a third of a token's switch.
@@ -125,7 +231,10 @@ def _store_desired(locked: Light, on: bool) -> Light:
         cursor.execute(
             _DESIRED_SQL.format(table=connection.ops.quote_name(Light._meta.db_table)),
             [
-                on,
+                locked.desired_on,
+                locked.desired_brightness,
+                locked.desired_color_temp_kelvin,
+                locked.desired_rgb,
                 locked.desired_version,
                 connection.ops.adapt_datetimefield_value(locked.desired_at),
                 locked.pk,
@@ -135,29 +244,47 @@ def _store_desired(locked: Light, on: bool) -> Light:
         device = locked.device
         # The device row was read with the light, in this transaction: no second read. The
         # device goes first (on_commit keeps order): it is on the way to the confirmed state.
-        transaction.on_commit(lambda: delivery.deliver_desired(device=device, lights=[locked], fresh=True))
+        transaction.on_commit(
+            lambda: delivery.deliver_desired(
+                device=device, lights=[locked], fresh=True, transition_ms=transition_ms
+            )
+        )
     _publish(locked)
     return locked
 
 
-def lights_set_desired(*, lights: QuerySet[Light], on: bool) -> list[dict[str, Any]]:
+def lights_set_desired(
+    *,
+    lights: QuerySet[Light],
+    on: bool | None = None,
+    state: dict[str, Any] | None = None,
+    transition_ms: int | None = None,
+) -> list[dict[str, Any]]:
     """Store a desired state for many lights at once (e.g. "all off"), then deliver it.
 
-    One transaction, one version bump per light, one UPDATE (per 500 lights), one event
-    crossing to the loop for the dashboards, and one state.set per device once committed.
-    Returns each light as the API shows it (selectors.light_payload).
+    One transaction, one version bump per light, one UPDATE (per 500 lights; per light when
+    brightness or colour change), one event crossing to the loop for the dashboards, and one
+    state.set per device once committed. state is a partial state as for light_set_desired; each
+    light takes the fields its kind has (an on/off light just switches), a colour temperature
+    brought into its range. Returns each light as the API shows it (selectors.light_payload).
     """
-    return lights_set_desired_states(groups=[(lights, on)])
+    return lights_set_desired_states(groups=[(lights, _update_of(on, state))], transition_ms=transition_ms)
 
 
 @transaction.atomic
-def lights_set_desired_states(*, groups: list[tuple[QuerySet[Light], bool]]) -> list[dict[str, Any]]:
-    """lights_set_desired for several (lights, on) groups in one transaction (a scene's on and off).
+def lights_set_desired_states(
+    *,
+    groups: list[tuple[QuerySet[Light], bool | dict[str, Any]]],
+    transition_ms: int | None = None,
+) -> list[dict[str, Any]]:
+    """lights_set_desired for several (lights, state) groups in one transaction (a scene's states).
 
-    A light in more than one group takes the state of the first. Returns each light as the API
-    shows it (selectors.light_payload), sorted by home, room and name: the dashboards' events
-    carry the same payloads, built once.
+    Each group's state is a partial state, or a bool for {"on": bool}. A light in more than one
+    group takes the state of the first. Returns each light as the API shows it
+    (selectors.light_payload), sorted by home, room and name: the dashboards' events carry the
+    same payloads, built once. LightStateError (nothing stored) for a refused value.
     """
+    transition_ms = light_state.check_transition(transition_ms)
     now = timezone.now()
     at = connection.ops.adapt_datetimefield_value(now)
     # Each light (its room attached) with its device's columns (_BULK_DEVICE_FIELDS, None
@@ -168,7 +295,8 @@ def lights_set_desired_states(*, groups: list[tuple[QuerySet[Light], bool]]) -> 
     light_end = rows.width(Light)
     room_end = light_end + rows.width(Room)
     with connection.cursor() as cursor:
-        for lights, on in groups:
+        for lights, wanted in groups:
+            update = {"on": wanted} if isinstance(wanted, bool) else wanted
             # The group's filter stays the ORM's (one subquery, compiled once); the rows are read
             # written out: building 1,000 lights with their room and device through the ORM cost
             # more than the rest of a scene's apply (bench/README.md).
@@ -188,25 +316,47 @@ def lights_set_desired_states(*, groups: list[tuple[QuerySet[Light], bool]]) -> 
                 light.room = room
                 locked.append((light, row[room_end:]))
             pks = [light.pk for light, _ in locked]
-            # Written out: the ORM prepared each of 1,000 ids of a scene one by one (~50 ms).
-            for start in range(0, len(pks), _BULK_CHUNK):
-                chunk = pks[start : start + _BULK_CHUNK]
-                cursor.execute(
-                    _DESIRED_MANY_SQL.format(
-                        table=connection.ops.quote_name(Light._meta.db_table),
-                        ids=", ".join(["%s"] * len(chunk)),
-                    ),
-                    [on, at, *chunk],
+            if update.keys() == {"on"}:
+                on = update["on"]
+                # Written out: the ORM prepared each of 1,000 ids of a scene one by one (~50 ms).
+                for start in range(0, len(pks), _BULK_CHUNK):
+                    chunk = pks[start : start + _BULK_CHUNK]
+                    cursor.execute(
+                        _DESIRED_MANY_SQL.format(
+                            table=connection.ops.quote_name(Light._meta.db_table),
+                            ids=", ".join(["%s"] * len(chunk)),
+                        ),
+                        [on, at, *chunk],
+                    )
+                for light, _ in locked:
+                    light.desired_on = on
+            else:
+                # Each light merges the update into its own state (its kind, its range).
+                for light, _ in locked:
+                    light_state.set_desired(light, light_state.merged_desired_lenient(light, update))
+                cursor.executemany(
+                    _DESIRED_STATE_SQL.format(table=connection.ops.quote_name(Light._meta.db_table)),
+                    [
+                        (
+                            light.desired_on,
+                            light.desired_brightness,
+                            light.desired_color_temp_kelvin,
+                            light.desired_rgb,
+                            at,
+                            light.pk,
+                        )
+                        for light, _ in locked
+                    ],
                 )
             for light, _ in locked:
-                light.desired_on, light.desired_version, light.desired_at = on, light.desired_version + 1, now
+                light.desired_version, light.desired_at = light.desired_version + 1, now
             seen.update(pks)
             changed += locked
     changed.sort(key=lambda found: (found[0].room.home_id, found[0].room.name, found[0].name))
     payloads: list[dict[str, Any]] = []
     events: dict[int, list[dict[str, Any]]] = {}
     targets: dict[int, tuple[str, dict[str, Any], list[dict[str, Any]]]] = {}
-    for light, (device_id, device_name, channel_name, lan_url, lan_token) in changed:
+    for light, (device_id, device_name, channel_name, lan_url, lan_token, capability) in changed:
         device_pk = light.device_id
         payload = light_payload_of(light, device=None if device_pk is None else (device_id, device_name))
         payloads.append(payload)
@@ -215,7 +365,9 @@ def lights_set_desired_states(*, groups: list[tuple[QuerySet[Light], bool]]) -> 
         events.setdefault(light.room.home_id, []).append(realtime.light_state_event(dict(payload)))
         if device_pk is not None:
             paths = {"channel_name": channel_name, "lan_url": lan_url, "lan_token": lan_token}
-            targets.setdefault(device_pk, (device_id, paths, []))[2].append(light_wire_entry(light))
+            targets.setdefault(device_pk, (device_id, paths, []))[2].append(
+                light_wire_entry(light, capability=capability, transition_ms=transition_ms)
+            )
     # Devices first: the commands are what the user waits for; the dashboards follow. The
     # devices' paths were read in this transaction, so they are current: not read again.
     if targets:
@@ -226,7 +378,7 @@ def lights_set_desired_states(*, groups: list[tuple[QuerySet[Light], bool]]) -> 
 
 
 # What a fan-out needs of each device: its payload's two fields and its paths (delivery).
-_BULK_DEVICE_FIELDS = ("device_id", "name", "channel_name", "lan_url", "lan_token")
+_BULK_DEVICE_FIELDS = ("device_id", "name", "channel_name", "lan_url", "lan_token", "lights_capability")
 
 
 def _locked_lights_sql(subquery: str) -> str:
@@ -329,8 +481,20 @@ def _lights_of_devices_sql(count: int) -> str:
 
 
 _DESIRED_MANY_SQL = "UPDATE {table} SET desired_on = %s, desired_version = desired_version + 1, desired_at = %s WHERE id IN ({ids})"
-_DESIRED_SQL = "UPDATE {table} SET desired_on = %s, desired_version = %s, desired_at = %s WHERE id = %s"
-_REPORTED_SQL = "UPDATE {table} SET reported_on = %s, reported_version = %s, reported_at = %s WHERE id = %s"
+_DESIRED_STATE_SQL = (
+    "UPDATE {table} SET desired_on = %s, desired_brightness = %s, desired_color_temp_kelvin = %s, "
+    "desired_rgb = %s, desired_version = desired_version + 1, desired_at = %s WHERE id = %s"
+)
+_DESIRED_SQL = (
+    "UPDATE {table} SET desired_on = %s, desired_brightness = %s, desired_color_temp_kelvin = %s, "
+    "desired_rgb = %s, desired_version = %s, desired_at = %s WHERE id = %s"
+)
+_REPORTED_SQL = (
+    "UPDATE {table} SET reported_on = %s, reported_brightness = %s, reported_color_temp_kelvin = %s, "
+    "reported_rgb = %s, reported_version = %s, reported_at = %s WHERE id = %s"
+)
+# The reported state's columns, as _REPORTED_SQL writes them.
+_REPORTED_FIELDS = ["reported_on", "reported_brightness", "reported_color_temp_kelvin", "reported_rgb"]
 
 
 def _reconcile(
@@ -351,17 +515,18 @@ def _reconcile(
                 unknown.append(entry["room"] + "/" + entry["light"])
                 continue
             outcome = protocol.classify_report(light.desired_version, entry)
-            reported_on = entry["state"]["on"]
+            reported = entry["state"]
             if outcome == protocol.REPORT_APPLIED and light.reported_version != entry["version"]:
                 # The first report of this version: the toggle's round trip is over.
                 metrics.TOGGLE_SECONDS.observe((now - light.desired_at).total_seconds())
-            light.reported_on, light.reported_version, light.reported_at = reported_on, entry["version"], now
-            fields = ["reported_on", "reported_version", "reported_at"]
+            light_state.set_reported(light, reported)
+            light.reported_version, light.reported_at = entry["version"], now
+            fields = [*_REPORTED_FIELDS, "reported_version", "reported_at"]
             if outcome == protocol.REPORT_LOCAL_CHANGE:
-                light.desired_on = reported_on
+                _take_local_change(light, reported)
                 light.desired_version = max(light.desired_version, entry["version"]) + 1
                 light.desired_at = now
-                fields += ["desired_on", "desired_version", "desired_at"]
+                fields += [*_DESIRED_FIELDS, "desired_version", "desired_at"]
                 resend.append(light)
             elif outcome == protocol.REPORT_AHEAD:
                 # The hub forgot versions (restored database): jump past the device's.
@@ -371,7 +536,9 @@ def _reconcile(
                 resend.append(light)
             elif outcome == protocol.REPORT_CONFLICT:
                 resend.append(light)
-            if len(fields) == 3:
+            if "kind" in entry:
+                fields += _take_device_support(light, entry)
+            if len(fields) == len(_REPORTED_FIELDS) + 2:
                 plain[light.pk] = light
             else:
                 plain.pop(light.pk, None)
@@ -383,7 +550,18 @@ def _reconcile(
             at = connection.ops.adapt_datetimefield_value(now)
             cursor.executemany(
                 _REPORTED_SQL.format(table=connection.ops.quote_name(Light._meta.db_table)),
-                [(light.reported_on, light.reported_version, at, light.pk) for light in plain.values()],
+                [
+                    (
+                        light.reported_on,
+                        light.reported_brightness,
+                        light.reported_color_temp_kelvin,
+                        light.reported_rgb,
+                        light.reported_version,
+                        at,
+                        light.pk,
+                    )
+                    for light in plain.values()
+                ],
             )
     events: dict[int, list[dict[str, Any]]] = {}
     for light in changed:
@@ -391,6 +569,27 @@ def _reconcile(
     for home_id, home_events in events.items():
         transaction.on_commit(partial(realtime.publish_many_to_home, home_id, home_events))
     return results
+
+
+def _take_local_change(light: Light, reported: dict[str, Any]) -> None:
+    """A change made on the device (its page, a button) becomes the desired state: the fields the
+    light's kind has; a value the hub's record of the light refuses leaves that field as it was."""
+    fields = light_state.KIND_FIELDS.get(light.kind, ())
+    update = {key: value for key, value in reported.items() if key == "on" or key in fields}
+    try:
+        light_state.set_desired(light, light_state.merged_desired(light, update))
+    except LightStateError:
+        light.desired_on = bool(reported["on"])
+
+
+def _take_device_support(light: Light, entry: dict[str, Any]) -> list[str]:
+    """Store what the device's hello says it drives for this light; the fields that changed."""
+    kelvin = entry.get("kelvin") or [None, None]
+    support = (entry["kind"], kelvin[0], kelvin[1])
+    if support == (light.device_kind, light.device_min_kelvin, light.device_max_kelvin):
+        return []
+    light.device_kind, light.device_min_kelvin, light.device_max_kelvin = support
+    return ["device_kind", "device_min_kelvin", "device_max_kelvin"]
 
 
 def _publish(light: Light) -> None:

@@ -3,7 +3,7 @@
 Every topic string is built here, so the bridge, the tests and the README agree on one layout:
 
     <base>/bridge/status                      online/offline (retained; offline is the will)
-    <base>/light/<id>/state                   {"state": "ON"|"OFF"} (retained, the REPORTED state)
+    <base>/light/<id>/state                   {"state": "ON"|"OFF", ...} (retained, the REPORTED state)
     <base>/light/<id>/set                     commands from Home Assistant
     <base>/light/<id>/availability            online/offline (retained, the device's presence)
     <base>/scene/<id>/set                     ON applies the scene
@@ -99,14 +99,25 @@ class Topics:
         )
 
 
+# Home Assistant's colour mode of each light kind (firmware/protocol.py's LIGHT_KINDS).
+COLOR_MODES = {
+    "onoff": "onoff",
+    "dimmable": "brightness",
+    "tunable_white": "color_temp",
+    "rgb": "rgb",
+}
+
+
 def light_config_payload(topics: Topics, light: dict[str, Any], hub_version: str) -> dict[str, Any]:
-    """A light's discovery config (JSON schema, on/off); `light` as selectors.bridge_light gives it."""
+    """A light's discovery config (JSON schema: its colour mode, brightness on a 0-255 scale,
+    colour temperature in kelvin, transitions); `light` as selectors.bridge_light gives it."""
     light_id = light["id"]
+    mode = COLOR_MODES.get(light["kind"], "onoff")
     config: dict[str, Any] = {
         "name": f"{light['room']} {light['name']}",
         "unique_id": topics.light_unique_id(light_id),
         "schema": "json",
-        "supported_color_modes": ["onoff"],
+        "supported_color_modes": [mode],
         "command_topic": topics.light_command(light_id),
         "state_topic": topics.light_state(light_id),
         "availability": [
@@ -117,6 +128,12 @@ def light_config_payload(topics: Topics, light: dict[str, Any], hub_version: str
         "device": _device_info(topics, light),
         "origin": {"name": MANUFACTURER, "sw_version": hub_version},
     }
+    if mode != "onoff":
+        config["brightness"] = True
+        config["brightness_scale"] = 255
+    if mode == "color_temp":
+        config["color_temp_kelvin"] = True
+        config["min_kelvin"], config["max_kelvin"] = light["min_kelvin"], light["max_kelvin"]
     return config
 
 
@@ -143,7 +160,18 @@ def light_state_payload(light: dict[str, Any]) -> str | None:
     """The retained state message for the light's REPORTED state; None while nothing was reported."""
     if light["reported_on"] is None:
         return None
-    return json.dumps({"state": "ON" if light["reported_on"] else "OFF"})
+    state: dict[str, Any] = {"state": "ON" if light["reported_on"] else "OFF"}
+    mode = COLOR_MODES.get(light["kind"], "onoff")
+    if mode != "onoff":
+        state["color_mode"] = mode
+        if light["reported_brightness"] is not None:
+            state["brightness"] = light["reported_brightness"]
+    if mode == "color_temp" and light["reported_color_temp_kelvin"] is not None:
+        state["color_temp"] = light["reported_color_temp_kelvin"]  # kelvin: color_temp_kelvin is on
+    if mode == "rgb" and light["reported_rgb"] is not None:
+        red, green, blue = light["reported_rgb"]
+        state["color"] = {"r": red, "g": green, "b": blue}
+    return json.dumps(state)
 
 
 def light_availability_payload(light: dict[str, Any]) -> str:

@@ -6,6 +6,7 @@ from django.db.models import Q
 
 from lamplighter.automations.models import Scene
 from lamplighter.lights.models import Light
+from lamplighter.lights.state import unpack_rgb
 from lamplighter.mqtt_bridge.models import BridgeLease
 
 
@@ -17,7 +18,13 @@ def _light_row(light: Light) -> dict[str, Any]:
         "room": light.room.name,
         "home_id": light.room.home_id,
         "home_name": light.room.home.name,
+        "kind": light.kind,
+        "min_kelvin": light.min_kelvin,
+        "max_kelvin": light.max_kelvin,
         "reported_on": light.reported_on,
+        "reported_brightness": light.reported_brightness,
+        "reported_color_temp_kelvin": light.reported_color_temp_kelvin,
+        "reported_rgb": unpack_rgb(light.reported_rgb),
         "device_id": device.device_id if device else None,
         "device_name": device.name if device else None,
         "device_board": device.board if device else "",

@@ -2,7 +2,9 @@
 
 import json
 import logging
+import math
 from datetime import datetime, timedelta
+from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -11,6 +13,7 @@ from django.utils import timezone
 
 from lamplighter.lights.models import Light
 from lamplighter.lights.services import light_set_desired
+from lamplighter.lights.state import LightStateError
 from lamplighter.mqtt_bridge.models import BridgeLease
 
 logger = logging.getLogger(__name__)
@@ -54,24 +57,57 @@ def bridge_resync_request() -> None:
         async_to_sync(layer.group_send)(BRIDGE_GROUP, {"type": BRIDGE_RESYNC})
 
 
-def parse_light_command(payload: bytes) -> bool:
-    """The on/off a Home Assistant light command asks for (JSON schema, or plain ON/OFF); ValueError if none."""
+def parse_light_command(payload: bytes) -> tuple[dict[str, Any], int | None]:
+    """(the partial state, transition_ms) a Home Assistant light command asks for (JSON schema, or
+    plain ON/OFF); ValueError if it asks for nothing this hub understands.
+
+    JSON schema fields: state ON/OFF, brightness (0-255), color_temp (kelvin: the discovery
+    config sets color_temp_kelvin), color {r, g, b}, transition (seconds).
+    """
     text = payload.decode("utf-8", errors="strict").strip()
     if text.upper() in ("ON", "OFF"):
-        return text.upper() == "ON"
+        return {"on": text.upper() == "ON"}, None
     data = json.loads(text)
-    if not isinstance(data, dict) or str(data.get("state", "")).upper() not in ("ON", "OFF"):
-        raise ValueError('expected {"state": "ON"} or {"state": "OFF"}')
-    return str(data["state"]).upper() == "ON"
+    if not isinstance(data, dict):
+        raise ValueError("expected a JSON object")
+    state: dict[str, Any] = {}
+    if "state" in data:
+        if str(data["state"]).upper() not in ("ON", "OFF"):
+            raise ValueError('state must be "ON" or "OFF"')
+        state["on"] = str(data["state"]).upper() == "ON"
+    if "brightness" in data:
+        state["brightness"] = data["brightness"]
+    if "color_temp" in data:
+        state["color_temp_kelvin"] = data["color_temp"]
+    if "color" in data:
+        color = data["color"]
+        if not isinstance(color, dict) or not all(key in color for key in "rgb"):
+            raise ValueError("color must be {r, g, b}")
+        state["rgb"] = [color["r"], color["g"], color["b"]]
+    if not state:
+        raise ValueError('expected {"state": "ON"|"OFF", ...}')
+    if state.get("on") is False:  # Home Assistant sends OFF alone; a level with it would light up
+        state = {"on": False}
+    transition = data.get("transition")
+    if transition is None:
+        return state, None
+    if (
+        isinstance(transition, bool)
+        or not isinstance(transition, (int, float))
+        or not math.isfinite(transition)
+    ):
+        raise ValueError("transition must be a number of seconds")
+    return state, round(transition * 1000)
 
 
 def bridge_light_command(*, light_id: int, payload: bytes) -> Light | None:
     """Apply a command from the light's command topic through the one desired-state path.
 
-    Bad payloads and unknown lights are logged and ignored (None): the bridge never stops for them.
+    Bad payloads, states the light refuses and unknown lights are logged and ignored (None): the
+    bridge never stops for them.
     """
     try:
-        on = parse_light_command(payload)
+        state, transition_ms = parse_light_command(payload)
     except (ValueError, UnicodeDecodeError) as error:
         logger.warning("MQTT command for light %s ignored: %s", light_id, error)
         return None
@@ -79,7 +115,11 @@ def bridge_light_command(*, light_id: int, payload: bytes) -> Light | None:
     if light is None:
         logger.warning("MQTT command for unknown light %s ignored", light_id)
         return None
-    return light_set_desired(light=light, on=on)
+    try:
+        return light_set_desired(light=light, state=state, transition_ms=transition_ms)
+    except LightStateError as error:
+        logger.warning("MQTT command for light %s ignored: %s", light_id, "; ".join(error.messages))
+        return None
 
 
 def bridge_scene_command(*, scene_id: int, payload: bytes) -> bool:

@@ -14,8 +14,9 @@ import httpx
 import pytest
 
 from conftest import free_port
-from lamplighter.demo import demo_prepare
+from lamplighter.demo import demo_prepare, simulator_config
 from lamplighter.devices.models import Device
+from lamplighter.firmware import config as firmware_config
 from lamplighter.lights.models import Light
 from simulated import wait_for
 
@@ -31,6 +32,16 @@ def test_prepare_is_repeatable_and_rotates_secrets() -> None:
     assert all(a.secret != b.secret for a, b in zip(first, second, strict=True))
     assert Device.objects.count() == 3
     assert Light.objects.filter(device__isnull=False).count() == 5
+    # Every kind of light, each with the outputs its kind needs in the simulated devices' config.
+    assert set(Light.objects.values_list("kind", flat=True)) == {"onoff", "dimmable", "tunable_white", "rgb"}
+    configs = simulator_config("http://127.0.0.1:1", second)
+    for config in configs:
+        firmware_config.validate(config)  # the firmware takes it as it is
+    lights = {(item["room"], item["light"]): item for config in configs for item in config["lights"]}
+    assert lights[("Kitchen", "Ceiling")]["kind"] == "tunable_white"
+    assert set(lights[("Kitchen", "Ceiling")]["pins"]) == {"cold", "warm"}
+    assert set(lights[("Kitchen", "Counter strip")]["pins"]) == {"r", "g", "b"}
+    assert lights[("Living room", "Reading lamp")]["kind"] == "dimmable"
 
 
 @contextmanager
@@ -99,6 +110,31 @@ def test_demo_serves_and_stops_cleanly(tmp_path: Path) -> None:
         assert {"room": light["room"], "light": light["name"], "on": True}.items() <= next(
             entry for entry in on_device if entry["light"] == light["name"] and entry["room"] == light["room"]
         ).items()
+        # The two devices drive every kind; each device announced what it drives.
+        lights = hub.get("/api/v1/lights").json()
+        assert {light["kind"] for light in lights if light["device"]} == {
+            "onoff",
+            "dimmable",
+            "tunable_white",
+            "rgb",
+        }
+        wait_for(
+            lambda: all(
+                light["device_kind"] == light["kind"]
+                for light in hub.get("/api/v1/lights").json()
+                if light["device"]
+            ),
+            10,
+            "the devices' hellos",
+        )
+        strip = next(light for light in lights if light["kind"] == "rgb")
+        answer = hub.post(f"/api/v1/lights/{strip['id']}/state", json={"on": True, "rgb": [0, 0, 255]})
+        assert answer.status_code == 202
+        wait_for(
+            lambda: hub.get(f"/api/v1/lights/{strip['id']}").json()["reported_rgb"] == [0, 0, 255],
+            10,
+            "the colour's report",
+        )
     assert demo.returncode == 0
 
 

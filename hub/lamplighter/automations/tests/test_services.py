@@ -187,10 +187,10 @@ def test_a_failing_schedule_is_recorded_and_others_still_fire(home, monkeypatch)
     at_seven(home, "light", second.pk, name="Works", time_of_day=time(7, 1))
     real = services.lights_set_desired
 
-    def flaky(*, lights, on):  # type: ignore[no-untyped-def]
+    def flaky(*, lights, **state):  # type: ignore[no-untyped-def]
         if lights.filter(pk=first.pk).exists():
             raise RuntimeError("device exploded")
-        return real(lights=lights, on=on)
+        return real(lights=lights, **state)
 
     monkeypatch.setattr(services, "lights_set_desired", flaky)
     runs = schedules_run_due(now=MONDAY_0700_PARIS + timedelta(minutes=2))

@@ -20,6 +20,7 @@ JS_MESSAGES = [
     gettext_noop("pending: on"),
     gettext_noop("pending: off"),
     gettext_noop("Could not switch the light: %(error)s"),
+    gettext_noop("Could not change the light: %(error)s"),
     gettext_noop("WebSocket"),
     gettext_noop("HTTP polling"),
     gettext_noop("never"),

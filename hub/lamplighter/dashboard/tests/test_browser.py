@@ -1,6 +1,7 @@
 """Headless Chromium against a live hub: log in, flip a switch, see it pending, confirmed, and live elsewhere."""
 
 import os
+import re
 import shutil
 import time
 from collections.abc import Iterator
@@ -56,7 +57,8 @@ def log_in(browser: Browser, hub: LiveHub, username: str) -> Page:
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(DEFAULT_TEST_PASSWORD)
     page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(hub.url + "/")
+    # The list of homes, or straight the home of a user who has exactly one.
+    page.wait_for_url(re.compile(re.escape(hub.url) + r"/(homes/\d+/)?$"))
     return page
 
 
@@ -237,3 +239,172 @@ def test_a_member_applies_a_scene_and_picks_a_language(
     expect(page.get_by_role("heading", name="Räume")).to_be_visible()
     expect(page.get_by_role("button", name="Ton aus")).to_be_visible()
     expect(row.locator('[data-role="pending"]')).to_have_text("ausstehend: an")
+
+
+# Counts the page's light changes (light.set frames on the dashboard socket, or REST state calls
+# when it is closed) and how many were in flight at once, per light.
+COUNT_FETCHES = r"""
+(() => {
+  window.stateCalls = {};
+  const refs = {};
+  function counts(lightId) {
+    return (window.stateCalls[lightId] = window.stateCalls[lightId] || { sent: 0, open: 0, most: 0, bodies: [] });
+  }
+  function asked(lightId, body) {
+    const c = counts(lightId);
+    c.sent += 1;
+    c.open += 1;
+    c.most = Math.max(c.most, c.open);
+    c.bodies.push(body);
+  }
+  const Original = window.WebSocket;
+  window.WebSocket = class extends Original {
+    constructor(...args) {
+      super(...args);
+      // Registered before the page's own listener: an answer is counted before the page sends the next.
+      this.addEventListener("message", function (message) {
+        let event;
+        try { event = JSON.parse(message.data); } catch (error) { return; }
+        (Array.isArray(event) ? event : [event]).forEach(function (one) {
+          if (one.type === "light.set.result" && refs[one.ref] !== undefined) {
+            counts(refs[one.ref]).open -= 1;
+          }
+        });
+      });
+    }
+    send(data) {
+      try {
+        const frame = JSON.parse(data);
+        if (frame.type === "light.set") {
+          refs[frame.ref] = frame.light;
+          asked(frame.light, frame.state);
+          window.overSocket = (window.overSocket || 0) + 1;
+        }
+      } catch (error) {}
+      return super.send(data);
+    }
+  };
+  const originalFetch = window.fetch;
+  window.fetch = function (url, options) {
+    const match = /\/lights\/(\d+)\/state/.exec(String(url));
+    if (!options || options.method !== "POST" || !match) {
+      return originalFetch.apply(this, arguments);
+    }
+    const lightId = Number(match[1]);
+    asked(lightId, JSON.parse(options.body));
+    return originalFetch.apply(this, arguments).finally(function () { counts(lightId).open -= 1; });
+  };
+})();
+"""
+
+# Drags a control: one input event per value, as fast as the page takes them.
+DRAG = """
+([selector, values]) => {
+  const input = document.querySelector(selector);
+  values.forEach(function (value) {
+    input.value = value;
+    input.dispatchEvent(new Event("input", { bubbles: true }));
+  });
+}
+"""
+
+
+@pytest.fixture
+def rich(live_hub: LiveHub) -> SimpleNamespace:
+    """A user with one home: a dimmable strip, a tunable white and a colour light on one device."""
+    from lamplighter.lights.services import light_create
+
+    user = UserFactory()
+    home = HomeFactory(owner=user, name="Flat")
+    room = RoomFactory(home=home, name="Lounge")
+    device = DeviceFactory(home=home, name="lounge-board", secret=DEVICE_SECRET)
+    lights = {
+        kind: light_create(room=room, name=name, kind=kind, device=device)
+        for kind, name in (("dimmable", "Strip"), ("tunable_white", "White"), ("rgb", "Colour"))
+    }
+    return SimpleNamespace(user=user, home=home, device=device, lights=lights)
+
+
+def test_each_kind_has_its_controls_and_a_dragged_slider_keeps_one_request_in_flight(
+    live_hub: LiveHub, rich: SimpleNamespace, browser: Browser
+) -> None:
+    strip, white, colour = rich.lights["dimmable"], rich.lights["tunable_white"], rich.lights["rgb"]
+    hello = [
+        protocol.light_entry(
+            "Lounge", light.name, {"on": False, **fields}, light.desired_version, kind=light.kind
+        )
+        for light, fields in (
+            (strip, {"brightness": 255}),
+            (white, {"brightness": 255, "color_temp_kelvin": 4000}),
+            (colour, {"brightness": 255, "rgb": [255, 255, 255]}),
+        )
+    ]
+    with device_socket(
+        live_hub.ws_url, rich.device.device_id, DEVICE_SECRET, hello, capabilities=protocol.capabilities()
+    ) as sock:
+        first = log_in(browser, live_hub, rich.user.username)
+        # One home: the login lands on it, no list of homes in between.
+        assert first.url == f"{live_hub.url}/homes/{rich.home.pk}/"
+        first.add_init_script(COUNT_FETCHES)
+        open_home(first, live_hub, rich.home.pk)
+        second = log_in(browser, live_hub, rich.user.username)
+        open_home(second, live_hub, rich.home.pk)
+
+        def row(page: Page, light: Any) -> Any:
+            return page.locator(f'[data-light-id="{light.pk}"]')
+
+        # Each kind shows the controls it needs, and no others.
+        expect(row(first, strip).get_by_label("Brightness of Strip")).to_be_visible()
+        expect(
+            row(first, strip).locator('[data-field="color_temp_kelvin"], [data-field="rgb"]')
+        ).to_have_count(0)
+        expect(row(first, white).get_by_label("Colour temperature of White")).to_have_attribute("min", "2700")
+        expect(row(first, colour).get_by_label("Colour of Colour")).to_have_attribute("type", "color")
+
+        # Drag the strip's brightness through 120 values at once: one request at a time, the last one arrives.
+        values = [str(value) for value in range(0, 240, 2)]
+        first.evaluate(DRAG, [f'[data-light-id="{strip.pk}"] [data-field="brightness"]', values])
+        first.wait_for_function(
+            "id => window.stateCalls[id] && window.stateCalls[id].open === 0 && "
+            "window.stateCalls[id].bodies.slice(-1)[0].brightness === 238",
+            arg=strip.pk,
+        )
+        calls = first.evaluate("id => window.stateCalls[id]", strip.pk)
+        assert calls["most"] == 1, calls
+        assert first.evaluate("window.overSocket") == calls["sent"]  # over the open dashboard socket
+        assert calls["sent"] < len(values)  # values that came while one was in flight were replaced
+        # Both pages show it pending, the other page's slider follows, the device gets the last value.
+        for page in (first, second):
+            expect(row(page, strip).locator('[data-role="pending"]')).to_be_visible()
+        expect(row(second, strip).locator('[data-field="brightness"]')).to_have_value("238")
+        last = None
+        while last is None or last["state"].get("brightness") != 238:
+            [last] = receive_type(sock, protocol.STATE_SET)["data"]["lights"]
+        assert last["state"] == {"on": True, "brightness": 238}
+        sock.send(
+            protocol.encode(
+                protocol.build_state_report(
+                    [protocol.light_entry("Lounge", "Strip", last["state"], last["version"])]
+                )
+            )
+        )
+        for page in (first, second):
+            expect(row(page, strip).locator('[data-role="pending"]')).to_be_hidden()
+            expect(row(page, strip).locator('[data-role="reported-level"]')).to_have_text("93 %")
+
+        # The colour temperature and the colour picker take the same path.
+        first.evaluate(
+            DRAG, [f'[data-light-id="{white.pk}"] [data-field="color_temp_kelvin"]', ["3000", "3500"]]
+        )
+        first.evaluate(DRAG, [f'[data-light-id="{colour.pk}"] [data-field="rgb"]', ["#ff0000", "#00ff80"]])
+        expect(row(second, white).locator('[data-field="color_temp_kelvin"]')).to_have_value("3500")
+        expect(row(second, colour).locator('[data-field="rgb"]')).to_have_value("#00ff80")
+        seen: dict[str, dict] = {}
+        while seen.get("White", {}).get("color_temp_kelvin") != 3500 or seen.get("Colour", {}).get("rgb") != [
+            0,
+            255,
+            128,
+        ]:
+            for entry in receive_type(sock, protocol.STATE_SET)["data"]["lights"]:
+                seen[entry["light"]] = entry["state"]
+        expect(row(second, colour).locator('[data-role="pending"]')).to_be_visible()

@@ -128,3 +128,48 @@ async def test_after_disconnect_nothing_is_delivered() -> None:
     # The group is empty again: a publish reaches nobody.
     await publish(home.pk, realtime.light_state_event({"id": 1, "home_id": home.pk}))
     assert not getattr(layer, "groups", {}).get(realtime.home_group(home.pk))
+
+
+async def test_a_tab_sets_a_light_over_its_socket_with_the_apis_checks() -> None:
+    from lamplighter.lights.models import Light
+    from lamplighter.lights.services import light_create
+
+    user, home, session = await user_with_home()
+    stranger_home = await database_sync_to_async(HomeFactory)()
+
+    @database_sync_to_async
+    def lights() -> tuple[Light, Light]:
+        from factories import RoomFactory
+
+        mine = light_create(room=RoomFactory(home=home, name="Hall"), name="Strip", kind="dimmable")
+        theirs = light_create(room=RoomFactory(home=stranger_home, name="Den"), name="Other", kind="dimmable")
+        return mine, theirs
+
+    mine, theirs = await lights()
+    socket = dashboard_socket(session)
+    connected, _ = await socket.connect()
+    assert connected
+    asks = [
+        ({"on": True, "brightness": 90}, mine.pk, 202),
+        ({"brightness": 300}, mine.pk, 422),
+        ({"rgb": [1, 2, 3]}, mine.pk, 422),  # not a colour light
+        ({}, mine.pk, 422),
+        ({"brightness": 10}, theirs.pk, 404),  # another home's light
+        ({"brightness": 10}, "7", 404),
+    ]
+    for ref, (state, light_id, status) in enumerate(asks):
+        await socket.send_json_to({"type": realtime.LIGHT_SET, "ref": ref, "light": light_id, "state": state})
+        while True:  # the light.state events of the change come on the same socket
+            answer = await socket.receive_json_from(timeout=5)
+            if answer.get("type") == realtime.LIGHT_SET_RESULT:
+                break
+        assert (answer["ref"], answer["status"]) == (ref, status), answer
+        if status == 202:
+            assert answer["light"]["desired_brightness"] == 90 and answer["light"]["pending"] is True
+        else:
+            assert answer["detail"]
+    await socket.disconnect()
+    stored = await database_sync_to_async(
+        lambda: list(Light.objects.order_by("pk").values_list("desired_brightness", "desired_version"))
+    )()
+    assert stored == [(90, mine.desired_version + 1), (255, theirs.desired_version)]

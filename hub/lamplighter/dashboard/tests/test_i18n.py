@@ -150,8 +150,11 @@ def test_the_compiled_catalogue_matches_its_source(language: str) -> None:
 
 
 def test_every_script_string_is_in_the_catalogue_list() -> None:
-    """dashboard.js looks its strings up by their English text: each one must be listed (and so translated)."""
-    script = (DASHBOARD / "static" / "dashboard" / "dashboard.js").read_text()
+    """The dashboard's scripts look their strings up by their English text: each one must be listed
+    (and so translated)."""
+    scripts = sorted((DASHBOARD / "static" / "dashboard").glob("*.js"))
+    assert len(scripts) >= 2  # dashboard.js and light_controls.js
+    script = "\n".join(path.read_text() for path in scripts)
     used = set(re.findall(r'\btr\("((?:[^"\\]|\\.)*)"', script))
     assert used and used <= set(JS_MESSAGES), used - set(JS_MESSAGES)
     german = {entry.msgid for entry in catalogue("de").translated_entries()}

@@ -98,7 +98,7 @@ def test_wrong_password_shows_an_error(owner) -> None:  # type: ignore[no-untype
 
 
 def test_static_files_are_served_locally() -> None:
-    for name in ("dashboard.css", "dashboard.js", "lamp.svg"):
+    for name in ("dashboard.css", "dashboard.js", "light_controls.js", "lamp.svg"):
         response = Client().get("/static/dashboard/" + name)
         assert response.status_code == 200, name
         b"".join(response.streaming_content)  # type: ignore[attr-defined]
@@ -131,8 +131,19 @@ def test_home_create_refuses_get(owner) -> None:  # type: ignore[no-untyped-def]
 
 def test_index_and_nav_list_only_the_users_homes(owner, home) -> None:  # type: ignore[no-untyped-def]
     HomeFactory(name="Somebody else's")
-    content = logged_in(owner).get(reverse("dashboard:index")).content.decode()
+    content = logged_in(owner).get(reverse("dashboard:index") + "?all=1").content.decode()
     assert "Maple Street" in content and "Somebody else" not in content
+
+
+def test_a_user_with_one_home_lands_on_it_and_can_still_see_the_list(owner, home) -> None:  # type: ignore[no-untyped-def]
+    client = logged_in(owner)
+    landing = client.get(reverse("dashboard:index"))
+    assert landing.status_code == 302 and landing["Location"] == reverse("dashboard:home", args=[home.pk])
+    page = client.get(landing["Location"]).content.decode()
+    assert reverse("dashboard:index") + "?all=1" in page  # the way back to the list (and its form)
+    HomeFactory(owner=owner, name="Cabin")
+    listing = client.get(reverse("dashboard:index"))
+    assert listing.status_code == 200 and "Cabin" in listing.content.decode()
 
 
 def test_home_page_shows_rooms_lights_and_devices(owner, home, light, device) -> None:  # type: ignore[no-untyped-def]
@@ -277,6 +288,29 @@ def test_owner_adds_edits_and_deletes_a_light(owner, home, room, device) -> None
     assert not Light.objects.filter(pk=light.pk).exists()
 
 
+def test_owner_gives_a_light_its_kind_and_range_and_a_bad_range_is_a_form_error(owner, home, room) -> None:  # type: ignore[no-untyped-def]
+    client = logged_in(owner)
+    url = reverse("dashboard:light-create", args=[home.pk])
+    assert b'name="kind"' in client.get(url).content
+    response = client.post(
+        url,
+        {"name": "Strip", "room": room.pk, "kind": "tunable_white", "min_kelvin": 2200, "max_kelvin": 5000},
+    )
+    assert response.status_code == 302
+    light = Light.objects.get(name="Strip")
+    assert (light.kind, light.min_kelvin, light.max_kelvin) == ("tunable_white", 2200, 5000)
+    assert 2200 <= light.desired_color_temp_kelvin <= 5000
+    response = client.post(
+        reverse("dashboard:light-edit", args=[light.pk]),
+        {"name": "Strip", "room": room.pk, "kind": "tunable_white", "min_kelvin": 6000, "max_kelvin": 3000},
+    )
+    assert response.status_code == 200 and b"kelvin" in response.content
+    light.refresh_from_db()
+    assert (light.min_kelvin, light.max_kelvin) == (2200, 5000)
+    page = client.get(reverse("dashboard:home", args=[home.pk])).content.decode()
+    assert 'data-field="color_temp_kelvin"' in page and 'min="2200"' in page
+
+
 def test_light_form_refuses_rooms_and_devices_of_other_homes(owner, home, room) -> None:  # type: ignore[no-untyped-def]
     elsewhere = HomeFactory(owner=owner)
     foreign_room = RoomFactory(home=elsewhere)
@@ -370,7 +404,7 @@ def test_get_never_changes_state(owner, home, room, light, device) -> None:  # t
         list(Home.objects.values()),
     )
     for url in [
-        reverse("dashboard:index"),
+        reverse("dashboard:index") + "?all=1",
         reverse("dashboard:home", args=[home.pk]),
         reverse("dashboard:room-create", args=[home.pk]) + "?name=Extra",
         reverse("dashboard:room-edit", args=[room.pk]) + "?name=Renamed",

@@ -63,3 +63,27 @@ def test_api_and_page_show_recent_lines(client: Client) -> None:
     assert f'data-device-log="{device.pk}"'.encode() in page.content
     client.force_login(stranger)
     assert client.get(f"/devices/{device.pk}/log/").status_code == 404
+
+
+def test_each_line_gets_the_time_it_happened_and_the_page_shows_it() -> None:
+    from datetime import timedelta
+
+    from django.urls import reverse
+    from django.utils import timezone
+
+    from factories import HomeFactory
+
+    owner = UserFactory()
+    device = DeviceFactory(home=HomeFactory(owner=owner))
+    lines = [protocol.log_line(1, 100, "INFO", "booted"), protocol.log_line(2, 160, "WARN", "wifi weak")]
+    before = timezone.now()
+    handlers.receive(device, protocol.encode(protocol.build_log_batch(lines)), Device.Connection.WEBSOCKET)
+    first, second = DeviceLogLine.objects.filter(device=device).order_by("seq")
+    # The newest line arrived now; the other was logged 60 s of uptime before it.
+    assert before <= second.happened_at <= timezone.now()
+    assert second.happened_at - first.happened_at == timedelta(seconds=60)
+    client = Client()
+    client.force_login(owner)
+    page = client.get(reverse("dashboard:device-log", args=[device.pk])).content.decode()
+    assert f'datetime="{first.happened_at.isoformat()}"' in page
+    assert "100 s" not in page and " s</span>" not in page

@@ -108,3 +108,40 @@ def test_a_member_switches_a_light_without_a_device_and_an_inactive_user_is_refu
         assert refused.status_code >= 400
     light.refresh_from_db()
     assert (light.desired_on, light.desired_version) == (True, 2)
+
+
+def test_brightness_and_colour_take_the_fast_path_and_refusals_are_djangos(live_hub: LiveHub) -> None:
+    from lamplighter.lights.services import light_create
+
+    owner = UserFactory()
+    home = HomeFactory(owner=owner)
+    light = light_create(room=RoomFactory(home=home, name="Hall"), name="Strip", kind="dimmable")
+    _, token = api_token_create(user=owner)
+    url = f"/api/v1/lights/{light.pk}/state"
+    bearer = {"Authorization": f"Bearer {token}"}
+    with httpx.Client(base_url=live_hub.url, timeout=10) as http:
+        with mock.patch.object(fastpath, "light_state_answer", wraps=fastpath.light_state_answer) as fast:
+            answer = http.post(url, json={"on": True, "brightness": 80, "transition_ms": 400}, headers=bearer)
+            refused = http.post(url, json={"rgb": [1, 2, 3]}, headers=bearer)  # not a colour light
+        assert fast.call_count == 2
+        assert answer.status_code == 202
+        assert (answer.json()["desired_brightness"], answer.json()["desired_version"]) == (80, 2)
+        django = Client(enforce_csrf_checks=True)
+        for body in (
+            b'{"rgb": [1, 2, 3]}',
+            b'{"brightness": 300}',
+            b'{"brightness": true}',
+            b'{"transition_ms": -1, "on": true}',
+        ):
+            live = (
+                refused
+                if body == b'{"rgb": [1, 2, 3]}'
+                else http.post(url, content=body, headers={**bearer, "Content-Type": "application/json"})
+            )
+            expected = django.post(
+                url, body, content_type="application/json", HTTP_AUTHORIZATION=bearer["Authorization"]
+            )
+            assert (live.status_code, live.content) == (expected.status_code, expected.content), body
+            assert live.status_code == 422
+    light.refresh_from_db()
+    assert (light.desired_brightness, light.desired_version) == (80, 2)

@@ -284,3 +284,104 @@ def test_the_bridge_reconnects_and_publishes_everything_again(
             second.wait_for(f"{base}/light/{light.pk}/availability", b"offline")
         finally:
             second.close()
+
+
+def test_home_assistant_dims_colours_and_fades_each_kind(bridged: SimpleNamespace) -> None:
+    from lamplighter.lights.services import light_create
+
+    ha, base, prefix, device = bridged.ha, bridged.base, bridged.prefix, bridged.device
+    slug = base.replace("-", "_")
+    room = bridged.light.room
+    strip = light_create(room=room, name="Strip", kind="dimmable", device=device)
+    white = light_create(
+        room=room, name="White", kind="tunable_white", min_kelvin=2200, max_kelvin=5000, device=device
+    )
+    colour = light_create(room=room, name="Colour", kind="rgb", device=device)
+    configs = {
+        light.name: json.loads(ha.wait_for(f"{prefix}/light/{slug}_light_{light.pk}/config"))
+        for light in (bridged.light, strip, white, colour)
+    }
+    assert configs["Ceiling"]["supported_color_modes"] == ["onoff"] and "brightness" not in configs["Ceiling"]
+    assert configs["Strip"]["supported_color_modes"] == ["brightness"]
+    assert (configs["Strip"]["brightness"], configs["Strip"]["brightness_scale"]) == (True, 255)
+    assert configs["White"]["supported_color_modes"] == ["color_temp"]
+    assert (
+        configs["White"]["color_temp_kelvin"],
+        configs["White"]["min_kelvin"],
+        configs["White"]["max_kelvin"],
+    ) == (
+        True,
+        2200,
+        5000,
+    )
+    assert configs["Colour"]["supported_color_modes"] == ["rgb"]
+
+    hello = [
+        protocol.light_entry(
+            "Kitchen", light.name, {"on": False, **fields}, 1, kind=light.kind, kelvin=kelvin
+        )
+        for light, fields, kelvin in (
+            (bridged.light, {}, None),
+            (strip, {"brightness": 255}, None),
+            (white, {"brightness": 255, "color_temp_kelvin": 3600}, [2200, 5000]),
+            (colour, {"brightness": 255, "rgb": [255, 255, 255]}, None),
+        )
+    ]
+    with device_socket(
+        bridged.hub.ws_url, device.device_id, DEVICE_SECRET, hello, capabilities=protocol.capabilities()
+    ) as sock:
+        ha.publish(
+            f"{base}/light/{strip.pk}/set", json.dumps({"state": "ON", "brightness": 64, "transition": 1.5})
+        )
+        entry = receive_state_set(sock)
+        assert (entry["light"], entry["state"], entry["transition_ms"]) == (
+            "Strip",
+            {"on": True, "brightness": 64},
+            1500,
+        )
+        sock.send(
+            protocol.encode(
+                protocol.build_state_report(
+                    [protocol.light_entry("Kitchen", "Strip", entry["state"], entry["version"])]
+                )
+            )
+        )
+        ha.wait_for(
+            f"{base}/light/{strip.pk}/state", {"state": "ON", "color_mode": "brightness", "brightness": 64}
+        )
+
+        ha.publish(f"{base}/light/{white.pk}/set", json.dumps({"state": "ON", "color_temp": 2700}))
+        entry = receive_state_set(sock)
+        assert entry["state"]["color_temp_kelvin"] == 2700 and "transition_ms" not in entry
+        sock.send(
+            protocol.encode(
+                protocol.build_state_report(
+                    [protocol.light_entry("Kitchen", "White", entry["state"], entry["version"])]
+                )
+            )
+        )
+        ha.wait_for(
+            f"{base}/light/{white.pk}/state",
+            {"state": "ON", "color_mode": "color_temp", "brightness": 255, "color_temp": 2700},
+        )
+
+        ha.publish(
+            f"{base}/light/{colour.pk}/set",
+            json.dumps({"state": "ON", "color": {"r": 0, "g": 128, "b": 255}}),
+        )
+        entry = receive_state_set(sock)
+        assert entry["state"]["rgb"] == [0, 128, 255]
+        # Out of the light's range, or a colour for a white light: ignored, nothing stored.
+        version = Light.objects.get(pk=white.pk).desired_version
+        ha.publish(f"{base}/light/{white.pk}/set", json.dumps({"state": "ON", "color_temp": 9000}))
+        ha.publish(
+            f"{base}/light/{white.pk}/set", json.dumps({"state": "ON", "color": {"r": 1, "g": 2, "b": 3}})
+        )
+        ha.publish(f"{base}/light/{strip.pk}/set", json.dumps({"state": "OFF", "transition": 2}))
+        entry = receive_state_set(sock)
+        assert (entry["light"], entry["state"], entry["transition_ms"]) == (
+            "Strip",
+            {"on": False, "brightness": 64},
+            2000,
+        )
+        assert Light.objects.get(pk=white.pk).desired_version == version

@@ -43,11 +43,43 @@ def test_topics_and_command_parsing() -> None:
     [(b'{"state": "ON"}', True), (b'{"state":"off"}', False), (b"ON", True), (b" off ", False)],
 )
 def test_light_commands_that_are_understood(payload: bytes, on: bool) -> None:
-    assert parse_light_command(payload) is on
+    assert parse_light_command(payload) == ({"on": on}, None)
 
 
 @pytest.mark.parametrize(
-    "payload", [b"", b"{}", b"[1]", b'{"state": "DIM"}', b"\xff\xfe", b"not json", b"null"]
+    ("payload", "state", "transition_ms"),
+    [
+        (b'{"state": "ON", "brightness": 128}', {"on": True, "brightness": 128}, None),
+        (
+            b'{"state": "ON", "color_temp": 3000, "transition": 2.5}',
+            {"on": True, "color_temp_kelvin": 3000},
+            2500,
+        ),
+        (b'{"state": "ON", "color": {"r": 255, "g": 0, "b": 10}}', {"on": True, "rgb": [255, 0, 10]}, None),
+        (b'{"state": "OFF", "transition": 1}', {"on": False}, 1000),
+    ],
+)
+def test_brightness_colour_and_transition_commands(
+    payload: bytes, state: dict, transition_ms: int | None
+) -> None:
+    assert parse_light_command(payload) == (state, transition_ms)
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        b"",
+        b"{}",
+        b"[1]",
+        b'{"state": "DIM"}',
+        b"\xff\xfe",
+        b"not json",
+        b"null",
+        b'{"state": "ON", "color": [1, 2, 3]}',
+        b'{"state": "ON", "transition": "slow"}',
+        b'{"state": "ON", "transition": Infinity}',
+        b'{"state": "ON", "transition": NaN}',
+    ],
 )
 def test_bad_light_commands_raise(payload: bytes) -> None:
     with pytest.raises((ValueError, UnicodeDecodeError)):

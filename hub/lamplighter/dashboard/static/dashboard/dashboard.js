@@ -175,6 +175,52 @@
     const mark = row.querySelector('[data-role="pending"]');
     mark.hidden = !payload.pending;
     mark.textContent = payload.desired_on ? tr("pending: on") : tr("pending: off");
+    lightControls.show(row, payload);
+  }
+
+  // A light's change over the dashboard socket when it is open (no HTTP request per slider
+  // value), else through the REST call; either way the answer is the light as the API shows it.
+  const asked = new Map(); // ref -> {resolve, reject}
+  let nextRef = 0;
+
+  function askLight(url, lightId, body) {
+    if (!socket || socket.readyState !== WebSocket.OPEN) {
+      return postJson(url, body);
+    }
+    const ref = ++nextRef;
+    return new Promise(function (resolve, reject) {
+      asked.set(ref, { resolve: resolve, reject: reject });
+      socket.send(JSON.stringify({ type: "light.set", ref: ref, light: lightId, state: body }));
+    });
+  }
+
+  function answered(result) {
+    const waiting = asked.get(result.ref);
+    if (!waiting) {
+      return;
+    }
+    asked.delete(result.ref);
+    if (result.status === 202) {
+      waiting.resolve(result.light);
+    } else {
+      waiting.reject(new Error(result.detail || tr("the hub answered %(status)s", { status: result.status })));
+    }
+  }
+
+  function forgetAsked() {
+    // The socket is gone: its answers will never come (the change may or may not be stored).
+    asked.forEach(function (waiting) {
+      waiting.reject(new Error(tr("Lost the connection to the hub. Reconnecting…")));
+    });
+    asked.clear();
+  }
+
+  function postJson(url, body) {
+    return fetchJson(url, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
+      body: JSON.stringify(body),
+    });
   }
 
   function switchClicked(toggle) {
@@ -183,11 +229,7 @@
     // Ask for the opposite of what was last asked: clicking a pending switch takes the request back.
     const wanted = current ? !current.desired_on : toggle.getAttribute("aria-checked") !== "true";
     toggle.disabled = true;
-    fetchJson(toggle.dataset.stateUrl, {
-      method: "POST",
-      headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
-      body: JSON.stringify({ on: wanted }),
-    })
+    postJson(toggle.dataset.stateUrl, { on: wanted })
       .then(applyLight)
       .catch(function (error) {
         notify(tr("Could not switch the light: %(error)s", { error: error.message }), "bad");
@@ -245,6 +287,10 @@
 
   const LOG_LINES_SHOWN = 200;
 
+  function logTime(iso) {
+    return iso ? new Date(iso).toLocaleTimeString(locale) : "";
+  }
+
   function appendLogLines(devicePk, lines) {
     const list = document.querySelector('[data-device-log="' + devicePk + '"]');
     if (!list) {
@@ -261,10 +307,11 @@
       const item = document.createElement("li");
       item.className = "log-" + String(line.level).toLowerCase();
       item.dataset.logId = line.id;
-      const uptime = document.createElement("span");
-      uptime.className = "muted";
-      uptime.textContent = line.uptime + " s";
-      item.appendChild(uptime);
+      const when = document.createElement("time");
+      when.className = "muted";
+      when.dateTime = line.happened_at || "";
+      when.textContent = logTime(line.happened_at);
+      item.appendChild(when);
       item.appendChild(document.createTextNode(" " + line.text)); // text, never HTML
       list.appendChild(item);
     });
@@ -328,6 +375,8 @@
       appendLogLines(event.device_id, event.lines);
     } else if (event.type === "ota.job" && event.job) {
       applyJob(event.job);
+    } else if (event.type === "light.set.result") {
+      answered(event);
     }
   }
 
@@ -411,6 +460,7 @@
     }
     socket = null;
     stopTimers();
+    forgetAsked();
     if (leaving) {
       return;
     }
@@ -467,13 +517,24 @@
 
   // ---- start ------------------------------------------------------------------------------
 
+  // Brightness, colour temperature and colour (light_controls.js, loaded first).
+  const lightControls = window.lamplighterLightControls({
+    post: askLight,
+    applyLight: function (payload) {
+      applyLight(payload);
+    },
+    notify: notify,
+    tr: tr,
+  });
+
   (readJson("initial-lights") || []).forEach(applyLight);
   (readJson("initial-devices") || []).forEach(function (device) {
     devices.set(device.id, device);
   });
   // Times in the browser's zone, except those shown on a home's clock (schedules).
   document.querySelectorAll("time[datetime]:not([data-home-clock])").forEach(function (element) {
-    element.textContent = new Date(element.dateTime).toLocaleString(locale);
+    const moment = new Date(element.dateTime);
+    element.textContent = element.hasAttribute("data-log-time") ? logTime(element.dateTime) : moment.toLocaleString(locale);
   });
   document.addEventListener("click", function (event) {
     const toggle = event.target.closest(".switch[data-state-url]");
