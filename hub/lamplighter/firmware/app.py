@@ -17,7 +17,6 @@ from .compat import (
     wait_for,
 )
 from .hub_client import HubClient
-from .light_output import LightOutputs, run_fades
 from .log import Logger
 from .ota_agent import OtaAgent
 from .state import LightStore, light_key
@@ -31,6 +30,28 @@ _STATE_FILE = const("state.json")
 _LAN_TOKEN_FILE = const("lan_token")  # noqa: S105 - a file name, not a secret
 
 
+class _PinOutputs:
+    """The output of a config with on/off lights only: one plain pin each, no PWM or fades."""
+
+    def __init__(self, hal):
+        self.hal = hal
+
+    def drive(self, key, item, state, transition_ms=0):
+        """Set the light's pin (as light_output.LightOutputs.drive does for an on/off light)."""
+        if item.get("pin") is not None:
+            self.hal.pin_set(item["pin"], state["on"])
+
+
+def _outputs(hal, lights):
+    # The fade and PWM machinery (~1.3 KB of heap) is imported only when a light needs it.
+    for item in lights:
+        if item.get("kind", protocol.KIND_ONOFF) != protocol.KIND_ONOFF:
+            from .light_output import LightOutputs
+
+            return LightOutputs(hal)
+    return _PinOutputs(hal)
+
+
 class Device:
     """One light controller; the same object runs on an ESP32 and in the simulator."""
 
@@ -42,7 +63,7 @@ class Device:
         self.supervisor = Supervisor(self.log, self._give_up)
         if self.config.get("wifi"):
             self.log.add_secret(self.config["wifi"].get("password"))
-        self.outputs = LightOutputs(hal)
+        self.outputs = _outputs(hal, self.config["lights"])
         self.store = LightStore(join_path(hal.flash_root, _STATE_FILE), self.config["lights"], self.outputs)
         if not self.store.load() and self.store.load_error:
             self.log.error(self.store.load_error + "; starting from the configured lights")
@@ -200,6 +221,8 @@ class Device:
             raise RuntimeError("the web server stopped serving")
 
     async def _run_fades(self):
+        from .light_output import run_fades
+
         await run_fades(self.outputs)
 
     async def run(self):
@@ -217,7 +240,8 @@ class Device:
                     watchdog.feed_forever(self.hal, int(self.config["watchdog_timeout"] * 1000))
                 )
             )
-        tasks.append(asyncio.create_task(self.supervisor.run("fades", self._run_fades)))
+        if not isinstance(self.outputs, _PinOutputs):
+            tasks.append(asyncio.create_task(self.supervisor.run("fades", self._run_fades)))
         pins = [item["button"] for item in self.config["lights"] if item.get("button") is not None]
         if pins:
             tasks.append(asyncio.create_task(self._watch_buttons(pins)))

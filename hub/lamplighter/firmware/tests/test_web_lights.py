@@ -4,7 +4,10 @@ import httpx
 import pytest
 
 from .. import protocol
+from ..app import Device
+from ..hal.host import HostHal
 from ..light_output import lightness_to_duty
+from ..log import Logger
 from .conftest import SECRET, device_config, running_device, wait_until
 
 PERSON = ("dev-test", SECRET)
@@ -194,3 +197,23 @@ async def test_status_shows_each_kinds_fields(device):
         },
     ]
     assert "on 15 %" in page.text
+
+
+async def test_an_onoff_only_device_drives_plain_pins_without_the_fade_machinery(flash):
+    config = device_config()  # on/off lights only
+    async with running_device(flash, config) as onoff:
+        assert not hasattr(onoff.outputs, "fades")  # light_output's LightOutputs is not made
+        response = await control(onoff, room="Kitchen", light="Ceiling", action="on")
+        assert response.status_code == 200
+        assert onoff.hal.pin_get(2) and not onoff.hal.pin_get(3) and onoff.hal.duty(2) == 0
+        await control(onoff, room="Hall", light="Lamp", action="toggle")
+        assert onoff.hal.pin_get(3)
+        await control(onoff, room="Hall", light="Lamp", action="toggle")
+        assert not onoff.hal.pin_get(3)
+    hal = HostHal(str(flash))
+    Device(hal, config, Logger(config["device_id"], hal, echo=False))
+    assert hal.pin_get(2) and not hal.pin_get(3)  # restored from flash through the same plain pins
+
+
+def test_a_dimmable_light_brings_the_fade_machinery(device):
+    assert hasattr(device.outputs, "fades")
