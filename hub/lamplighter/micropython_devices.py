@@ -28,18 +28,31 @@ HEAP_BYTES = int(os.environ.get("LAMPLIGHTER_DEVICE_HEAP") or 100 * 1024)
 # the heap on the unix port that they take on the 32-bit WebAssembly port (`make bench-firmware`),
 # so a board's 100 KB is 134 KB here (docs/firmware.md, "On MicroPython's unix port").
 WORD_SIZE_SCALE = 1.34
-# The bench wiring a board never carries (host_control and its loopback server, for tests and
-# benchmarks): given on top of the board's heap when a control port is asked for. It holds
-# 5,024 B once started (measured by the entry, which counts it apart like the ROMFS image and
-# refuses to run when it is over this) and its requests need some more; what they leave unused
-# the firmware can use, so a device with a control port has up to ~3 KB more than a board.
-CONTROL_ALLOWANCE = 8 * 1024
+# What a board does not carry, given on top of its heap: the unix port's own start with this
+# entry (unix_main: 5,472 B measured, where a board's main.py is 134 B of source) and, when a
+# control port is asked for, the bench wiring (host_control and its loopback server: 5,024 to
+# 5,120 B); and the garbage collector's tables for all of that (1.2 % of the heap on a 64-bit
+# port). unix_main measures what the host took and holds whatever is left beyond the board's
+# heap, so the firmware gets exactly that (docs/firmware.md); it refuses to run when short.
+ENTRY_ALLOWANCE = 6 * 1024
+CONTROL_ALLOWANCE = 6 * 1024
+GC_TABLES = 0.012
 REBOOT_EXIT = 3  # hub/lamplighter/firmware/unix_main.py
 FAILED_EXIT = 1
 # Host-only modules the entry needs beside the bundle (compiled, as the bundle is).
 ENTRY_MODULES = ("unix_main.py", "host_control.py")
 # The unix port's heap is allocated in blocks of 32 bytes (64-bit); the image is one bytearray.
 _BLOCK = 32
+
+
+def firmware_heap() -> int:
+    """The heap the firmware gets on the unix port: a board's, in 64-bit terms."""
+    return int(HEAP_BYTES * WORD_SIZE_SCALE)
+
+
+def host_allowance(control: bool) -> int:
+    """Heap bytes on top of the board's for the unix port's entry (and the control port)."""
+    return ENTRY_ALLOWANCE + (CONTROL_ALLOWANCE if control else 0)
 
 
 def micropython_command() -> str:
@@ -70,15 +83,15 @@ class Runtime:
         size = self.image.stat().st_size
         return (size + _BLOCK - 1) // _BLOCK * _BLOCK + 2 * _BLOCK
 
-    def heap_size(self, heap_bytes: int | None = None, control: bool = False) -> int:
+    def heap_size(self, control: bool = False) -> int:
         """The unix port's heap: a board's heap in 64-bit terms, plus the room its ROMFS image takes
         (and the bench wiring's, with a control port)."""
-        wiring = CONTROL_ALLOWANCE if control else 0
-        return int((heap_bytes or HEAP_BYTES) * WORD_SIZE_SCALE) + self.image_reserve() + wiring
+        room = firmware_heap() + self.image_reserve() + host_allowance(control)
+        return int(room * (1 + GC_TABLES))
 
-    def command(self, heap_bytes: int | None = None, control: bool = False) -> list[str]:
+    def command(self, control: bool = False) -> list[str]:
         """The process a device runs (control: it will open a control port for host_control)."""
-        heap = self.heap_size(heap_bytes, control)
+        heap = self.heap_size(control)
         return [micropython_command(), "-X", f"heapsize={heap}", "-m", "unix_main"]
 
     def environment(
@@ -96,10 +109,10 @@ class Runtime:
             LAMPLIGHTER_FLASH=str(flash),
             LAMPLIGHTER_ROMFS=str(self.image),
             LAMPLIGHTER_LOG_LEVEL=str(log_level),
+            LAMPLIGHTER_FIRMWARE_HEAP=str(firmware_heap()),
         )
         if control_port is not None:
             env["LAMPLIGHTER_CONTROL"] = str(control_port)
-            env["LAMPLIGHTER_CONTROL_ALLOWANCE"] = str(CONTROL_ALLOWANCE)
         if setup is not None:
             env["LAMPLIGHTER_SETUP"] = f"{setup[0]}:{setup[1]}:{setup[2]}"
         return env

@@ -145,14 +145,9 @@ async def _download(agent, url, updater):
         length = int(headers.get("content-length", "-1"))
         remaining = length if length >= 0 else updater.size - updater.received
         next_report = updater.received + _PROGRESS_STEP
-        readinto = getattr(reader, "readinto", None)  # MicroPython: into one buffer, no new bytes per read
         buffer = memoryview(agent.read_buffer or bytearray(_READ_SIZE))
         while remaining > 0:
-            if readinto is not None:
-                count = await wait_for(readinto(buffer[: min(len(buffer), remaining)]), _READ_TIMEOUT)
-                block = buffer[:count]
-            else:
-                block = await wait_for(reader.read(min(_READ_SIZE, remaining)), _READ_TIMEOUT)
+            block = await _read_block(reader, buffer, remaining)
             if not block:
                 raise http_client.HttpError("connection cut")
             remaining -= len(block)
@@ -164,6 +159,16 @@ async def _download(agent, url, updater):
             raise ota.UpdateError(ota.REFUSED_TRUNCATED, "the hub sent " + str(updater.received) + " bytes")
     finally:
         await http_client.close_stream(writer)
+
+
+async def _read_block(stream, buffer, remaining):
+    """The next bytes of a body (at most remaining), into buffer where the stream can (MicroPython):
+    a new 1 KB bytes per read would fragment a board's heap over a 1.5 MB image."""
+    readinto = getattr(stream, "readinto", None)
+    if readinto is None:
+        return await wait_for(stream.read(min(len(buffer), remaining)), _READ_TIMEOUT)
+    count = await wait_for(readinto(buffer[: min(len(buffer), remaining)]), _READ_TIMEOUT)
+    return buffer[:count]
 
 
 async def _install(agent, updater):
@@ -222,8 +227,9 @@ async def handle_push(agent, request):
     try:
         updater.begin()
         remaining = request.content_length
+        buffer = memoryview(agent.read_buffer or bytearray(_READ_SIZE))
         while remaining > 0:
-            block = await wait_for(request.stream.read(min(_READ_SIZE, remaining)), _READ_TIMEOUT)
+            block = await _read_block(request.stream, buffer, remaining)
             if not block:
                 break
             remaining -= len(block)

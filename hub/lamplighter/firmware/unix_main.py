@@ -7,7 +7,10 @@ with the compiled bundle and these settings in the environment:
   LAMPLIGHTER_LOG_LEVEL 10 debug, 20 info, 30 warning
   LAMPLIGHTER_SETUP     host:port:seconds of the setup page when the flash has no config
   LAMPLIGHTER_CONTROL   a loopback port for host_control (tests and benchmarks only)
-  LAMPLIGHTER_CONTROL_ALLOWANCE  the heap bytes the launcher added for it (measured here, counted apart)
+  LAMPLIGHTER_FIRMWARE_HEAP   the heap the firmware gets: a board's, in this port's 64-bit terms
+What a board does not carry (the ROMFS image, this entry with the interpreter's own start, the
+control port) is measured here and counted apart, and the heap beyond the board's is held, so
+the firmware gets the board's heap exactly: no more (it would hide a shortage) and no less.
 It exits 0 when stopped and REBOOT_EXIT when the firmware asks for a reboot: the launcher starts
 it again on the same flash, with a fresh heap, as a board resets.
 """
@@ -18,7 +21,8 @@ import sys
 
 REBOOT_EXIT = 3
 FAILED_EXIT = 1
-_image = []  # the ROMFS image: the unix port has no flash to map, so it lives in the heap
+_held = []  # the ROMFS image (the unix port has no flash to map) and the allowance's unused rest
+_BLOCK = 32  # the unix port's heap block (64-bit)
 
 
 def _mount_romfs(path):
@@ -31,7 +35,7 @@ def _mount_romfs(path):
     image = bytearray(size)
     with open(path, "rb") as handle:
         handle.readinto(image)
-    _image.append(image)
+    _held.append(image)
     gc.collect()
     reserved = gc.mem_alloc() - before
     vfs.mount(vfs.VfsRom(image), "/rom")
@@ -75,18 +79,38 @@ async def _serve_control(port, current):
     return await asyncio.start_server(session, "127.0.0.1", port)
 
 
-async def _boot(hardware, env):
+def _hold_rest(hardware, taken, firmware_heap):
+    """Count the host's share apart and hold the heap beyond the board's; False when short of it."""
+    hardware.heap_reserved += taken
+    gc.collect()
+    usable = gc.mem_free() + gc.mem_alloc() - hardware.heap_reserved
+    if usable < firmware_heap:
+        print("the host's part took " + str(taken) + " B of heap: the firmware would have " + str(usable) +
+              " B, under the board's " + str(firmware_heap))
+        return False
+    rest = (usable - firmware_heap) // _BLOCK * _BLOCK - _BLOCK  # the bytearray's own header takes a block
+    if rest > 0:
+        before = gc.mem_alloc()
+        _held.append(bytearray(rest))
+        hardware.heap_reserved += gc.mem_alloc() - before
+    return True
+
+
+async def _boot(hardware, env, entry_heap):
     from firmware import config as config_module
     from firmware import log as log_module
     from firmware.app import Device, provision
 
     level = int(env("LAMPLIGHTER_LOG_LEVEL") or log_module.INFO)
+    firmware_heap = int(env("LAMPLIGHTER_FIRMWARE_HEAP") or 0)
     try:
         config = config_module.load(hardware.flash_root)
     except config_module.ConfigError as error:
         setup = (env("LAMPLIGHTER_SETUP") or "").split(":")
         if len(setup) != 3:
             print("no usable config.json: " + str(error))
+            return FAILED_EXIT
+        if not _hold_rest(hardware, entry_heap, firmware_heap):
             return FAILED_EXIT
         logger = log_module.Logger("setup", hardware, level)
         host, port, seconds = setup[0], int(setup[1]), float(setup[2])
@@ -98,20 +122,22 @@ async def _boot(hardware, env):
         config["lan_url"] = "http://" + host + ":" + str(port)
         config_module.save(hardware.flash_root, config)
         return REBOOT_EXIT  # a board reboots into normal operation once paired
-    device = Device(hardware, config, log_module.Logger(config["device_id"], hardware, level))
+    current = []  # the device, once made: host_control's requests go to it
     control = env("LAMPLIGHTER_CONTROL")
     server = None
+    wiring = 0
     if control:
         gc.collect()
         before = gc.mem_alloc()
-        server = await _serve_control(int(control), [device])
+        server = await _serve_control(int(control), current)
         gc.collect()
-        wiring = gc.mem_alloc() - before  # bench wiring, not the firmware's: counted apart
-        allowance = int(env("LAMPLIGHTER_CONTROL_ALLOWANCE") or 0)
-        if wiring > allowance:
-            print("the control port took " + str(wiring) + " B of heap, over its allowance of " + str(allowance))
-            return FAILED_EXIT
-        hardware.heap_reserved += wiring
+        wiring = gc.mem_alloc() - before  # bench wiring, not the firmware's
+    if not _hold_rest(hardware, entry_heap + wiring, firmware_heap):
+        if server is not None:
+            server.close()
+        return FAILED_EXIT
+    device = Device(hardware, config, log_module.Logger(config["device_id"], hardware, level))
+    current.append(device)
     try:
         await device.run()
     except OSError:
@@ -124,6 +150,8 @@ async def _boot(hardware, env):
 
 def main():
     """Mount the application, make the host hardware on the flash folder, run; exit with the outcome."""
+    gc.collect()
+    entry_heap = gc.mem_alloc()  # the interpreter's start and this entry: a board's main.py is 134 B
     env = os.getenv
     romfs = env("LAMPLIGHTER_ROMFS")
     reserved = _mount_romfs(romfs) if romfs else _use_folder(env("LAMPLIGHTER_APP") or "app")
@@ -132,7 +160,7 @@ def main():
 
     hardware = hal.create(flash_root=env("LAMPLIGHTER_FLASH") or ".", display_limit=20, heap_reserved=reserved)
     try:
-        code = asyncio.run(_boot(hardware, env))
+        code = asyncio.run(_boot(hardware, env, entry_heap))
     except Exception as error:  # noqa: BLE001 - as main.py on a board: say why, then reset
         sys.print_exception(error)  # type: ignore[attr-defined]
         code = REBOOT_EXIT

@@ -29,12 +29,6 @@ def ota_settings(settings: Any, tmp_path: Path) -> None:
     settings.LAMPLIGHTER_OTA_TICK = 0.2
 
 
-# A push to /django_update_firmware on MicroPython under a board's heap: the update's modules
-# cannot be imported during the streamed request yet (MemoryError; docs/firmware.md).
-PUSH_DOES_NOT_FIT = pytest.mark.xfail(
-    strict=True, reason="a LAN push runs the MicroPython device out of heap under the board's cap"
-)
-ON_BOTH_BUT_PUSH = ["cpython", pytest.param("micropython", marks=PUSH_DOES_NOT_FIT)]
 
 
 @pytest.fixture
@@ -108,7 +102,6 @@ def test_pull_rollout_to_several_devices_in_batches(
         )
 
 
-@pytest.mark.parametrize("runtime", ON_BOTH_BUT_PUSH)
 def test_push_rollout_on_the_lan(live_hub: LiveHub, started: Callable[..., Any], tmp_path: Path) -> None:
     owner, devices = make_home(2)
     simulated = [
@@ -130,7 +123,6 @@ def test_push_rollout_on_the_lan(live_hub: LiveHub, started: Callable[..., Any],
         assert status(sim)["firmware_version"] == "0.2.0" and status(sim)["boot_slot"] == 1
 
 
-@pytest.mark.parametrize("runtime", ON_BOTH_BUT_PUSH)
 def test_content_only_signatures_over_pull_and_push(
     live_hub: LiveHub, started: Callable[..., Any], tmp_path: Path
 ) -> None:
