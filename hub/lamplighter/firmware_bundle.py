@@ -6,7 +6,7 @@ The output folder holds:
   runs in place from flash instead of being copied into RAM (docs/firmware.md, Memory);
 - boot.py and main.py as source (MicroPython runs those two by name from the flash root);
 - config.template.json (no secrets) and manifest.json (version, size and SHA-256 of every file).
-Tests and the simulator's launcher stay out (CPython-only). The host hardware layer goes in:
+Tests, the simulator's launcher and the unix port's entry stay out. The host hardware layer goes in:
 the unix port of MicroPython runs this same image (`lamplighter device --runtime micropython`),
 and a board never imports it (a few KB of flash, no heap).
 """
@@ -35,8 +35,9 @@ MICRODOT_DIR = Path(microdot.__file__).resolve().parent
 SOURCE_FILES = ("boot.py", "main.py")
 APP_DIR = "app"  # what a board imports: onto its ROMFS partition (as ROMFS_IMAGE) or its flash root
 ROMFS_IMAGE = "app.romfs"
-# CPython-only parts of the firmware package (the simulator's launcher and what only it needs).
-EXCLUDED = ("simulator.py", "micropython_runner.py")
+# Parts of the firmware package a board never runs: the simulator's launcher (CPython) and the
+# unix port's entry with its bench wiring (compiled beside the bundle, micropython_devices.py).
+EXCLUDED = ("simulator.py", "micropython_runner.py", "unix_main.py", "host_control.py")
 EXCLUDED_DIRS = ("tests", "tools")
 # microdot modules the firmware imports (the package's other extensions are not needed).
 MICRODOT_MODULES = ("__init__.py", "microdot.py", "helpers.py")

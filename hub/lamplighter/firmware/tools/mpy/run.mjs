@@ -38,7 +38,7 @@ const TEST_MODULES = [
   "test_ota",
 ];
 
-// Left out of the bundle (CPython only, or run by name): skipped when measuring the source tree.
+// Never imported on a board (CPython only, the unix port's, or run by name): not measured.
 const NOT_ON_A_BOARD = [
   "firmware.simulator",
   "firmware.hal.host",
@@ -338,9 +338,10 @@ const LAYOUT_NAMES = {
 
 async function measureHeap(bundle) {
   const verbose = process.argv.includes("-v");
-  const modules = bundle
+  const modules = (bundle
     ? listModules(path.join(bundle, "app", "firmware"), ".mpy", "firmware")
-    : listModules(FIRMWARE, ".py", "firmware").filter((name) => !NOT_ON_A_BOARD.includes(name));
+    : listModules(FIRMWARE, ".py", "firmware")
+  ).filter((name) => !NOT_ON_A_BOARD.includes(name));
   const all = dependencyOrder([...modules, "microdot"]);
   // The first layout is the headline: the way docs/firmware.md installs a board without PSRAM.
   const layouts = bundle ? ["romfs", "flash"] : ["source"];
