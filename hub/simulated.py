@@ -131,6 +131,10 @@ class SimulatedDevice:
         """What the device drives on this output pin."""
         return self.control("pin", pin)
 
+    def duty(self, pin: int) -> int:
+        """The PWM duty (0..65535) the device last set on this pin."""
+        return self.control("duty", pin)
+
     def output(self) -> str:
         """Every line the device has shown since it started (all boots)."""
         return "\n".join(self._shown + list(self.hal.display_lines))
@@ -232,6 +236,10 @@ class MicroPythonDevice:
     def pin(self, pin: int) -> bool:
         """What the device drives on this output pin."""
         return self.control("pin", pin)
+
+    def duty(self, pin: int) -> int:
+        """The PWM duty (0..65535) the device last set on this pin."""
+        return self.control("duty", pin)
 
     def output(self) -> str:
         """Everything the process printed since it started (all boots)."""

@@ -79,6 +79,8 @@ def run(device, op, args):
     hal = device.hal
     if op == "pin":
         return hal.pin_get(args[0])
+    if op == "duty":
+        return hal.duty(args[0])
     if op == "press":
         hal.press(args[0])
         return True

@@ -1,8 +1,10 @@
-"""End to end with brightness and colour: a real hub, the real firmware as a simulated device
-(its PWM duties recorded by the host hardware layer), over each delivery path."""
+"""End to end with brightness and colour: a real hub, the real firmware (its PWM duties recorded
+by the host hardware layer), over each delivery path, on both runtimes: the simulator on CPython
+and the compiled bundle on MicroPython's unix port under a board's heap (`start_device`)."""
 
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -13,7 +15,7 @@ from lamplighter.devices.models import Device
 from lamplighter.firmware import protocol
 from lamplighter.lights.models import Light
 from lamplighter.lights.services import light_create
-from simulated import SimulatedDevice, wait_for
+from simulated import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -30,16 +32,10 @@ def home(live_hub: LiveHub) -> tuple:
     return owner, device, strip, colour
 
 
-@pytest.fixture
-def devices() -> Iterator[list[SimulatedDevice]]:
-    started: list[SimulatedDevice] = []
-    yield started
-    for device in started:
-        device.stop()
-
-
-def boot(devices: list, tmp_path: Path, hub: LiveHub, device: Device, **config: object) -> SimulatedDevice:
-    simulated = SimulatedDevice(
+def boot(
+    start_device: Callable[..., Any], tmp_path: Path, hub: LiveHub, device: Device, **config: object
+) -> Any:
+    return start_device(
         tmp_path / device.device_id,
         device_id=device.device_id,
         secret=SECRET,
@@ -49,9 +45,7 @@ def boot(devices: list, tmp_path: Path, hub: LiveHub, device: Device, **config: 
             {"room": "Lounge", "light": "Colour", "kind": "rgb", "pins": {"r": 3, "g": 4, "b": 5}},
         ],
         **config,
-    ).start()
-    devices.append(simulated)
-    return simulated
+    )
 
 
 def confirmed(light: Light, version: int) -> bool:
@@ -59,9 +53,7 @@ def confirmed(light: Light, version: int) -> bool:
     return light.reported_version == version and not light.pending
 
 
-def set_and_confirm(
-    hub: LiveHub, owner: object, strip: Light, colour: Light, simulated: SimulatedDevice
-) -> None:
+def set_and_confirm(hub: LiveHub, owner: object, strip: Light, colour: Light, simulated: Any) -> None:
     with api_client(hub, owner) as client:
         answer = client.post(f"/api/v1/lights/{strip.pk}/state", json={"on": True, "brightness": 128})
         assert answer.status_code == 202, answer.text
@@ -74,8 +66,8 @@ def set_and_confirm(
     assert simulated.light("Lounge", "Strip")["state"] == {"on": True, "brightness": 128}
     # The device's outputs hold the values: half brightness through the perceptual curve, pure red.
     # Half brightness through the perceptual curve: lit, well under half the duty (CIE L* 50 is ~18 %).
-    assert 0 < simulated.hal.duty(2) < 65535 // 2
-    assert simulated.hal.duty(3) == 65535 and simulated.hal.duty(4) == 0 and simulated.hal.duty(5) == 0
+    assert 0 < simulated.duty(2) < 65535 // 2
+    assert simulated.duty(3) == 65535 and simulated.duty(4) == 0 and simulated.duty(5) == 0
     strip.refresh_from_db()
     assert strip.reported_brightness == 128
     status = httpx.get(
@@ -85,27 +77,31 @@ def set_and_confirm(
     assert by_name["Strip"]["brightness"] == 128 and by_name["Colour"]["rgb"] == [255, 0, 0]
 
 
-def test_websocket_path(live_hub: LiveHub, home: tuple, devices: list, tmp_path: Path) -> None:
+def test_websocket_path(
+    live_hub: LiveHub, home: tuple, start_device: Callable[..., Any], tmp_path: Path
+) -> None:
     owner, device, strip, colour = home
-    simulated = boot(devices, tmp_path, live_hub, device)
+    simulated = boot(start_device, tmp_path, live_hub, device)
     wait_for(lambda: Device.objects.get(pk=device.pk).lights_capability == 2, 10, "the rich hello")
     set_and_confirm(live_hub, owner, strip, colour, simulated)
     strip.refresh_from_db()
     assert strip.device_kind == "dimmable"
 
 
-def test_http_polling_only(live_hub: LiveHub, home: tuple, devices: list, tmp_path: Path) -> None:
+def test_http_polling_only(
+    live_hub: LiveHub, home: tuple, start_device: Callable[..., Any], tmp_path: Path
+) -> None:
     owner, device, strip, colour = home
-    simulated = boot(devices, tmp_path, live_hub, device, transport="http", poll_interval=0.3)
+    simulated = boot(start_device, tmp_path, live_hub, device, transport="http", poll_interval=0.3)
     wait_for(lambda: Device.objects.get(pk=device.pk).connection == "http", 10, "the first poll")
     wait_for(lambda: Device.objects.get(pk=device.pk).lights_capability == 2, 10, "the rich hello")
     set_and_confirm(live_hub, owner, strip, colour, simulated)
 
 
-def test_lan_push(live_hub: LiveHub, home: tuple, devices: list, tmp_path: Path) -> None:
+def test_lan_push(live_hub: LiveHub, home: tuple, start_device: Callable[..., Any], tmp_path: Path) -> None:
     owner, device, strip, colour = home
     simulated = boot(
-        devices, tmp_path, live_hub, device, transport="http", poll_interval=600, advertise_lan=True
+        start_device, tmp_path, live_hub, device, transport="http", poll_interval=600, advertise_lan=True
     )
     wait_for(lambda: Device.objects.get(pk=device.pk).lan_url == simulated.url, 10, "the device's hello")
     set_and_confirm(live_hub, owner, strip, colour, simulated)

@@ -15,6 +15,8 @@ import pytest
 from conftest import LiveHub, api_client
 from factories import DeviceFactory, HomeFactory, LightFactory, RoomFactory, UserFactory
 from lamplighter.devices.models import Device, DeviceLogLine
+from lamplighter.lights.models import Light
+from lamplighter.lights.services import light_create
 from lamplighter.ota.models import Job
 from lamplighter.ota.tests import helpers
 from simulated import wait_for
@@ -27,8 +29,6 @@ SECRET = "ota-end-to-end-secret"  # noqa: S105 - test fixture
 def ota_settings(settings: Any, tmp_path: Path) -> None:
     settings.LAMPLIGHTER_FIRMWARE_DIR = tmp_path / "firmware"
     settings.LAMPLIGHTER_OTA_TICK = 0.2
-
-
 
 
 @pytest.fixture
@@ -100,6 +100,52 @@ def test_pull_rollout_to_several_devices_in_batches(
         wait_for(
             lambda device=device: Device.objects.get(pk=device.pk).firmware_version == "0.2.0", 5, "hello"
         )
+
+
+def test_an_update_lands_on_a_device_fading_its_lights(
+    live_hub: LiveHub, started: Callable[..., Any], tmp_path: Path
+) -> None:
+    """The heaviest device: dimmable and colour lights (the PWM curve, the fade task), a fade
+    running while the image downloads; on MicroPython that is all within a board's heap."""
+    owner = UserFactory()
+    room = RoomFactory(home=HomeFactory(owner=owner), name="Lounge")
+    device = DeviceFactory(home=room.home, secret=SECRET)
+    strip = light_create(room=room, name="Strip", kind="dimmable", device=device)
+    light_create(room=room, name="Colour", kind="rgb", device=device)
+    flash = tmp_path / device.device_id
+    helpers.give_key(flash)
+    simulated = started(
+        flash,
+        device_id=device.device_id,
+        secret=SECRET,
+        hubs=[live_hub.url],
+        lights=[
+            {"room": "Lounge", "light": "Strip", "kind": "dimmable", "pin": 2},
+            {"room": "Lounge", "light": "Colour", "kind": "rgb", "pins": {"r": 3, "g": 4, "b": 5}},
+        ],
+    )
+    wait_for(lambda: connected(device), 10, "the WebSocket")
+    with api_client(live_hub, owner) as client:
+        answer = client.post(
+            f"/api/v1/lights/{strip.pk}/state", json={"on": True, "brightness": 200, "transition_ms": 60_000}
+        )
+        assert answer.status_code == 202, answer.text
+        version = answer.json()["desired_version"]
+        wait_for(lambda: Light.objects.get(pk=strip.pk).reported_version == version, 10, "the fade's start")
+        assert 0 < simulated.duty(2) < 65535  # fading
+        artifact = helpers.upload(client, helpers.image(300_000), "0.2.0")
+        rollout = helpers.start_rollout(client, artifact, [device.pk], delivery="pull")
+        jobs = wait_for(lambda: helpers.jobs_done(rollout), 30, "the job to end")
+    assert [(job.state, job.path) for job in jobs] == [("confirmed", "pull")], [
+        (j.reason, j.detail) for j in jobs
+    ]
+    wait_for(lambda: status(simulated)["firmware_version"] == "0.2.0", 10, "the new version")
+    # After the reboot the light is where the fade was going.
+    wait_for(
+        lambda: simulated.light("Lounge", "Strip")["state"] == {"on": True, "brightness": 200},
+        10,
+        "the state",
+    )
 
 
 def test_push_rollout_on_the_lan(live_hub: LiveHub, started: Callable[..., Any], tmp_path: Path) -> None:
