@@ -3,10 +3,9 @@ firmware (its ROMFS image, the entry, the bench's control port) is measured and 
 and the allowance it leaves unused is held, so a test never runs the firmware on more heap than
 an ESP32 has, nor on less (docs/firmware.md, "On MicroPython's unix port")."""
 
+import subprocess
 from pathlib import Path
 from typing import Any
-
-import subprocess
 
 import httpx
 import pytest
