@@ -132,7 +132,7 @@ def test_an_update_lands_on_a_device_fading_its_lights(
         assert answer.status_code == 202, answer.text
         version = answer.json()["desired_version"]
         wait_for(lambda: Light.objects.get(pk=strip.pk).reported_version == version, 10, "the fade's start")
-        assert 0 < simulated.duty(2) < 65535  # fading
+        wait_for(lambda: 0 < simulated.duty(2) < 65535, 10, "the fade under way")
         artifact = helpers.upload(client, helpers.image(300_000), "0.2.0")
         rollout = helpers.start_rollout(client, artifact, [device.pk], delivery="pull")
         jobs = wait_for(lambda: helpers.jobs_done(rollout), 30, "the job to end")
