@@ -21,7 +21,7 @@ import sys
 
 REBOOT_EXIT = 3
 FAILED_EXIT = 1
-_held = []  # the ROMFS image (the unix port has no flash to map) and the allowance's unused rest
+_held = []  # the ROMFS image (the unix port has no flash to map) and the heap beyond the board's
 _BLOCK = 32  # the unix port's heap block (64-bit)
 
 
@@ -82,6 +82,8 @@ async def _serve_control(port, current):
 def _hold_rest(hardware, taken, firmware_heap):
     """Count the host's share apart and hold the heap beyond the board's; False when short of it."""
     hardware.heap_reserved += taken
+    if not firmware_heap:
+        return True  # run by hand, with no board's heap given: all of the port's
     gc.collect()
     usable = gc.mem_free() + gc.mem_alloc() - hardware.heap_reserved
     if usable < firmware_heap:
