@@ -113,7 +113,7 @@ def main() -> int:
     from lamplighter.homes.services import home_create, room_create
     from lamplighter.lights.models import Light
     from lamplighter.lights.services import light_create
-    from lamplighter.micropython_devices import HEAP_BYTES, WORD_SIZE_SCALE, firmware_heap, prepare_runtime
+    from lamplighter.micropython_devices import WORD_SIZE_SCALE, board_heap, firmware_heap, prepare_runtime
     from lamplighter.ota import services, signing
     from lamplighter.ota.models import Job
     from simulated import MicroPythonDevice, SimulatedDevice
@@ -166,7 +166,7 @@ def main() -> int:
         wait(lambda name=name: connected(name), 30, f"the {name} device")
     time.sleep(HEARTBEAT_SECONDS + 1)
     say(
-        f"MicroPython soak: the firmware gets a board's {HEAP_BYTES // 1024} KB heap exactly ({firmware_heap()} B "
+        f"MicroPython soak: the firmware gets a board's {board_heap() // 1024} KB heap exactly ({firmware_heap()} B "
         f"on this 64-bit port, x{WORD_SIZE_SCALE}; the port's -X heapsize={runtime.heap_size(control=True)} adds the "
         f"ROMFS image, the entry and the bench wiring, each measured and counted apart), data in {data_dir}"
     )

@@ -137,6 +137,16 @@ def demo_main(argv: list[str]) -> int:
         parser.error("--port must be between 1 and 65535")
     if not 0 <= args.devices <= 100:
         parser.error("--devices must be between 0 and 100")
+    if args.runtime == "micropython":
+        # Said here, not by the devices' process once the hub is up.
+        from lamplighter.firmware_bundle import BundleError
+        from lamplighter.micropython_devices import board_heap, micropython_command
+
+        try:
+            board_heap()
+            micropython_command()
+        except BundleError as error:
+            parser.error(str(error))
 
     import django
 

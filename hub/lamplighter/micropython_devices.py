@@ -22,14 +22,14 @@ from lamplighter.firmware_bundle import ROMFS_IMAGE, BundleError, build_bundle, 
 
 # The Python heap of an ESP32 without PSRAM (MicroPython's ESP32 docs: about 100 KB).
 # LAMPLIGHTER_DEVICE_HEAP (bytes) sets another, to see what a board with more or less would do.
-HEAP_BYTES = int(os.environ.get("LAMPLIGHTER_DEVICE_HEAP") or 100 * 1024)
+DEFAULT_HEAP_BYTES = 100 * 1024
 # The unix port is 64-bit and an ESP32 32-bit: the same objects take more heap here (pointers,
 # object headers). Measured on this firmware: the modules a started device holds take 1.34 times
 # the heap on the unix port that they take on the 32-bit WebAssembly port (`make bench-firmware`),
 # so a board's 100 KB is 134 KB here (docs/firmware.md, "On MicroPython's unix port").
 WORD_SIZE_SCALE = 1.34
 # What a board does not carry, given on top of its heap: the unix port's own start with this
-# entry (unix_main: 5,472 B measured, where a board's main.py is 134 B of source) and, when a
+# entry (unix_main: about 5.5 KB measured, where a board's main.py is 134 B of source) and, when a
 # control port is asked for, the bench wiring (host_control and its loopback server: 5,024 to
 # 5,120 B); and the garbage collector's tables for all of that (1.2 % of the heap on a 64-bit
 # port). unix_main measures what the host took and holds whatever is left beyond the board's
@@ -45,9 +45,19 @@ ENTRY_MODULES = ("unix_main.py", "host_control.py")
 _BLOCK = 32
 
 
+def board_heap() -> int:
+    """A board's Python heap in bytes: LAMPLIGHTER_DEVICE_HEAP, else about 100 KB; BundleError if bad."""
+    value = os.environ.get("LAMPLIGHTER_DEVICE_HEAP", "").strip()
+    if not value:
+        return DEFAULT_HEAP_BYTES
+    if not value.isdigit() or int(value) == 0:
+        raise BundleError(f"LAMPLIGHTER_DEVICE_HEAP must be a positive number of bytes, got {value!r}")
+    return int(value)
+
+
 def firmware_heap() -> int:
     """The heap the firmware gets on the unix port: a board's, in 64-bit terms."""
-    return int(HEAP_BYTES * WORD_SIZE_SCALE)
+    return int(board_heap() * WORD_SIZE_SCALE)
 
 
 def host_allowance(control: bool) -> int:
@@ -120,6 +130,7 @@ class Runtime:
 
 def prepare_runtime(folder: Path) -> Runtime:
     """Build the bundle into folder/bundle and compile the entry into folder/entry."""
+    board_heap()  # a bad LAMPLIGHTER_DEVICE_HEAP is said before anything is built
     bundle, entry = folder / "bundle", folder / "entry"
     build_bundle(bundle)
     entry.mkdir(parents=True, exist_ok=True)

@@ -143,3 +143,28 @@ def _get(client: httpx.Client, path: str) -> int:
         return client.get(path).status_code
     except httpx.HTTPError:
         return 0
+
+
+def test_demo_says_a_bad_device_heap_before_it_starts(tmp_path: Path) -> None:
+    env = {**os.environ, "LAMPLIGHTER_DATA_DIR": str(tmp_path), "LAMPLIGHTER_DEVICE_HEAP": "lots"}
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "lamplighter.cli",
+            "demo",
+            "--runtime",
+            "micropython",
+            "--port",
+            str(free_port()),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "LAMPLIGHTER_DEVICE_HEAP must be a positive number of bytes, got 'lots'" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert "Dashboard:" not in result.stdout  # nothing served

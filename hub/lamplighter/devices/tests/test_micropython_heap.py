@@ -12,7 +12,8 @@ import pytest
 
 from lamplighter.firmware import config as config_module
 from lamplighter.firmware.simulator import free_port
-from lamplighter.micropython_devices import Runtime, firmware_heap
+from lamplighter.firmware_bundle import BundleError
+from lamplighter.micropython_devices import Runtime, firmware_heap, prepare_runtime
 from simulated import MicroPythonDevice, wait_for
 
 SECRET = "micropython-heap-secret-0123"  # noqa: S105 - test fixture
@@ -69,3 +70,13 @@ def test_a_host_share_over_its_allowance_is_refused(
     )
     assert result.returncode == 1, result.stdout + result.stderr
     assert "under the board's" in result.stdout, result.stdout
+
+
+@pytest.mark.parametrize("value", ["abc", "0", "-5", "1.5"])
+def test_a_bad_device_heap_setting_is_a_clear_error(
+    value: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LAMPLIGHTER_DEVICE_HEAP", value)
+    with pytest.raises(BundleError, match="LAMPLIGHTER_DEVICE_HEAP must be a positive number of bytes"):
+        prepare_runtime(tmp_path / "runtime")
+    assert not (tmp_path / "runtime" / "bundle").exists()  # said before anything is built
