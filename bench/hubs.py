@@ -16,7 +16,7 @@ from pathlib import Path
 
 import httpx
 
-from lamplighter.firmware.simulator import free_port
+from lamplighter.tools.simulator import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 HUB_DIR = ROOT / "hub"
@@ -127,7 +127,7 @@ class Database:
         """Migrate and seed one home with `devices` devices (a light of this kind each); return the
         seed (credentials)."""
         subprocess.run(
-            [sys.executable, "-m", "lamplighter.cli", "migrate", "-v", "0"],
+            [sys.executable, "-m", "lamplighter.cli.main", "migrate", "-v", "0"],
             cwd=HUB_DIR,
             env=self.env,
             check=True,
@@ -137,7 +137,7 @@ class Database:
             [
                 sys.executable,
                 "-m",
-                "lamplighter.loadseed",
+                "lamplighter.tools.loadseed",
                 "--devices",
                 str(devices),
                 "--kind",
@@ -196,7 +196,7 @@ class Hub:
             [
                 sys.executable,
                 "-m",
-                "lamplighter.cli",
+                "lamplighter.cli.main",
                 "serve",
                 "--port",
                 str(self.port),

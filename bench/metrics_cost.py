@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "hub"), str(ROOT)]
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lamplighter.settings")
 
-from lamplighter import metrics  # noqa: E402
+from lamplighter.infra import metrics  # noqa: E402
 
 CALLS = 500_000
 

@@ -27,7 +27,7 @@ BIN = Path(sys.executable).parent
 sys.path[:0] = [str(ROOT / "hub"), str(ROOT)]
 
 from bench.ota_bench import image, ota_manifest, say, wait_until_serving  # noqa: E402
-from lamplighter.firmware.simulator import free_port  # noqa: E402
+from lamplighter.tools.simulator import free_port  # noqa: E402
 
 SECRET = "bench-soak-device-secret"  # noqa: S105 - a benchmark's throwaway credential
 HEARTBEAT_SECONDS = 5  # short, so an idle window holds heartbeats to measure
@@ -113,9 +113,14 @@ def main() -> int:
     from lamplighter.homes.services import home_create, room_create
     from lamplighter.lights.models import Light
     from lamplighter.lights.services import light_create
-    from lamplighter.micropython_devices import WORD_SIZE_SCALE, board_heap, firmware_heap, prepare_runtime
     from lamplighter.ota import services, signing
     from lamplighter.ota.models import Job
+    from lamplighter.tools.micropython_devices import (
+        WORD_SIZE_SCALE,
+        board_heap,
+        firmware_heap,
+        prepare_runtime,
+    )
     from simulated import MicroPythonDevice, SimulatedDevice
 
     key = Ed25519PrivateKey.generate()

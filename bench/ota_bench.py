@@ -23,7 +23,7 @@ import threading
 import time
 from pathlib import Path
 
-from lamplighter.firmware.simulator import free_port
+from lamplighter.tools.simulator import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent

@@ -38,8 +38,8 @@ from bench.hubs import (  # noqa: E402
 )
 from bench.slider import report_lines as slider_report_lines  # noqa: E402
 from bench.slider import scenario_slider  # noqa: E402
-from lamplighter import collector  # noqa: E402
-from lamplighter.protocol_client import ProtocolDevice  # noqa: E402
+from lamplighter.infra import gc_tuning as collector  # noqa: E402
+from lamplighter.tools.protocol_client import ProtocolDevice  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "LATEST.md"
 SEED_POLL_INTERVAL = 5.0  # the seed's device polled /lights_status/ every 5 s
@@ -456,7 +456,7 @@ def report(info: dict[str, str], r: dict[str, Any]) -> str:
         f"Commit {info['commit']}, {info['date']}. Produced by `make bench` (bench/run.py).",
         "",
         "Hub: one `lamplighter serve` process, SQLite, in-memory channel layer (the embedded default),",
-        "unless noted. Devices are lightweight protocol clients (hub/lamplighter/protocol_client.py).",
+        "unless noted. Devices are lightweight protocol clients (hub/lamplighter/tools/protocol_client.py).",
         "",
         "## Toggle round trip: REST call → device applies → report stored → dashboard receives it",
         "",

@@ -26,7 +26,7 @@ import websockets
 
 from bench.http11 import Http11Connection
 from bench.hubs import Database, Hub, summary_ms
-from lamplighter.protocol_client import ProtocolDevice
+from lamplighter.tools.protocol_client import ProtocolDevice
 
 RATE = 60  # slider values per second
 SECONDS = 5.0

@@ -14,8 +14,8 @@ import pytest
 import uvicorn
 
 from lamplighter.accounts.services import api_token_create
-from lamplighter.firmware.simulator import free_port
-from lamplighter.micropython_devices import Runtime, prepare_runtime
+from lamplighter.tools.micropython_devices import Runtime, prepare_runtime
+from lamplighter.tools.simulator import free_port
 
 # The runtimes a device test runs on: the firmware on CPython (the simulator) and the compiled
 # bundle on MicroPython's unix port.
@@ -62,7 +62,7 @@ class HubServer:
         """Serve until stop(); raises if the hub does not come up."""
         from channels.layers import channel_layers
 
-        from lamplighter.server import uvicorn_config
+        from lamplighter.serving.server import uvicorn_config
 
         # A fresh in-memory channel layer per hub: one left from an earlier hub holds groups and
         # queues of sockets and event loops that are gone.

@@ -5,8 +5,8 @@ from django.contrib.auth.models import User
 
 from lamplighter.devices.models import Device
 from lamplighter.homes.models import Home, Membership, Room
+from lamplighter.infra.secret_hashing import secret_hash
 from lamplighter.lights.models import Light
-from lamplighter.secrets import secret_hash
 
 DEFAULT_TEST_PASSWORD = "a-test-only-passphrase"  # noqa: S105 - test fixture, never used outside tests
 

@@ -25,8 +25,8 @@ from lamplighter.firmware import host_control, protocol
 from lamplighter.firmware import log as log_module
 from lamplighter.firmware.app import Device, provision
 from lamplighter.firmware.hal.host import HostHal
-from lamplighter.firmware.simulator import free_port
-from lamplighter.micropython_devices import REBOOT_EXIT, Runtime
+from lamplighter.tools.micropython_devices import REBOOT_EXIT, Runtime
+from lamplighter.tools.simulator import free_port
 
 
 class SimulatedDevice:

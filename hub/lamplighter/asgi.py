@@ -11,11 +11,11 @@ from channels.routing import ProtocolTypeRouter  # noqa: E402
 from django.core.signals import request_finished  # noqa: E402
 from django.db import connections  # noqa: E402
 
-from lamplighter.devices.poll import PollRoute  # noqa: E402
-from lamplighter.health import HealthRoute  # noqa: E402
-from lamplighter.lifespan import LifespanApp  # noqa: E402
+from lamplighter.gateway.poll import PollRoute  # noqa: E402
 from lamplighter.lights.fastpath import LightStateRoute  # noqa: E402
-from lamplighter.routing import websocket_application  # noqa: E402 - needs Django set up first
+from lamplighter.serving.health import HealthRoute  # noqa: E402
+from lamplighter.serving.lifespan import LifespanApp  # noqa: E402
+from lamplighter.serving.routing import websocket_application  # noqa: E402 - needs Django set up first
 
 
 def close_request_connections(**kwargs: object) -> None:

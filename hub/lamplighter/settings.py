@@ -86,7 +86,7 @@ MIDDLEWARE = [
     "lamplighter.accounts.middleware.user_language_middleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "lamplighter.middleware.DatabaseUnavailableMiddleware",
+    "lamplighter.infra.database_unavailable.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "lamplighter.urls"
@@ -161,7 +161,7 @@ else:
     # One process: Channels' in-memory layer, with expiry per channel (see the module).
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "lamplighter.channel_layer.LazyInMemoryChannelLayer",
+            "BACKEND": "lamplighter.infra.channel_layer.LazyInMemoryChannelLayer",
             "CONFIG": {"capacity": CHANNEL_CAPACITY},
         }
     }
@@ -170,13 +170,13 @@ else:
 if os.environ.get("REDIS_URL"):
     CACHES = {
         "default": {
-            "BACKEND": "lamplighter.cache.SharedRedisCache",
+            "BACKEND": "lamplighter.infra.cache.SharedRedisCache",
             "LOCATION": os.environ["REDIS_URL"],
             "KEY_PREFIX": os.environ.get("LAMPLIGHTER_REDIS_PREFIX", "lamplighter"),
         }
     }
 else:
-    CACHES = {"default": {"BACKEND": "lamplighter.cache.InProcessCache"}}
+    CACHES = {"default": {"BACKEND": "lamplighter.infra.cache.InProcessCache"}}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_PASSWORD_VALIDATORS = [

@@ -5,11 +5,11 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from lamplighter.accounts.views import ThrottledLoginView
-from lamplighter.api import api
+from lamplighter.serving.api import api
 
 urlpatterns = [
     path("", include("lamplighter.dashboard.urls")),
-    path("", include("lamplighter.devices.urls")),
+    path("", include("lamplighter.gateway.urls")),
     path("", include("lamplighter.ota.urls")),
     path("", include("lamplighter.backup.urls")),
     path("api/v1/", api.urls),

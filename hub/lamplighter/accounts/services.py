@@ -9,9 +9,9 @@ from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from lamplighter import rows
 from lamplighter.accounts.models import ApiToken, UserPreference
-from lamplighter.secrets import new_secret, secret_hash
+from lamplighter.infra import rows
+from lamplighter.infra.secret_hashing import new_secret, secret_hash
 
 TOKEN_PREFIX = "llt_"  # noqa: S105 - a public marker, not a secret
 TOKEN_USE_WRITE_INTERVAL = 60  # seconds: last_used_at is at most this stale

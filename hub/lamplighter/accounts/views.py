@@ -8,8 +8,8 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 
-from lamplighter import metrics
-from lamplighter.throttle import throttle_blocked, throttle_failed, throttle_reset
+from lamplighter.infra import metrics
+from lamplighter.infra.throttle import throttle_blocked, throttle_failed, throttle_reset
 
 SCOPE_USER = "login-user"
 SCOPE_ADDRESS = "login-address"

@@ -9,11 +9,11 @@ from django.utils import timezone
 from ninja import Field, Router, Schema, Status
 from pydantic import StrictBool, StrictInt
 
-from lamplighter.api_types import DatabaseId, Refused
 from lamplighter.automations import selectors, services
 from lamplighter.firmware import protocol
 from lamplighter.homes import permissions
 from lamplighter.homes.selectors import home_get
+from lamplighter.infra.api_types import DatabaseId, Refused
 
 router = Router(tags=["automations"])
 

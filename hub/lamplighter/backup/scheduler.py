@@ -1,4 +1,4 @@
-"""Scheduled backups: a task of the server, like the schedules' scheduler (lamplighter.lifespan)."""
+"""Scheduled backups: a task of the server, like the schedules' scheduler (lamplighter.serving.lifespan)."""
 
 import asyncio
 import logging

@@ -34,8 +34,8 @@ def hub_version() -> str:
 
 def backup_create(*, target: Path, passphrase: str | None = None) -> dict[str, Any]:
     """Write one consistent backup of the hub to `target`; return its manifest."""
+    from lamplighter.infra.migration_check import backup_problem
     from lamplighter.ota.models import Artifact
-    from lamplighter.schema import backup_problem
 
     problem = backup_problem()  # this code's models would not read another schema
     if problem:
@@ -110,7 +110,7 @@ def backup_restore(*, source: Path, passphrase: str | None = None) -> dict[str, 
 
 
 def _check_restorable(manifest: dict[str, Any]) -> None:
-    from lamplighter.schema import unknown_migrations
+    from lamplighter.infra.migration_check import unknown_migrations
 
     migrations = manifest.get("migrations")
     if not isinstance(migrations, dict) or not all(

@@ -8,9 +8,9 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.db import OperationalError
 from pydantic import ValidationError as SchemaError
 
-from lamplighter import dbthread, realtime
-from lamplighter.consumer_base import LeanDispatch
 from lamplighter.homes.selectors import home_ids_for_user
+from lamplighter.infra import dbthread, realtime
+from lamplighter.infra.consumer_base import LeanDispatch
 
 
 def light_set_answer(user: Any, content: dict[str, Any]) -> dict[str, Any]:

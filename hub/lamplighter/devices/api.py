@@ -5,10 +5,10 @@ from datetime import datetime
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
 
-from lamplighter.api_types import DatabaseId
 from lamplighter.devices import selectors, services
 from lamplighter.homes import permissions
 from lamplighter.homes.selectors import home_get
+from lamplighter.infra.api_types import DatabaseId
 
 router = Router(tags=["devices"])
 

@@ -5,10 +5,10 @@ from base64 import b64decode
 
 from django.conf import settings
 
-from lamplighter import metrics
 from lamplighter.devices.models import Device
 from lamplighter.devices.services import device_authenticate
-from lamplighter.throttle import athrottle_blocked, throttle_blocked, throttle_failed
+from lamplighter.infra import metrics
+from lamplighter.infra.throttle import athrottle_blocked, throttle_blocked, throttle_failed
 
 THROTTLE_SCOPE = "device-auth"
 THROTTLED = {"error": "too many failed device authentications from this address; try again later"}

@@ -14,12 +14,12 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from lamplighter import realtime, rows
 from lamplighter.devices.models import Device, PairingCode
 from lamplighter.devices.selectors import device_payload
 from lamplighter.firmware import protocol
 from lamplighter.homes.models import Home
-from lamplighter.secrets import new_secret, secret_hash, secret_matches
+from lamplighter.infra import realtime, rows
+from lamplighter.infra.secret_hashing import new_secret, secret_hash, secret_matches
 
 
 def device_register(*, home: Home, name: str) -> tuple[Device, str]:

@@ -1,6 +1,6 @@
 """The device's entry on MicroPython's unix port: what main.py is on a board (`--runtime micropython`).
 
-The launcher (hub/lamplighter/micropython_devices.py) runs `micropython -X heapsize=N -m unix_main`
+The launcher (hub/lamplighter/tools/micropython_devices.py) runs `micropython -X heapsize=N -m unix_main`
 with the compiled bundle and these settings in the environment:
   LAMPLIGHTER_FLASH     the device's flash folder (config.json, state, OTA slots)
   LAMPLIGHTER_ROMFS     the bundle's app.romfs, mounted at /rom (or LAMPLIGHTER_APP: its app/ folder)

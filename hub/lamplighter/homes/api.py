@@ -3,9 +3,9 @@
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
 
-from lamplighter.api_types import DatabaseId
 from lamplighter.homes import permissions, selectors, services
 from lamplighter.homes.models import Home
+from lamplighter.infra.api_types import DatabaseId
 
 router = Router(tags=["homes"])
 

@@ -7,11 +7,11 @@ from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 from pydantic import StrictBool, StrictInt, model_validator
 
-from lamplighter.api_types import DatabaseId, Refused
 from lamplighter.devices.models import Device
 from lamplighter.firmware import protocol
 from lamplighter.homes import permissions
 from lamplighter.homes.selectors import home_get, room_get
+from lamplighter.infra.api_types import DatabaseId, Refused
 from lamplighter.lights import selectors, services
 from lamplighter.lights.models import Light
 

@@ -6,7 +6,7 @@ loop and worker threads three times (the middleware in one thread, the async han
 the loop, the view back in a thread), and each crossing can wait for the GIL's switch interval
 while the loop serves other sockets: ~10 ms per call on 2 cores (bench/README.md). Here it
 takes one crossing: authenticate, find the light, store the desired state, in one
-call to the database thread (lamplighter.dbthread).
+call to the database thread (lamplighter.infra.dbthread).
 
 Only the plain success is answered here: a request without a Bearer token (the dashboard's
 session and CSRF), a body that is not a state this route reads (`on`, `brightness`,
@@ -25,9 +25,9 @@ from django.db import OperationalError
 from django.http.request import split_domain_port, validate_host
 from ninja.responses import NinjaJSONEncoder
 
-from lamplighter import dbthread, realtime
-from lamplighter.api_types import MAX_DATABASE_ID
-from lamplighter.middleware import database_unavailable_response
+from lamplighter.infra import dbthread, realtime
+from lamplighter.infra.api_types import MAX_DATABASE_ID
+from lamplighter.infra.database_unavailable import database_unavailable_response
 
 PATH = re.compile(r"/api/v1/lights/([1-9][0-9]{0,18})/state")
 MAX_BODY = 1024  # bytes; a longer body goes to Django

@@ -9,11 +9,11 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from lamplighter import metrics, realtime, rows
-from lamplighter.devices import delivery
 from lamplighter.devices.models import Device
 from lamplighter.firmware import protocol
 from lamplighter.homes.models import Membership, Room
+from lamplighter.infra import metrics, realtime, rows
+from lamplighter.lights import delivery
 from lamplighter.lights import state as light_state
 from lamplighter.lights.models import Light
 from lamplighter.lights.selectors import light_payload, light_payload_of, light_wire_entry

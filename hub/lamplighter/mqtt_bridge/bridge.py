@@ -23,8 +23,8 @@ from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
 
-from lamplighter import realtime
 from lamplighter.homes.models import Home
+from lamplighter.infra import realtime
 from lamplighter.mqtt_bridge import discovery, selectors, services
 from lamplighter.mqtt_bridge.discovery import OFFLINE, ONLINE, Topics
 

@@ -8,11 +8,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
 
-from lamplighter.api_types import DatabaseId
 from lamplighter.devices.models import Device
 from lamplighter.devices.selectors import device_list
 from lamplighter.homes import permissions
 from lamplighter.homes.selectors import home_get
+from lamplighter.infra.api_types import DatabaseId
 from lamplighter.ota import selectors, services
 from lamplighter.ota.models import Artifact, Rollout
 

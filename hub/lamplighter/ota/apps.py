@@ -12,6 +12,6 @@ class OtaConfig(AppConfig):
 
     def ready(self) -> None:
         """Plug the OTA device messages and the hello hook into the device message handlers."""
-        from lamplighter.ota import handlers
+        from lamplighter.gateway import ota_handlers as handlers
 
         handlers.register()

@@ -16,10 +16,10 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from lamplighter import realtime
 from lamplighter.devices.models import Device
 from lamplighter.firmware import ota, protocol
 from lamplighter.homes.models import Home
+from lamplighter.infra import realtime
 from lamplighter.ota import push, selectors, signing
 from lamplighter.ota.models import ACTIVE_STATES, DONE_STATES, FAILED_STATES, Artifact, Job, Rollout
 

@@ -13,7 +13,7 @@ from schemathesis.specs.openapi.checks import response_schema_conformance
 from conftest import LiveHub
 from factories import DeviceFactory, HomeFactory, LightFactory, RoomFactory, UserFactory
 from lamplighter.accounts.services import api_token_create
-from lamplighter.api import api
+from lamplighter.serving.api import api
 
 EXAMPLES_PER_OPERATION = 40
 

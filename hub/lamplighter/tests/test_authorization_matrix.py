@@ -19,12 +19,12 @@ from channels.testing import WebsocketCommunicator
 from django.test import Client
 
 from factories import DeviceFactory, HomeFactory, LightFactory, RoomFactory, UserFactory
-from lamplighter import realtime
 from lamplighter.accounts.services import api_token_create
-from lamplighter.api import api
 from lamplighter.automations.services import ScheduleSpec, scene_create, schedule_create
+from lamplighter.infra import realtime
 from lamplighter.ota.models import Artifact, Rollout
-from lamplighter.routing import websocket_application
+from lamplighter.serving.api import api
+from lamplighter.serving.routing import websocket_application
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

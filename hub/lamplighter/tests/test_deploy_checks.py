@@ -23,7 +23,7 @@ def test_check_deploy_is_clean_with_production_settings(tmp_path: Path) -> None:
         LAMPLIGHTER_ALLOWED_HOSTS="lights.example.org",
     )
     result = subprocess.run(
-        [sys.executable, "-m", "lamplighter.cli", "check", "--deploy", "--fail-level", "WARNING"],
+        [sys.executable, "-m", "lamplighter.cli.main", "check", "--deploy", "--fail-level", "WARNING"],
         env=env,
         capture_output=True,
         text=True,

@@ -20,9 +20,9 @@ from typing import Any
 import httpx
 import pytest
 
-from lamplighter.firmware.simulator import free_port
-from lamplighter.protocol_client import ProtocolDevice
 from lamplighter.tests.test_scale import HUB_DIR, Worker
+from lamplighter.tools.protocol_client import ProtocolDevice
+from lamplighter.tools.simulator import free_port
 
 BURST_DEVICES = 100
 CHANGES_PER_LIGHT = 10  # 1,000 changes in all
@@ -48,10 +48,10 @@ def _prepare(tmp: Path, devices: int, prefix: str) -> tuple[dict[str, str], dict
     for name in ("DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE"):
         env.pop(name, None)
     subprocess.run(
-        [sys.executable, "-m", "lamplighter.cli", "migrate", "-v", "0"], cwd=HUB_DIR, env=env, check=True
+        [sys.executable, "-m", "lamplighter.cli.main", "migrate", "-v", "0"], cwd=HUB_DIR, env=env, check=True
     )
     seeded = subprocess.run(
-        [sys.executable, "-m", "lamplighter.loadseed", "--devices", str(devices), "--prefix", prefix],
+        [sys.executable, "-m", "lamplighter.tools.loadseed", "--devices", str(devices), "--prefix", prefix],
         cwd=HUB_DIR,
         env=env,
         check=True,

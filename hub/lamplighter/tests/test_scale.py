@@ -25,9 +25,9 @@ import pytest
 import redis
 import websockets
 
-from lamplighter import realtime
-from lamplighter.firmware.simulator import free_port
-from lamplighter.protocol_client import ProtocolDevice
+from lamplighter.infra import realtime
+from lamplighter.tools.protocol_client import ProtocolDevice
+from lamplighter.tools.simulator import free_port
 
 pytestmark = [pytest.mark.scale, pytest.mark.timeout(240)]
 
@@ -82,7 +82,7 @@ class Worker:
         """Start the process and wait until it answers HTTP."""
         handle = self.log.open("ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "lamplighter.cli", "serve", "--port", str(self.port), *extra],
+            [sys.executable, "-m", "lamplighter.cli.main", "serve", "--port", str(self.port), *extra],
             cwd=HUB_DIR,
             env=self.env,
             stdout=handle,
@@ -180,10 +180,13 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     workers: list[Worker] = []
     try:
         subprocess.run(
-            [sys.executable, "-m", "lamplighter.cli", "migrate", "-v", "0"], cwd=HUB_DIR, env=env, check=True
+            [sys.executable, "-m", "lamplighter.cli.main", "migrate", "-v", "0"],
+            cwd=HUB_DIR,
+            env=env,
+            check=True,
         )
         seeded = subprocess.run(
-            [sys.executable, "-m", "lamplighter.loadseed", "--devices", "6", "--prefix", "scale"],
+            [sys.executable, "-m", "lamplighter.tools.loadseed", "--devices", "6", "--prefix", "scale"],
             cwd=HUB_DIR,
             env=env,
             check=True,
@@ -443,7 +446,7 @@ def test_several_workers_need_redis(tmp_path: Path) -> None:
     }
     env.pop("REDIS_URL", None)
     result = subprocess.run(
-        [sys.executable, "-m", "lamplighter.cli", "serve", "--workers", "2", "--port", str(free_port())],
+        [sys.executable, "-m", "lamplighter.cli.main", "serve", "--workers", "2", "--port", str(free_port())],
         cwd=HUB_DIR,
         env=env,
         capture_output=True,

@@ -45,7 +45,7 @@ def test_no_secret_in_any_log_line(tmp_path: Path) -> None:
         )
         hub.post("/login/", data={"username": "demo", "password": password, "csrfmiddlewaretoken": csrf})
         token = subprocess.run(
-            [sys.executable, "-m", "lamplighter.cli", "token", "create", "demo"],
+            [sys.executable, "-m", "lamplighter.cli.main", "token", "create", "demo"],
             env=env,
             capture_output=True,
             text=True,

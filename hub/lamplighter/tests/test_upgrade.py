@@ -24,10 +24,10 @@ from django.db.utils import load_backend
 from django.utils import timezone
 
 from lamplighter.backup.snapshot import add_sqlite_alias, drop_alias
-from lamplighter.firmware.simulator import free_port
-from lamplighter.protocol_client import ProtocolDevice
-from lamplighter.secrets import new_secret, secret_hash
+from lamplighter.infra.secret_hashing import new_secret, secret_hash
 from lamplighter.tests.test_scale import HUB_DIR, PG_HOST, PG_PORT, Worker, _pg_connect
+from lamplighter.tools.protocol_client import ProtocolDevice
+from lamplighter.tools.simulator import free_port
 from simulated import SimulatedDevice
 
 pytestmark = pytest.mark.timeout(180)
@@ -163,7 +163,7 @@ async def test_a_first_release_database_upgrades_with_a_device_running_through_i
     hub = Worker(free_port(), env, tmp_path / "hub.log")
     refused = await asyncio.to_thread(
         subprocess.run,
-        [sys.executable, "-m", "lamplighter.cli", "serve", "--port", str(hub.port)],
+        [sys.executable, "-m", "lamplighter.cli.main", "serve", "--port", str(hub.port)],
         cwd=HUB_DIR,
         env=env,
         capture_output=True,
@@ -179,7 +179,7 @@ async def test_a_first_release_database_upgrades_with_a_device_running_through_i
     try:
         migrated = await asyncio.to_thread(
             subprocess.run,
-            [sys.executable, "-m", "lamplighter.cli", "migrate", "-v", "0"],
+            [sys.executable, "-m", "lamplighter.cli.main", "migrate", "-v", "0"],
             cwd=HUB_DIR,
             env=env,
             capture_output=True,

@@ -9,9 +9,9 @@ from django.test import Client
 
 from conftest import bearer
 from factories import DeviceFactory, HomeFactory, RoomFactory, UserFactory
-from lamplighter import realtime
 from lamplighter.automations.models import ScheduleRun
 from lamplighter.automations.services import ScheduleSpec, schedule_create, schedules_run_due
+from lamplighter.infra import realtime
 from lamplighter.lights.models import Light
 from lamplighter.lights.services import light_create
 

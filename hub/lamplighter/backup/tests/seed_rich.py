@@ -1,4 +1,4 @@
-"""Tests only: a hub with one of everything a backup must keep, on top of lamplighter.loadseed.
+"""Tests only: a hub with one of everything a backup must keep, on top of lamplighter.tools.loadseed.
 
 `python -m lamplighter.backup.tests.seed_rich --devices N` prints loadseed's JSON, plus the
 firmware file's name and checksum. Rows are written straight through the ORM: the services'
@@ -25,10 +25,10 @@ def seed_rich(*, devices: int) -> dict[str, Any]:
     from lamplighter.automations.models import Scene, SceneLight, Schedule
     from lamplighter.devices.models import Device, DeviceLogLine, PairingCode
     from lamplighter.homes.models import Home, Membership
+    from lamplighter.infra.secret_hashing import new_secret
     from lamplighter.lights.models import Light
-    from lamplighter.loadseed import seed_load
     from lamplighter.ota.models import Artifact, Job, Rollout
-    from lamplighter.secrets import new_secret
+    from lamplighter.tools.loadseed import seed_load
 
     seed = seed_load(devices=devices, prefix="backup")
     image = os.urandom(4096)

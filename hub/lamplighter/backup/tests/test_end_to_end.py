@@ -2,7 +2,7 @@
 PostgreSQL); the devices reconnect with the secrets they hold and the lights converge.
 
 Real processes (`lamplighter serve`, `backup`, `restore`) and devices speaking the protocol over
-real sockets (lamplighter.protocol_client), as in tests/test_kill_and_storm.py.
+real sockets (lamplighter.tools.protocol_client), as in tests/test_kill_and_storm.py.
 """
 
 import asyncio
@@ -21,10 +21,10 @@ from typing import Any
 import httpx
 import pytest
 
-from lamplighter.firmware.simulator import free_port
-from lamplighter.protocol_client import ProtocolDevice
 from lamplighter.tests.test_kill_and_storm import _raise_open_files_limit
 from lamplighter.tests.test_scale import HUB_DIR, PG_HOST, PG_PORT, Worker, _pg_connect
+from lamplighter.tools.protocol_client import ProtocolDevice
+from lamplighter.tools.simulator import free_port
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -84,7 +84,11 @@ def _env(data_dir: Path, **extra: str) -> dict[str, str]:
 
 def _cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "lamplighter.cli", *args], cwd=HUB_DIR, env=env, capture_output=True, text=True
+        [sys.executable, "-m", "lamplighter.cli.main", *args],
+        cwd=HUB_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
     )
 
 

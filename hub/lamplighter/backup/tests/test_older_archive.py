@@ -72,7 +72,7 @@ def test_an_older_releases_archive_restores_with_defaults(settings: Any, tmp_pat
     for name in ("DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE", "LAMPLIGHTER_FIRMWARE_DIR"):
         env.pop(name, None)
     done = subprocess.run(
-        [sys.executable, "-m", "lamplighter.cli", "restore", str(older)],
+        [sys.executable, "-m", "lamplighter.cli.main", "restore", str(older)],
         cwd=HUB_DIR,
         env=env,
         capture_output=True,

@@ -10,7 +10,7 @@ from django.utils.safestring import SafeString
 
 from lamplighter.homes.models import Home
 from lamplighter.homes.selectors import home_list
-from lamplighter.routing import DASHBOARD_WEBSOCKET_PATH
+from lamplighter.serving.routing import DASHBOARD_WEBSOCKET_PATH
 
 register = template.Library()
 

@@ -9,9 +9,9 @@ from django.contrib.auth.models import User
 from django.test import Client
 
 from factories import DEFAULT_TEST_PASSWORD, HomeFactory, UserFactory
-from lamplighter import realtime
 from lamplighter.homes.models import Home
-from lamplighter.routing import websocket_application
+from lamplighter.infra import realtime
+from lamplighter.serving.routing import websocket_application
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

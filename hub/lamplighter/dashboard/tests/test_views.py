@@ -16,8 +16,8 @@ from factories import (
 )
 from lamplighter.devices.models import Device
 from lamplighter.homes.models import Home, Room
+from lamplighter.infra.secret_hashing import secret_matches
 from lamplighter.lights.models import Light
-from lamplighter.secrets import secret_matches
 
 pytestmark = pytest.mark.django_db
 

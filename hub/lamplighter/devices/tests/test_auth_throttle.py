@@ -9,7 +9,7 @@ from django.test import Client
 
 from conftest import LiveHub
 from factories import DeviceFactory
-from lamplighter.routing import websocket_application
+from lamplighter.serving.routing import websocket_application
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -5,9 +5,10 @@ from django.test import Client
 
 from factories import DeviceFactory, UserFactory
 from lamplighter.accounts.services import api_token_create
-from lamplighter.devices import handlers, services
+from lamplighter.devices import services
 from lamplighter.devices.models import Device, DeviceLogLine
 from lamplighter.firmware import protocol
+from lamplighter.gateway import handlers
 
 pytestmark = pytest.mark.django_db
 

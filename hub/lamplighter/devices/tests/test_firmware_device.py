@@ -298,7 +298,7 @@ def make_server_cert(folder: Path, ca_cert: Any, ca_key: Any) -> tuple[Path, Pat
 @pytest.fixture
 def tls_hub(transactional_db: None, tmp_path: Path) -> Iterator[tuple[str, Path]]:
     """The real hub over https on a loopback port, with a certificate from a throwaway CA."""
-    from lamplighter.server import uvicorn_config
+    from lamplighter.serving.server import uvicorn_config
 
     certs = tmp_path / "certs"
     certs.mkdir()

@@ -11,9 +11,9 @@ import httpx
 import pytest
 
 from lamplighter.firmware import config as config_module
-from lamplighter.firmware.simulator import free_port
-from lamplighter.firmware_bundle import BundleError
-from lamplighter.micropython_devices import Runtime, firmware_heap, prepare_runtime
+from lamplighter.tools.firmware_bundle import BundleError
+from lamplighter.tools.micropython_devices import Runtime, firmware_heap, prepare_runtime
+from lamplighter.tools.simulator import free_port
 from simulated import MicroPythonDevice, wait_for
 
 SECRET = "micropython-heap-secret-0123"  # noqa: S105 - test fixture
@@ -55,7 +55,7 @@ def test_a_host_share_over_its_allowance_is_refused(
 ) -> None:
     # The control port (~5 KB) with no allowance for it: the entry says so and does not start the
     # firmware on heap a board would not have.
-    monkeypatch.setattr("lamplighter.micropython_devices.CONTROL_ALLOWANCE", 0)
+    monkeypatch.setattr("lamplighter.tools.micropython_devices.CONTROL_ALLOWANCE", 0)
     flash = tmp_path / DEVICE_ID
     flash.mkdir()
     raw = {"board": "host", "web": {"host": "127.0.0.1", "port": free_port()}, **device_config()}

@@ -10,9 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from factories import DeviceFactory, LightFactory, RoomFactory
-from lamplighter.devices import delivery
 from lamplighter.devices.models import Device
-from lamplighter.devices.poll import lights_status_answer
 from lamplighter.devices.services import (
     device_disconnected,
     device_heartbeat,
@@ -20,6 +18,8 @@ from lamplighter.devices.services import (
     seen_write_interval,
 )
 from lamplighter.firmware import protocol
+from lamplighter.gateway.poll import lights_status_answer
+from lamplighter.lights import delivery
 
 pytestmark = pytest.mark.django_db
 

@@ -5,11 +5,12 @@ import contextlib
 
 import pytest
 
+from lamplighter.tools.simulator import free_port
+
 from .. import config as config_module
 from ..app import Device
 from ..hal.host import HostHal
 from ..log import Logger
-from ..simulator import free_port
 
 SECRET = "device-secret-for-tests"
 

@@ -9,10 +9,9 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from factories import DeviceFactory, HomeFactory, LightFactory, RoomFactory, UserFactory
-from lamplighter import realtime
 from lamplighter.accounts.services import api_token_create
-from lamplighter.devices import lan_push
 from lamplighter.devices.models import Device
+from lamplighter.infra import lan_push, realtime
 from lamplighter.lights.models import Light
 from lamplighter.lights.selectors import light_payload, light_wire_entry
 from lamplighter.lights.services import lights_set_desired, lights_set_desired_states

@@ -7,9 +7,9 @@ from django.test import Client
 
 from conftest import bearer
 from factories import DeviceFactory, HomeFactory, RoomFactory, UserFactory
-from lamplighter.devices import lan_push
-from lamplighter.devices.poll import lights_status_answer
 from lamplighter.firmware import protocol
+from lamplighter.gateway.poll import lights_status_answer
+from lamplighter.infra import lan_push
 from lamplighter.lights.models import Light
 from lamplighter.lights.selectors import light_wire_entry
 from lamplighter.lights.services import light_create, light_reports_apply, light_set_desired

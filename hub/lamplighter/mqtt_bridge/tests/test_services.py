@@ -8,7 +8,7 @@ from asgiref.sync import async_to_sync
 from django.utils import timezone
 
 from factories import DeviceFactory, HomeFactory, LightFactory, RoomFactory
-from lamplighter import realtime
+from lamplighter.infra import realtime
 from lamplighter.mqtt_bridge import discovery
 from lamplighter.mqtt_bridge.bridge import MqttBridge, parse_mqtt_url
 from lamplighter.mqtt_bridge.discovery import Topics

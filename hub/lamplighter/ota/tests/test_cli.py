@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from factories import DeviceFactory, HomeFactory
-from lamplighter.cli import main
+from lamplighter.cli.main import main
 from lamplighter.firmware import ota
 from lamplighter.ota.models import Artifact, Job
 from lamplighter.ota.tests import helpers

