@@ -19,11 +19,11 @@ from lamplighter.automations.occurrences import occurrences
 from lamplighter.automations.selectors import schedule_when
 from lamplighter.firmware import protocol
 from lamplighter.homes.models import Home, Room
+from lamplighter.infra import realtime
 from lamplighter.lights import state as light_state
 from lamplighter.lights.models import Light
 from lamplighter.lights.services import lights_set_desired, lights_set_desired_states
 from lamplighter.lights.state import LightStateError
-from lamplighter.mqtt_bridge.services import bridge_resync_request
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ def scene_create(*, home: Home, name: str, lights: Sequence[tuple[int, bool | di
         raise ValidationError(_("a scene named “%(name)s” already exists in this home") % {"name": name})
     scene = Scene.objects.create(home=home, name=name)
     _scene_set_lights(scene, lights)
-    transaction.on_commit(bridge_resync_request)
+    transaction.on_commit(realtime.request_integrations_resync)
     return scene
 
 
@@ -66,14 +66,14 @@ def scene_update(
     if lights is not None:
         scene.entries.all().delete()
         _scene_set_lights(scene, lights)
-    transaction.on_commit(bridge_resync_request)
+    transaction.on_commit(realtime.request_integrations_resync)
     return scene
 
 
 def scene_delete(*, scene: Scene) -> None:
     """Delete a scene (schedules that apply it go with it)."""
     scene.delete()
-    transaction.on_commit(bridge_resync_request)
+    transaction.on_commit(realtime.request_integrations_resync)
 
 
 def scene_apply(*, scene: Scene, transition_ms: int | None = None) -> list[dict[str, Any]]:

@@ -1,6 +1,5 @@
 """Scheduled backups: a task of the server, like the schedules' scheduler (lamplighter.serving.lifespan)."""
 
-import asyncio
 import logging
 from pathlib import Path
 
@@ -8,6 +7,7 @@ from django.conf import settings
 from django.db import connections
 
 from lamplighter.backup.services import backup_scheduled_run
+from lamplighter.infra.periodic import run_periodically
 
 logger = logging.getLogger(__name__)
 
@@ -21,22 +21,21 @@ async def run_backups_forever() -> None:
     back up on each start). Backups are written in a thread of their own: the database thread
     the hub's requests share stays free.
     """
-    while True:
-        interval = settings.LAMPLIGHTER_BACKUP_INTERVAL
-        await asyncio.sleep(min(max(interval, 1), MAX_CHECK_SECONDS))
-        if interval <= 0:
-            continue
-        try:
-            written = await asyncio.to_thread(_run_once)
-        except Exception:  # noqa: BLE001 - a failed backup must not stop the next one
-            logger.exception("scheduled backup failed")
-            continue
-        if written is not None:
-            logger.info("scheduled backup written: %s", written)
+    await run_periodically(
+        _run_once,
+        seconds=lambda: min(max(settings.LAMPLIGHTER_BACKUP_INTERVAL, 1), MAX_CHECK_SECONDS),
+        what="scheduled backup",
+        own_thread=True,
+    )
 
 
 def _run_once() -> Path | None:
+    if settings.LAMPLIGHTER_BACKUP_INTERVAL <= 0:
+        return None
     try:
-        return backup_scheduled_run()
+        written = backup_scheduled_run()
     finally:
         connections.close_all()  # this thread's connections: the next run may get another thread
+    if written is not None:
+        logger.info("scheduled backup written: %s", written)
+    return written

@@ -12,6 +12,8 @@ from lamplighter.homes.selectors import home_ids_for_user
 from lamplighter.infra import dbthread, realtime
 from lamplighter.infra.consumer_base import LeanDispatch
 
+DASHBOARD_WEBSOCKET_PATH = "ws/dashboard/"  # where a dashboard page opens its socket (serving.routing)
+
 
 def light_set_answer(user: Any, content: dict[str, Any]) -> dict[str, Any]:
     """The answer to a tab's {"type": "light.set", "ref": r, "light": id, "state": {...}}: the same

@@ -109,83 +109,6 @@ def _presence_sql() -> str:
     return f"SELECT {columns} FROM {Device._meta.db_table} WHERE id = %s"  # noqa: S608 - names from model metadata; values are bound parameters
 
 
-def device_hello(*, device: Device, data: dict[str, Any], connection: str) -> dict[str, Any]:
-    """Take in a device.hello: who the device is now and its lights; answer with hub.welcome."""
-    from lamplighter.lights.selectors import light_wire_entry
-    from lamplighter.lights.services import device_lights_reconcile
-
-    lan_url = data.get("lan_url") or ""
-    facts = {
-        "protocol_version": data["protocol"],
-        "lights_capability": protocol.lights_capability(data),
-        "firmware_version": data["firmware_version"],
-        "board": data["board"],
-        "mode": data.get("mode", protocol.MODE_LOCAL),
-        "lan_url": lan_url if _is_http_url(lan_url) else "",
-        "lan_token": data.get("lan_token") or "",
-    }
-    # Thousands of devices reconnect at once after a hub restart: each costs as few queries as
-    # can be (no write when it says what it said before; its lights read once, not twice).
-    # No savepoint of its own: in a dbbatch batch the call has one already, and each SQL
-    # statement of the database thread waits to take the GIL back from the busy event loop.
-    with transaction.atomic(savepoint=False):
-        if any(getattr(device, name) != value for name, value in facts.items()):
-            rows.update(Device, device.pk, facts)
-            for name, value in facts.items():
-                setattr(device, name, value)
-        lights, _, _ = device_lights_reconcile(device=device, entries=data["lights"])
-        device_seen(device=device, connection=connection)
-    capability = device.lights_capability
-    return protocol.build_hub_welcome(
-        device.device_id,
-        settings.LAMPLIGHTER_HEARTBEAT_INTERVAL,
-        [light_wire_entry(light, capability=capability, welcome=True) for light in lights],
-        protocol.capabilities(),
-    )
-
-
-def device_report(*, device: Device, data: dict[str, Any], connection: str) -> list[dict[str, Any]]:
-    """Take in a state.report; answer with a state.set for lights the device must change."""
-    from lamplighter.lights.services import light_reports_apply
-
-    with transaction.atomic(savepoint=False):
-        resend, unknown = light_reports_apply(device=device, entries=data["lights"])
-        device_seen(device=device, connection=connection)
-    return _report_replies(resend, unknown, device.lights_capability)
-
-
-def device_reports_many(*, reports: list[tuple[Device, dict[str, Any], str]]) -> list[list[dict[str, Any]]]:
-    """device_report for many devices at once (each: device, data, connection), in one
-    transaction: when 1,000 devices ack a fan-out together, their reports are written together."""
-    from lamplighter.lights.services import lights_reports_apply_many
-
-    with transaction.atomic(savepoint=False):
-        results = lights_reports_apply_many(reports=[(device, data["lights"]) for device, data, _ in reports])
-        for device, _, connection in reports:
-            device_seen(device=device, connection=connection)
-    return [
-        _report_replies(resend, unknown, device.lights_capability)
-        for (resend, unknown), (device, _, _) in zip(results, reports, strict=True)
-    ]
-
-
-def _report_replies(resend: list[Any], unknown: list[str], capability: int) -> list[dict[str, Any]]:
-    from lamplighter.lights.selectors import light_wire_entry
-
-    replies = []
-    if resend:
-        replies.append(
-            protocol.build_state_set([light_wire_entry(light, capability=capability) for light in resend])
-        )
-    if unknown:
-        replies.append(
-            protocol.build_message_reject(
-                protocol.ERROR_UNKNOWN_LIGHT, "not driven by this device: " + ", ".join(unknown)[:200]
-            )
-        )
-    return replies
-
-
 def device_heartbeat(*, device: Device, data: dict[str, Any], connection: str) -> dict[str, Any]:
     """Take in a heartbeat.ping with the device's health figures; answer heartbeat.pong."""
     health: dict[str, Any] = {key: data[key] for key in ("uptime", "free_memory", "rssi") if key in data}
@@ -308,10 +231,6 @@ def _publish_presence(device_pk: int, device: Device | None = None) -> None:
     event = realtime.device_presence_event(device_payload(device))
     home_id = device.home_id
     transaction.on_commit(lambda: realtime.publish_to_home(home_id, event))
-
-
-def _is_http_url(url: str) -> bool:
-    return url.startswith(("http://", "https://")) and len(url) <= 256
 
 
 # ---- pairing: a new device trades a one-time code for its id and secret ----------------------

@@ -12,6 +12,7 @@ from lamplighter.devices import services
 from lamplighter.devices.models import Device
 from lamplighter.firmware import protocol
 from lamplighter.gateway import handlers
+from lamplighter.gateway import services as exchange
 from lamplighter.gateway.socket_auth import authorization_of, authorize_and_record
 from lamplighter.infra import dbbatch, dbthread, metrics, realtime
 from lamplighter.infra.consumer_base import LeanDispatch
@@ -116,7 +117,7 @@ class _ReportBatch:
             batch, self.waiting = self.waiting[:REPORT_BATCH_MAX], self.waiting[REPORT_BATCH_MAX:]
             try:
                 results = await dbthread.run(
-                    services.device_reports_many,
+                    exchange.device_reports_many,
                     reports=[(device, data, Device.Connection.WEBSOCKET) for device, data, _ in batch],
                 )
             except Exception:  # noqa: BLE001 - one bad report must not fail the others: one by one
@@ -130,7 +131,7 @@ class _ReportBatch:
                 try:
                     future.set_result(
                         await dbthread.run(
-                            services.device_report,
+                            exchange.device_report,
                             device=device,
                             data=data,
                             connection=Device.Connection.WEBSOCKET,

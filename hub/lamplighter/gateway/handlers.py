@@ -10,12 +10,11 @@ from typing import Any
 from lamplighter.devices import services
 from lamplighter.devices.models import Device
 from lamplighter.firmware import protocol
+from lamplighter.gateway import services as exchange
 from lamplighter.infra import metrics
+from lamplighter.ota import services as ota_services
 
 logger = logging.getLogger(__name__)
-
-# Run after each accepted device.hello; each returns extra replies (the ota app offers lost updates).
-HELLO_HOOKS: list[Callable[[Device, dict[str, Any], str], list[dict[str, Any]]]] = []
 
 
 def handle_device_hello(device: Device, message: dict[str, Any], connection: str) -> list[dict[str, Any]]:
@@ -27,15 +26,14 @@ def handle_device_hello(device: Device, message: dict[str, Any], connection: str
                 protocol.ERROR_WRONG_DEVICE, "device_id does not match the credentials", message.get("id")
             )
         ]
-    replies = [services.device_hello(device=device, data=data, connection=connection)]
-    for hook in HELLO_HOOKS:
-        replies.extend(hook(device, data, connection))
-    return replies
+    welcome = exchange.device_hello(device=device, data=data, connection=connection)
+    # Then an update the device lost is offered again, and queued ones start.
+    return [welcome, *ota_services.device_connected(device=device, data=data, connection=connection)]
 
 
 def handle_state_report(device: Device, message: dict[str, Any], connection: str) -> list[dict[str, Any]]:
     """A device applied or changed lights: store the reported state, answer what it must change."""
-    return services.device_report(device=device, data=message["data"], connection=connection)
+    return exchange.device_report(device=device, data=message["data"], connection=connection)
 
 
 def handle_heartbeat_ping(device: Device, message: dict[str, Any], connection: str) -> list[dict[str, Any]]:
@@ -49,11 +47,25 @@ def handle_log_batch(device: Device, message: dict[str, Any], connection: str) -
     return []
 
 
+def handle_ota_progress(device: Device, message: dict[str, Any], connection: str) -> list[dict[str, Any]]:
+    """A device's update moved on: store it, show it live; no answer."""
+    ota_services.job_progress(device=device, data=message["data"])
+    return []
+
+
+def handle_ota_result(device: Device, message: dict[str, Any], connection: str) -> list[dict[str, Any]]:
+    """A device's update ended (confirmed, failed, rolled back): record it, move the rollout on."""
+    ota_services.job_result(device=device, data=message["data"])
+    return []
+
+
 HANDLERS: dict[str, Callable[[Device, dict[str, Any], str], list[dict[str, Any]]]] = {
     protocol.DEVICE_HELLO: handle_device_hello,
     protocol.STATE_REPORT: handle_state_report,
     protocol.HEARTBEAT_PING: handle_heartbeat_ping,
     protocol.LOG_BATCH: handle_log_batch,
+    protocol.OTA_PROGRESS: handle_ota_progress,
+    protocol.OTA_RESULT: handle_ota_result,
 }
 
 

@@ -17,7 +17,7 @@ from lamplighter.devices.models import Device
 from lamplighter.firmware import protocol
 from lamplighter.gateway import handlers
 from lamplighter.infra import metrics
-from lamplighter.lights.selectors import device_desired_entries
+from lamplighter.lights.selectors import device_welcome
 
 
 def device_basic_auth(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -49,10 +49,7 @@ def lights_status(request: HttpRequest, device: Device) -> HttpResponse:
     thread hops); this view gives the same answer to everything else (WSGI, the test client).
     """
     services.device_seen(device=device, connection=Device.Connection.HTTP)
-    welcome = protocol.build_hub_welcome(
-        device.device_id, settings.LAMPLIGHTER_HEARTBEAT_INTERVAL, device_desired_entries(device=device)
-    )
-    return JsonResponse(welcome)
+    return JsonResponse(device_welcome(device=device))
 
 
 @csrf_exempt

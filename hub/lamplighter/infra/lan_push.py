@@ -1,12 +1,9 @@
 """LAN push: call a device's own /control_led, for devices with no WebSocket to the hub.
 
-Pushes run as tasks on the hub's event loop (started by the ASGI lifespan); from code with
-no hub loop (CLI, tests without a server) they run at once, synchronously.
+Pushes run as tasks on the hub's event loop (lamplighter.infra.hub_loop).
 """
 
-import asyncio
 import logging
-import threading
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -14,19 +11,17 @@ import httpx
 from django.conf import settings
 
 from lamplighter.firmware import protocol
-from lamplighter.infra import metrics
+from lamplighter.infra import hub_loop, metrics
 
 logger = logging.getLogger(__name__)
 
-_loop: asyncio.AbstractEventLoop | None = None
-_tasks: set[asyncio.Task[bool]] = set()
-_lock = threading.Lock()
+MAX_URL_LENGTH = 256  # as a device's lan_url is stored
 
 
 def is_pushable_url(url: str) -> bool:
-    """True when the URL is an http(s) address the hub may call."""
-    parts = urlsplit(url)
-    return parts.scheme in ("http", "https") and bool(parts.hostname)
+    """True when the URL is an http(s) address the hub may call (a device's lan_url)."""
+    parts = urlsplit(url or "")
+    return parts.scheme in ("http", "https") and bool(parts.hostname) and len(url) <= MAX_URL_LENGTH
 
 
 def _requests(lan_url: str, entries: list[dict[str, Any]]) -> list[tuple[str, dict[str, str]]]:
@@ -66,22 +61,4 @@ async def push(*, lan_url: str, lan_token: str, entries: list[dict[str, Any]]) -
 
 def submit(*, lan_url: str, lan_token: str, entries: list[dict[str, Any]]) -> None:
     """Start a push in the background on the hub's loop (or run it now when there is none)."""
-    with _lock:
-        loop = _loop
-    if loop is None or loop.is_closed():
-        asyncio.run(push(lan_url=lan_url, lan_token=lan_token, entries=entries))
-        return
-
-    def start() -> None:
-        task = loop.create_task(push(lan_url=lan_url, lan_token=lan_token, entries=entries))
-        _tasks.add(task)
-        task.add_done_callback(_tasks.discard)
-
-    loop.call_soon_threadsafe(start)
-
-
-def attach(loop: asyncio.AbstractEventLoop | None) -> None:
-    """Tell the module which event loop runs pushes (None when the hub stops)."""
-    global _loop
-    with _lock:
-        _loop = loop
+    hub_loop.start_task(lambda: push(lan_url=lan_url, lan_token=lan_token, entries=entries))

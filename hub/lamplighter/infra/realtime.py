@@ -3,7 +3,6 @@
 Every browser event envelope is built here, so the dashboard's JavaScript has one source.
 """
 
-import asyncio
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,7 +11,7 @@ from typing import Any
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
-from lamplighter.infra import metrics
+from lamplighter.infra import hub_loop, metrics
 from lamplighter.infra.channel_layer import LazyInMemoryChannelLayer
 
 # Browser events (server -> dashboard WebSocket).
@@ -95,19 +94,10 @@ def close_device_socket(device_id: str) -> None:
     group_send_many([(device_group(device_id), {"type": DEVICE_CLOSE})])
 
 
-# The loop that runs the hub's sockets (set by the lifespan). With the in-memory layer, sync
-# code hands its sends to that loop without waiting for them: async_to_sync would block the
-# worker thread until the loop got round to it (a GIL switch interval of 5 ms when the loop is
-# busy), once per event. Sends from one thread stay in order (call_soon_threadsafe is FIFO).
-_loop: asyncio.AbstractEventLoop | None = None
-
-
-def attach(loop: asyncio.AbstractEventLoop | None) -> None:
-    """Tell the module which event loop runs the sockets (None when the hub stops)."""
-    global _loop
-    _loop = loop
-
-
+# With the in-memory layer, sync code hands its sends to the hub's loop without waiting for
+# them: async_to_sync would block the worker thread until the loop got round to it (a GIL
+# switch interval of 5 ms when the loop is busy), once per event. Sends from one thread stay in
+# order (call_soon_threadsafe is FIFO).
 _gathering = threading.local()
 
 
@@ -167,9 +157,7 @@ def _send_now(sends: list[tuple[str, dict[str, Any]]]) -> None:
     layer = get_channel_layer()
     if layer is None or not sends:
         return
-    loop = _loop
-    if isinstance(layer, LazyInMemoryChannelLayer) and loop is not None and loop.is_running():
-        loop.call_soon_threadsafe(_send_all_nowait, layer, sends)
+    if isinstance(layer, LazyInMemoryChannelLayer) and hub_loop.call_soon(_send_all_nowait, layer, sends):
         return
     async_to_sync(_send_all)(layer, sends)
 
@@ -195,3 +183,13 @@ DEVICE_LOG = "device.log"
 def device_log_event(device_pk: int, lines: list[dict[str, Any]]) -> dict[str, Any]:
     """Browser event: lines a device just sent (each: seq, uptime, level, text, received_at)."""
     return {"type": DEVICE_LOG, "device_id": device_pk, "lines": lines}
+
+
+# Integrations (the MQTT bridge, in whichever worker holds it) re-read what changed on request.
+INTEGRATIONS_GROUP = "mqtt-bridge"
+INTEGRATIONS_RESYNC = "bridge.resync"
+
+
+def request_integrations_resync() -> None:
+    """Ask the running integrations to re-publish what changed (scenes added, renamed, deleted)."""
+    group_send_many([(INTEGRATIONS_GROUP, {"type": INTEGRATIONS_RESYNC})])

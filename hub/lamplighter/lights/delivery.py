@@ -1,15 +1,14 @@
-"""Deliver desired states to a device over the best live path: WebSocket, LAN push, or its next poll."""
+"""Deliver lights' desired states to a device over the best live path: WebSocket, LAN push, or its next poll."""
 
 import logging
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from lamplighter.devices.models import Device
 from lamplighter.firmware import protocol
 from lamplighter.infra import lan_push, realtime
-
-if TYPE_CHECKING:
-    from lamplighter.lights.models import Light
+from lamplighter.lights.models import Light
+from lamplighter.lights.selectors import device_welcome, light_wire_entry
 
 logger = logging.getLogger(__name__)
 
@@ -19,7 +18,7 @@ PATH_POLL = "poll"
 
 
 def deliver_desired(
-    *, device: Device, lights: "list[Light]", fresh: bool = False, transition_ms: int | None = None
+    *, device: Device, lights: list[Light], fresh: bool = False, transition_ms: int | None = None
 ) -> str:
     """Send these lights' desired states to their device; return the path taken.
 
@@ -27,8 +26,6 @@ def deliver_desired(
     so it is not read again. transition_ms: the device fades to the states (a device that only
     knows on/off gets `on` alone).
     """
-    from lamplighter.lights.selectors import light_wire_entry
-
     if fresh:
         current: Mapping[str, Any] | None = {
             "channel_name": device.channel_name,
@@ -78,17 +75,7 @@ def deliver_desired_many(
 
 def deliver_snapshot(*, device: Device) -> None:
     """Send a connected device the full, authoritative list of its lights (after the set changed)."""
-    from django.conf import settings
-
-    from lamplighter.lights.selectors import device_desired_entries
-
     found = Device.objects.filter(pk=device.pk).values_list("channel_name", "lights_capability").first()
     if found and found[0]:
         device.lights_capability = found[1]
-        welcome = protocol.build_hub_welcome(
-            device.device_id,
-            settings.LAMPLIGHTER_HEARTBEAT_INTERVAL,
-            device_desired_entries(device=device),
-            protocol.capabilities(),
-        )
-        realtime.send_to_device(device.device_id, welcome)
+        realtime.send_to_device(device.device_id, device_welcome(device=device))

@@ -1,7 +1,9 @@
 """Reads for lights, scoped to the user's homes, and their wire/JSON shapes."""
 
+from collections.abc import Iterable
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import QuerySet
 
@@ -94,9 +96,22 @@ def device_lights(*, device: Device) -> QuerySet[Light]:
     return Light.objects.filter(device=device).select_related("room", "device").order_by("room__name", "name")
 
 
-def device_desired_entries(*, device: Device) -> list[dict[str, Any]]:
-    """Desired state of every light the device drives, ready for its hub.welcome."""
+def device_desired_entries(
+    *, device: Device, lights: "Iterable[Light] | None" = None
+) -> list[dict[str, Any]]:
+    """Desired state of every light the device drives (or of these lights), as a hub.welcome lists them."""
     capability = device.lights_capability
-    return [
-        light_wire_entry(light, capability=capability, welcome=True) for light in device_lights(device=device)
-    ]
+    if lights is None:
+        lights = device_lights(device=device)
+    return [light_wire_entry(light, capability=capability, welcome=True) for light in lights]
+
+
+def device_welcome(*, device: Device, lights: "Iterable[Light] | None" = None) -> dict[str, Any]:
+    """The hub.welcome a device gets: its heartbeat interval, its lights' desired states (every
+    light it drives, or these), and the hub's capabilities. The one place a welcome is put together."""
+    return protocol.build_hub_welcome(
+        device.device_id,
+        settings.LAMPLIGHTER_HEARTBEAT_INTERVAL,
+        device_desired_entries(device=device, lights=lights),
+        protocol.capabilities(),
+    )

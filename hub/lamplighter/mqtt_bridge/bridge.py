@@ -223,7 +223,7 @@ class MqttBridge:
         layer = get_channel_layer()
         if layer is None or channel is None:
             return
-        await layer.group_add(services.BRIDGE_GROUP, channel)
+        await layer.group_add(realtime.INTEGRATIONS_GROUP, channel)
         for home_id in await database_sync_to_async(
             lambda: list(Home.objects.values_list("pk", flat=True))
         )():
@@ -234,7 +234,7 @@ class MqttBridge:
         if layer is None or channel is None:
             return
         with contextlib.suppress(Exception):
-            await layer.group_discard(services.BRIDGE_GROUP, channel)
+            await layer.group_discard(realtime.INTEGRATIONS_GROUP, channel)
             for home_id in await database_sync_to_async(
                 lambda: list(Home.objects.values_list("pk", flat=True))
             )():
@@ -293,7 +293,7 @@ class MqttBridge:
 
     async def handle_event(self, message: dict[str, Any]) -> None:
         """A channel-layer message: a dashboard event of a home, or a resync request."""
-        if message.get("type") == services.BRIDGE_RESYNC:
+        if message.get("type") == realtime.INTEGRATIONS_RESYNC:
             await self._sync_all()
             return
         events = message.get("events") or []

@@ -6,8 +6,6 @@ import math
 from datetime import datetime, timedelta
 from typing import Any
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -20,8 +18,6 @@ logger = logging.getLogger(__name__)
 
 LEASE_NAME = "mqtt-bridge"
 # Channel-layer group of the running bridge, and the message asking it to re-check everything.
-BRIDGE_GROUP = "mqtt-bridge"
-BRIDGE_RESYNC = "bridge.resync"
 
 
 def bridge_lease_acquire(*, holder: str, seconds: int, now: datetime | None = None) -> bool:
@@ -48,13 +44,6 @@ def bridge_lease_acquire(*, holder: str, seconds: int, now: datetime | None = No
 def bridge_lease_release(*, holder: str) -> None:
     """Give the lease up at once (clean shutdown), so another worker can take over without waiting."""
     BridgeLease.objects.filter(name=LEASE_NAME, holder=holder).delete()
-
-
-def bridge_resync_request() -> None:
-    """Ask the running bridge (in whichever worker) to re-publish what changed (callable from sync code)."""
-    layer = get_channel_layer()
-    if layer is not None:
-        async_to_sync(layer.group_send)(BRIDGE_GROUP, {"type": BRIDGE_RESYNC})
 
 
 def parse_light_command(payload: bytes) -> tuple[dict[str, Any], int | None]:

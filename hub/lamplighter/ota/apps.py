@@ -9,9 +9,3 @@ class OtaConfig(AppConfig):
     name = "lamplighter.ota"
     label = "ota"
     verbose_name = "Firmware updates"
-
-    def ready(self) -> None:
-        """Plug the OTA device messages and the hello hook into the device message handlers."""
-        from lamplighter.gateway import ota_handlers as handlers
-
-        handlers.register()

@@ -1,40 +1,26 @@
 """LAN push of an image to a device's /django_update_firmware (the seed's route), streamed.
 
 The file is read in chunks as the socket drains, so the hub holds one chunk per push, never
-the image. Pushes run as tasks on the hub's event loop (attached by the ASGI lifespan); with
-no hub loop (CLI, tests without a server) they run at once, synchronously.
+the image. Pushes run as tasks on the hub's event loop (lamplighter.infra.hub_loop).
 """
 
-import asyncio
 import base64
-import contextvars
 import logging
-import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 from channels.db import database_sync_to_async
 from django.conf import settings
 
 from lamplighter.firmware import protocol
+from lamplighter.infra import hub_loop
 
 logger = logging.getLogger(__name__)
 
 CHUNK = 64 * 1024
 PROGRESS_EVERY = 256 * 1024  # bytes between progress updates of a push
-
-_loop: asyncio.AbstractEventLoop | None = None
-_tasks: set[asyncio.Task[None]] = set()
-_lock = threading.Lock()
-
-
-def is_pushable(url: str) -> bool:
-    """True when the URL is an http(s) address the hub may call."""
-    parts = urlsplit(url or "")
-    return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
 def _push_plan(job_id: int) -> dict[str, Any] | None:
@@ -114,24 +100,4 @@ async def push_job(job_id: int) -> None:
 
 def submit(*, job_id: int) -> None:
     """Start a push on the hub's loop (or run it now when there is none)."""
-    with _lock:
-        loop = _loop
-    if loop is None or loop.is_closed():
-        asyncio.run(push_job(job_id))
-        return
-
-    def start() -> None:
-        task = loop.create_task(push_job(job_id))
-        _tasks.add(task)
-        task.add_done_callback(_tasks.discard)
-
-    # A fresh context: the caller's (a request thread inside async_to_sync) would tie the push's
-    # database calls to that request's executor, which is gone once the request ends.
-    loop.call_soon_threadsafe(start, context=contextvars.Context())
-
-
-def attach(loop: asyncio.AbstractEventLoop | None) -> None:
-    """Tell the module which event loop runs pushes (None when the hub stops)."""
-    global _loop
-    with _lock:
-        _loop = loop
+    hub_loop.start_task(lambda: push_job(job_id))

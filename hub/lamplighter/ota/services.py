@@ -19,7 +19,7 @@ from django.utils import timezone
 from lamplighter.devices.models import Device
 from lamplighter.firmware import ota, protocol
 from lamplighter.homes.models import Home
-from lamplighter.infra import realtime
+from lamplighter.infra import lan_push, realtime
 from lamplighter.ota import push, selectors, signing
 from lamplighter.ota.models import ACTIVE_STATES, DONE_STATES, FAILED_STATES, Artifact, Job, Rollout
 
@@ -254,7 +254,7 @@ def _job_start(job: Job, rollout: Rollout) -> bool:
     can_pull = bool(device["channel_name"]) and rollout.delivery != Rollout.Delivery.PUSH
     can_push = (
         bool(device["lan_token"])
-        and push.is_pushable(device["lan_url"])
+        and lan_push.is_pushable_url(device["lan_url"])
         and rollout.delivery != Rollout.Delivery.PULL
     )
     if can_pull:

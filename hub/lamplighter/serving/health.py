@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db import connection
 
 from lamplighter.infra import metrics
+from lamplighter.serving import metrics_scrape
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +54,7 @@ class HealthRoute:
         elif not metrics_allowed(scope):
             await _respond(send, 403, b"metrics are not served to this address\n", head=head)
         else:
-            body = await database_sync_to_async(metrics.render)()
+            body = await database_sync_to_async(metrics_scrape.render)()
             await _respond(send, 200, body, metrics.CONTENT_TYPE.encode(), head=head)
 
 

@@ -13,34 +13,13 @@ from lamplighter.automations.scheduler import run_schedules_forever
 from lamplighter.backup.scheduler import run_backups_forever
 from lamplighter.devices import services
 from lamplighter.gateway import poll_reader
-from lamplighter.infra import cache, lan_push, realtime
+from lamplighter.infra import cache, hub_loop
 from lamplighter.infra import gc_tuning as collector
+from lamplighter.infra.periodic import run_periodically
 from lamplighter.mqtt_bridge.bridge import MqttBridge
-from lamplighter.ota import push as ota_push
 from lamplighter.ota.services import jobs_sweep
 
 logger = logging.getLogger(__name__)
-
-
-async def sweep_presence_forever() -> None:
-    """Mark devices offline once they miss their heartbeats; runs until cancelled."""
-    interval = max(1, settings.LAMPLIGHTER_HEARTBEAT_INTERVAL)
-    while True:
-        await asyncio.sleep(interval)
-        try:
-            await database_sync_to_async(services.devices_mark_missing_offline)()
-        except Exception:  # noqa: BLE001 - a failed sweep must not stop the next one
-            logger.exception("presence sweep failed")
-
-
-async def run_rollouts_forever() -> None:
-    """Drive OTA rollouts: start jobs on devices that became reachable, fail silent ones."""
-    while True:
-        await asyncio.sleep(max(0.05, settings.LAMPLIGHTER_OTA_TICK))
-        try:
-            await database_sync_to_async(jobs_sweep)()
-        except Exception:  # noqa: BLE001 - a failed sweep must not stop the next one
-            logger.exception("OTA rollout sweep failed")
 
 
 class LifespanApp:
@@ -74,11 +53,27 @@ class LifespanApp:
         if str(settings.CHANNEL_LAYERS["default"]["BACKEND"]).endswith("InMemoryChannelLayer"):
             # One process owns every socket, so none from a previous run can still be open.
             await database_sync_to_async(services.devices_forget_connections)()
-        lan_push.attach(asyncio.get_running_loop())
-        realtime.attach(asyncio.get_running_loop())
-        ota_push.attach(asyncio.get_running_loop())
-        self.tasks.append(asyncio.create_task(run_rollouts_forever()))
-        self.tasks.append(asyncio.create_task(sweep_presence_forever()))
+        hub_loop.attach(asyncio.get_running_loop())
+        # Drive OTA rollouts: start jobs on devices that became reachable, fail silent ones.
+        self.tasks.append(
+            asyncio.create_task(
+                run_periodically(
+                    jobs_sweep,
+                    seconds=lambda: max(0.05, settings.LAMPLIGHTER_OTA_TICK),
+                    what="OTA rollout sweep",
+                )
+            )
+        )
+        # Mark devices offline once they miss their heartbeats.
+        self.tasks.append(
+            asyncio.create_task(
+                run_periodically(
+                    services.devices_mark_missing_offline,
+                    seconds=lambda: max(1, settings.LAMPLIGHTER_HEARTBEAT_INTERVAL),
+                    what="presence sweep",
+                )
+            )
+        )
         self.tasks.append(asyncio.create_task(run_schedules_forever()))
         self.tasks.append(asyncio.create_task(run_backups_forever()))
         if settings.MQTT_URL:
@@ -87,9 +82,7 @@ class LifespanApp:
 
     async def shutdown(self) -> None:
         """Runs once when the server stops."""
-        lan_push.attach(None)
-        realtime.attach(None)
-        ota_push.attach(None)
+        hub_loop.attach(None)
         await poll_reader.reader.close()
         await cache.close_async_clients()
         for task in self.tasks:

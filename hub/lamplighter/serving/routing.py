@@ -5,11 +5,9 @@ from channels.routing import URLRouter
 from channels.security.websocket import AllowedHostsOriginValidator
 from django.urls import path
 
-from lamplighter.dashboard.consumers import DashboardConsumer
+from lamplighter.dashboard.consumers import DASHBOARD_WEBSOCKET_PATH, DashboardConsumer
 from lamplighter.firmware import protocol
 from lamplighter.gateway.consumers import DeviceConsumer
-
-DASHBOARD_WEBSOCKET_PATH = "ws/dashboard/"
 
 websocket_application = URLRouter(
     [

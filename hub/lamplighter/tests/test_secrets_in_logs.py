@@ -8,7 +8,7 @@ from pathlib import Path
 
 import httpx
 
-from lamplighter.tests.test_demo import DEVICE_LINE, running_demo
+from lamplighter.cli.tests.test_demo import DEVICE_LINE, running_demo
 from simulated import wait_for
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from lamplighter.tests.test_demo import DEVICE_LINE, running_demo
+from lamplighter.cli.tests.test_demo import DEVICE_LINE, running_demo
 from simulated import wait_for
 
 REPOSITORY = Path(__file__).resolve().parents[3]

@@ -8,9 +8,9 @@ from django.urls import reverse
 from django.utils.html import json_script
 from django.utils.safestring import SafeString
 
+from lamplighter.dashboard.consumers import DASHBOARD_WEBSOCKET_PATH
 from lamplighter.homes.models import Home
 from lamplighter.homes.selectors import home_list
-from lamplighter.serving.routing import DASHBOARD_WEBSOCKET_PATH
 
 register = template.Library()
 
