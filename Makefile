@@ -31,6 +31,7 @@ demo: install
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check hub
+	cd hub && ../$(BIN)/lint-imports ../pyproject.toml  # layers run one way, no circles (docs/architecture.md)
 
 typecheck: $(VENV)/.installed-test
 	cd hub && ../$(BIN)/mypy --config-file ../pyproject.toml .

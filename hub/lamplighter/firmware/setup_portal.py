@@ -32,11 +32,6 @@ _FORM = const((
 _FIELDS = ("ssid", "hub", "name")  # kept in the form after an error (never the password)
 
 
-def render_form(error="", values=None):
-    """The setup form, with an error line and the harmless fields kept (never the password)."""
-    return "".join(form_parts(error, values))
-
-
 def form_parts(error="", values=None):
     """The setup form in pieces of a few hundred bytes (a board's heap after a failed pairing
     attempt may not hold the whole page in one piece: MicroPython's unix port under the cap)."""

@@ -1,12 +1,11 @@
 """The device WebSocket: thin; protocol parsing and handling live in devices.handlers."""
 
-import asyncio
 import logging
-import weakref
 from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.db import transaction
 
 from lamplighter.devices import services
 from lamplighter.devices.models import Device
@@ -14,7 +13,7 @@ from lamplighter.firmware import protocol
 from lamplighter.gateway import handlers
 from lamplighter.gateway import services as exchange
 from lamplighter.gateway.socket_auth import authorization_of, authorize_and_record
-from lamplighter.infra import dbbatch, dbthread, metrics, realtime
+from lamplighter.infra import dbbatch, metrics, realtime
 from lamplighter.infra.consumer_base import LeanDispatch
 
 logger = logging.getLogger(__name__)
@@ -97,58 +96,36 @@ class DeviceConsumer(LeanDispatch, AsyncWebsocketConsumer):
 # ---- state reports of many sockets, written together ------------------------------------------
 
 REPORT_BATCH_MAX = 500
-_batches: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _ReportBatch]" = weakref.WeakKeyDictionary()
 
 
-class _ReportBatch:
-    """State reports waiting for the database thread, and the task that writes them.
-
-    While one batch is written, the reports arriving meanwhile wait and go next, together: when
-    a fan-out reaches 1,000 devices, their 1,000 acks cost a few transactions, not 1,000 (each
-    with its crossing to the database thread). A lone report goes at once, as before.
-    """
-
-    def __init__(self) -> None:
-        self.waiting: list[tuple[Device, dict[str, Any], asyncio.Future[list[dict[str, Any]]]]] = []
-        self.task: asyncio.Task[None] | None = None
-
-    async def drain(self) -> None:
-        while self.waiting:
-            batch, self.waiting = self.waiting[:REPORT_BATCH_MAX], self.waiting[REPORT_BATCH_MAX:]
-            try:
-                results = await dbthread.run(
-                    exchange.device_reports_many,
-                    reports=[(device, data, Device.Connection.WEBSOCKET) for device, data, _ in batch],
+def _write_reports(reports: list[tuple[Device, dict[str, Any]]]) -> list[dbbatch.Outcome]:
+    """State reports of many sockets in one transaction: when a fan-out reaches 1,000 devices,
+    their 1,000 acks cost a few transactions, not 1,000. If the batch fails, one by one, so one
+    bad report does not fail the others."""
+    connection = Device.Connection.WEBSOCKET
+    try:
+        with transaction.atomic():
+            results = exchange.device_reports_many(
+                reports=[(device, data, connection) for device, data in reports]
+            )
+        return [(True, result) for result in results]
+    except Exception:  # noqa: BLE001, S110 - retried one by one below
+        pass
+    outcomes: list[dbbatch.Outcome] = []
+    for device, data in reports:
+        try:
+            with transaction.atomic():
+                outcomes.append(
+                    (True, exchange.device_report(device=device, data=data, connection=connection))
                 )
-            except Exception:  # noqa: BLE001 - one bad report must not fail the others: one by one
-                results = None
-            for index, (device, data, future) in enumerate(batch):
-                if future.done():
-                    continue
-                if results is not None:
-                    future.set_result(results[index])
-                    continue
-                try:
-                    future.set_result(
-                        await dbthread.run(
-                            exchange.device_report,
-                            device=device,
-                            data=data,
-                            connection=Device.Connection.WEBSOCKET,
-                        )
-                    )
-                except Exception as error:  # noqa: BLE001 - handed to that report's socket
-                    future.set_exception(error)
+        except Exception as error:  # noqa: BLE001 - handed to that report's socket
+            outcomes.append((False, error))
+    return outcomes
+
+
+_reports = dbbatch.Gatherer(_write_reports, limit=REPORT_BATCH_MAX)
 
 
 async def report_batch(device: Device, data: dict[str, Any]) -> list[dict[str, Any]]:
     """Write a state.report (with those of other sockets waiting too); return the replies."""
-    loop = asyncio.get_running_loop()
-    batch = _batches.get(loop)
-    if batch is None:
-        batch = _batches[loop] = _ReportBatch()
-    future: asyncio.Future[list[dict[str, Any]]] = loop.create_future()
-    batch.waiting.append((device, data, future))
-    if batch.task is None or batch.task.done():
-        batch.task = loop.create_task(batch.drain())
-    return await future
+    return await _reports.submit((device, data))  # type: ignore[no-any-return]

@@ -44,16 +44,6 @@ def home_update(
     return home
 
 
-def home_member_add(*, home: Home, user: User, role: str = Membership.Role.MEMBER) -> Membership:
-    """Add a user to a home, or change their role."""
-    if role not in Membership.Role.values:
-        raise ValidationError(
-            _("role must be one of %(roles)s") % {"roles": ", ".join(Membership.Role.values)}
-        )
-    membership, _created = Membership.objects.update_or_create(home=home, user=user, defaults={"role": role})
-    return membership
-
-
 def room_create(*, home: Home, name: str) -> Room:
     """Add a room to a home."""
     name = _clean_name(name, "room")

@@ -23,29 +23,55 @@ from lamplighter.infra import dbthread, realtime
 
 BATCH_MAX = 200  # calls per crossing: bounds how long one batch holds the database thread
 
-_batches: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Batch]" = weakref.WeakKeyDictionary()
+Outcome = tuple[bool, Any]  # (True, the result) or (False, the exception)
 
 
-class _Batch:
+class _Queue:
     def __init__(self) -> None:
-        self.waiting: list[
-            tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any], asyncio.Future[Any]]
-        ] = []
+        self.waiting: list[tuple[Any, asyncio.Future[Any]]] = []
         self.task: asyncio.Task[None] | None = None
 
-    async def drain(self) -> None:
-        while self.waiting:
-            batch, self.waiting = self.waiting[:BATCH_MAX], self.waiting[BATCH_MAX:]
+
+class Gatherer:
+    """Items of many sockets written in one crossing to the database thread.
+
+    While the thread writes one batch, the items arriving meanwhile wait and go next, together;
+    a lone item goes at once. write_many(items) runs in the database thread and gives one
+    Outcome per item, in order; if it raises, every item of that batch fails with the error.
+    """
+
+    def __init__(self, write_many: Callable[[list[Any]], list[Outcome]], *, limit: int) -> None:
+        self.write_many = write_many
+        self.limit = limit
+        self._queues: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Queue] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    async def submit(self, item: Any) -> Any:
+        """Write item with the others waiting; its result, or its exception raised."""
+        loop = asyncio.get_running_loop()
+        queue = self._queues.get(loop)
+        if queue is None:
+            queue = self._queues[loop] = _Queue()
+        future: asyncio.Future[Any] = loop.create_future()
+        queue.waiting.append((item, future))
+        if queue.task is None or queue.task.done():
+            queue.task = loop.create_task(self._drain(queue))
+        return await future
+
+    async def _drain(self, queue: _Queue) -> None:
+        while queue.waiting:
+            batch, queue.waiting = queue.waiting[: self.limit], queue.waiting[self.limit :]
             try:
-                outcomes = await dbthread.run(_run_all, [(f, a, k) for f, a, k, _ in batch])
-            except BaseException as error:  # the transaction itself failed: every call did
-                for *_, future in batch:
+                outcomes = await dbthread.run(self.write_many, [item for item, _ in batch])
+            except BaseException as error:  # the write itself failed: every item did
+                for _, future in batch:
                     if not future.done():
                         future.set_exception(error)
                 if isinstance(error, asyncio.CancelledError):
                     raise
                 continue
-            for (*_, future), (ok, value) in zip(batch, outcomes, strict=True):
+            for (_, future), (ok, value) in zip(batch, outcomes, strict=True):
                 if future.done():
                     continue
                 if ok:
@@ -54,10 +80,8 @@ class _Batch:
                     future.set_exception(value)
 
 
-def _run_all(
-    calls: list[tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]],
-) -> list[tuple[bool, Any]]:
-    outcomes: list[tuple[bool, Any]] = []
+def _run_all(calls: list[tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]]) -> list[Outcome]:
+    outcomes: list[Outcome] = []
     # The batch's events (a device online per connect) go out together once it has committed.
     with realtime.sends_gathered(), transaction.atomic():
         for function, args, kwargs in calls:
@@ -69,14 +93,9 @@ def _run_all(
     return outcomes
 
 
+_calls = Gatherer(lambda calls: _run_all(calls), limit=BATCH_MAX)  # looked up per batch (tests count them)
+
+
 async def run(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     """database_sync_to_async(function)(*args, **kwargs), batched with the calls of other sockets."""
-    loop = asyncio.get_running_loop()
-    batch = _batches.get(loop)
-    if batch is None:
-        batch = _batches[loop] = _Batch()
-    future: asyncio.Future[Any] = loop.create_future()
-    batch.waiting.append((function, args, kwargs, future))
-    if batch.task is None or batch.task.done():
-        batch.task = loop.create_task(batch.drain())
-    return await future
+    return await _calls.submit((function, args, kwargs))

@@ -55,19 +55,6 @@ def desired_state(light: Light) -> dict[str, Any]:
     )
 
 
-def reported_state(light: Light) -> dict[str, Any] | None:
-    """The state the device reported (None while it reported nothing)."""
-    if light.reported_on is None:
-        return None
-    return _state(
-        light.kind,
-        light.reported_on,
-        light.reported_brightness,
-        light.reported_color_temp_kelvin,
-        light.reported_rgb,
-    )
-
-
 def _state(
     kind: str, on: bool, brightness: int | None, kelvin: int | None, rgb: int | None
 ) -> dict[str, Any]:
@@ -167,8 +154,3 @@ def check_transition(value: int | None) -> int | None:
         return protocol.check_transition(value)  # type: ignore[no-any-return]
     except protocol.ProtocolError as error:
         raise LightStateError(error.reason) from error
-
-
-def wire_state(state: dict[str, Any], lights_capability: int) -> dict[str, Any]:
-    """A state as a device with this capability takes it: only `on` for an on/off-only device."""
-    return protocol.state_for(state, lights_capability)  # type: ignore[no-any-return]

@@ -7,7 +7,6 @@ from django.db.models import Q
 from lamplighter.automations.models import Scene
 from lamplighter.lights.models import Light
 from lamplighter.lights.state import unpack_rgb
-from lamplighter.mqtt_bridge.models import BridgeLease
 
 
 def _light_row(light: Light) -> dict[str, Any]:
@@ -50,8 +49,3 @@ def bridge_scenes() -> list[dict[str, Any]]:
         {"id": scene.pk, "name": scene.name, "home_id": scene.home_id, "home_name": scene.home.name}
         for scene in Scene.objects.select_related("home").order_by("pk")
     ]
-
-
-def bridge_lease_holder() -> str | None:
-    """Which worker runs the bridge now (for the admin and the tests)."""
-    return BridgeLease.objects.values_list("holder", flat=True).first()

@@ -69,16 +69,6 @@ def job_for_download(*, job_id: int, device: Device) -> tuple[str, int] | None:
     return job.rollout.artifact.file_name, job.rollout.artifact.size
 
 
-def latest_jobs_by_device(*, device_ids: list[int]) -> dict[int, Job]:
-    """Each device's most recent job (for the device table's update column)."""
-    latest: dict[int, Job] = {}
-    for job in (
-        Job.objects.filter(device_id__in=device_ids).select_related("rollout__artifact").order_by("pk")
-    ):
-        latest[job.device_id] = job
-    return latest
-
-
 def job_payload(job: Job) -> dict[str, Any]:
     """A job as the API and the dashboard events show it."""
     artifact = job.rollout.artifact

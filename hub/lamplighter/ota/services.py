@@ -1,5 +1,6 @@
 """Writes for OTA: store an artifact, create and drive rollouts, take in what devices report."""
 
+import base64
 import hashlib
 import os
 import tempfile
@@ -9,6 +10,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from channels.db import database_sync_to_async
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
@@ -19,7 +21,7 @@ from django.utils import timezone
 from lamplighter.devices.models import Device
 from lamplighter.firmware import ota, protocol
 from lamplighter.homes.models import Home
-from lamplighter.infra import lan_push, realtime
+from lamplighter.infra import hub_loop, lan_push, realtime
 from lamplighter.ota import push, selectors, signing
 from lamplighter.ota.models import ACTIVE_STATES, DONE_STATES, FAILED_STATES, Artifact, Job, Rollout
 
@@ -265,7 +267,7 @@ def _job_start(job: Job, rollout: Rollout) -> bool:
         return True
     if can_push:
         _set_state(job, Job.State.OFFERED, path="push")
-        transaction.on_commit(partial(push.submit, job_id=job.pk))
+        transaction.on_commit(partial(hub_loop.start_task, partial(job_push, job_id=job.pk)))
         return True
     return False
 
@@ -343,6 +345,46 @@ def job_result(*, device: Device, data: dict[str, Any]) -> None:
         _set_state(job, state, **fields)
         rollout_id = job.rollout_id
         transaction.on_commit(partial(rollout_advance, rollout_id=rollout_id))
+
+
+def job_push_plan(*, job_id: int) -> dict[str, Any] | None:
+    """What a LAN push of this job sends, and where (None when the job is gone)."""
+    job = Job.objects.select_related("device", "rollout__artifact").filter(pk=job_id).first()
+    if job is None:
+        return None
+    artifact = job.rollout.artifact
+    headers = {
+        protocol.OTA_HEADER_JOB: str(job.pk),
+        protocol.OTA_HEADER_MANIFEST: base64.b64encode(artifact.manifest.encode()).decode("ascii"),
+        "Content-Type": "application/octet-stream",
+    }
+    if artifact.signature:
+        headers[protocol.OTA_HEADER_SIGNATURE] = artifact.signature
+    if job.rollout.force:
+        headers[protocol.OTA_HEADER_FORCE] = "1"
+    if artifact.content_only:  # the signature binds no version nor board: the hub asserts them
+        headers[protocol.OTA_HEADER_VERSION] = artifact.version
+        headers[protocol.OTA_HEADER_BOARD] = artifact.board
+    return {
+        "url": job.device.lan_url.rstrip("/") + protocol.DEVICE_UPDATE_PATH,
+        "token": job.device.lan_token,
+        "headers": headers,
+        "path": artifact_path(artifact),
+        "size": artifact.size,
+    }
+
+
+async def job_push(*, job_id: int) -> None:
+    """Push the job's image to its device on the LAN (a task on the hub's loop) and record the answer."""
+    plan = await database_sync_to_async(job_push_plan)(job_id=job_id)
+    if plan is None:
+        return
+
+    async def progress(sent: int) -> None:
+        await database_sync_to_async(job_push_progress)(job_id=job_id, received=sent)
+
+    status, body, error = await push.push_image(plan, progress)
+    await database_sync_to_async(job_push_answer)(job_id=job_id, status=status, body=body, error=error)
 
 
 def job_push_progress(*, job_id: int, received: int) -> None:
