@@ -58,7 +58,7 @@ class _LightArgument(argparse.Action):
 
 
 # Ports handed out by free_port in this process: each once, even before its server binds it.
-_handed_out = set()
+_handed_out: set[int] = set()
 FIRST_CHOSEN_PORT = 10000
 
 
@@ -265,7 +265,7 @@ async def provision_and_run(flash, host, port, setup_timeout, level):
     from lamplighter.firmware.app import provision
 
     hal = HostHal(flash)
-    notes = []
+    notes: list[str] = []
     try:
         config = config_module.load(flash, notes)
     except config_module.ConfigError:
