@@ -36,8 +36,9 @@ SOURCE_FILES = ("boot.py", "main.py")
 APP_DIR = "app"  # what a board imports: onto its ROMFS partition (as ROMFS_IMAGE) or its flash root
 ROMFS_IMAGE = "app.romfs"
 # Parts of the firmware package a board never runs: the simulator's launcher (CPython) and the
-# unix port's entry with its bench wiring (compiled beside the bundle, micropython_devices.py).
-EXCLUDED = ("simulator.py", "micropython_runner.py", "unix_main.py", "host_control.py")
+# unix port's entry with its bench wiring (compiled beside the bundle, micropython_devices.py), and
+# the protocol's hub half (building hub messages, checking device messages).
+EXCLUDED = ("simulator.py", "micropython_runner.py", "unix_main.py", "host_control.py", "protocol/hub.py")
 EXCLUDED_DIRS = ("tests", "tools")
 # microdot modules the firmware imports (the package's other extensions are not needed).
 MICRODOT_MODULES = ("__init__.py", "microdot.py", "helpers.py")

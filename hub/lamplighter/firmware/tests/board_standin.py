@@ -108,7 +108,7 @@ class BoardStandin:
         if self._thread is not None:
             self._thread.join(10)
         self._kill()
-        for fd in (self._outer, self._outer_slave, *self._wake):
+        for fd in (self._outer, self._outer_slave, self._wake[0], self._wake[1]):
             if fd >= 0:
                 os.close(fd)
         self._outer = self._outer_slave = -1
