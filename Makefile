@@ -84,6 +84,11 @@ bench-firmware: $(MPY_RUNNER)/node_modules/.installed $(VENV)/.installed
 
 bench: bench-firmware
 
+# `lamplighter flash` on the board stand-in: seconds from the command to a started device.
+.PHONY: bench-flash
+bench-flash: $(VENV)/.installed-test
+	$(BIN)/python bench/flash_time.py
+
 # One 1.5 MB firmware image to 50 simulated devices at once (docs/ota.md): time, throughput, hub memory.
 .PHONY: bench-ota
 bench-ota: $(VENV)/.installed-test

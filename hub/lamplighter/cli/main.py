@@ -11,6 +11,7 @@ USAGE = """usage: lamplighter COMMAND [ARGS]
          [--runtime cpython|micropython]      micropython: the compiled bundle on MicroPython's unix port)
   device --provision [--data-dir DIR]         an unconfigured simulated device with its setup page
   firmware bundle [--output DIR]              compile the firmware (mpy-cross) for a board
+  flash PORT [--config FILE]                  install the firmware on a board over USB and start it
   firmware keygen|sign|upload|rollout|status  sign and roll out firmware updates (docs/ota.md)
   token create USERNAME                       print a new personal API token
   backup FILE [--passphrase-file F]           write a backup (database, secret key, firmware files)
@@ -36,6 +37,10 @@ def main(argv: list[str] | None = None) -> int:
         from lamplighter.cli.firmware import firmware_main
 
         return firmware_main(rest)
+    if command == "flash":
+        from lamplighter.tools.flashing import flash_main
+
+        return flash_main(rest)
     if command == "serve":
         from lamplighter.serving.server import serve_main
 

@@ -1,5 +1,6 @@
 """Dashboard pages: parse the request, call a service, render or redirect."""
 
+import json
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -18,7 +19,13 @@ from lamplighter.automations.selectors import scene_list
 from lamplighter.dashboard.forms import LightForm, NameForm
 from lamplighter.devices import services as device_services
 from lamplighter.devices.models import Device
-from lamplighter.devices.selectors import device_get, device_list, device_log_lines, device_payload
+from lamplighter.devices.selectors import (
+    device_board_config,
+    device_get,
+    device_list,
+    device_log_lines,
+    device_payload,
+)
 from lamplighter.firmware import protocol
 from lamplighter.homes import services as home_services
 from lamplighter.homes.models import Home
@@ -78,8 +85,11 @@ def _confirm_page(request: HttpRequest, *, home: Home, title: str, message: str)
 
 def _secret_page(request: HttpRequest, *, device: Device, secret: str, title: str) -> HttpResponse:
     """The device's credentials, shown this once: never in a URL, never cached, never logged."""
-    context = {"home": device.home, "device": device, "secret": secret, "title": title}
+    context: dict[str, Any] = {"home": device.home, "device": device, "secret": secret, "title": title}
     context.update(_connection_help(request))
+    # The ready config.json travels inside this page only (a data: link), never in a URL the hub serves.
+    config = device_board_config(device=device, secret=secret, hub_url=context["hub_url"])
+    context["config_json"] = json.dumps(config, indent=2) + "\n"
     response = render(request, "dashboard/device_secret.html", context)
     patch_cache_control(response, no_store=True, private=True)
     return response

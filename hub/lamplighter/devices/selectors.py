@@ -6,6 +6,7 @@ from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import QuerySet
 
 from lamplighter.devices.models import Device
+from lamplighter.firmware import protocol
 from lamplighter.homes.selectors import home_list
 
 
@@ -39,6 +40,33 @@ def device_payload(device: Device) -> dict[str, Any]:
         "uptime": device.uptime,
         "free_memory": device.free_memory,
         "rssi": device.rssi,
+    }
+
+
+# What a person fills in themselves: the hub cannot know the Wi-Fi network.
+WIFI_PLACEHOLDERS = {"ssid": "<your Wi-Fi network>", "password": "<your Wi-Fi password>", "power_save": False}
+
+
+def device_board_config(*, device: Device, secret: str, hub_url: str) -> dict[str, Any]:
+    """A ready config.json for the device (docs/firmware.md): the hub, its credentials and lights.
+
+    Only Wi-Fi is left to fill in; each light gets its output pin(s) from the wiring ("pin", or
+    "pins" for a colour light), without which it drives nothing.
+    """
+    lights = []
+    for light in device.lights.select_related("room").order_by("room__name", "name"):
+        entry: dict[str, Any] = {"room": light.room.name, "light": light.name, "kind": light.kind}
+        if light.kind == protocol.KIND_TUNABLE_WHITE:
+            entry["kelvin"] = [light.min_kelvin, light.max_kelvin]
+        lights.append(entry)
+    return {
+        "board": device.board if device.board in ("esp32", "m5core2") else "esp32",
+        "name": device.name,
+        "device_id": device.device_id,
+        "secret": secret,
+        "wifi": dict(WIFI_PLACEHOLDERS),
+        "hubs": [hub_url.rstrip("/")],
+        "lights": lights,
     }
 
 

@@ -316,7 +316,8 @@ async def boot(hardware, board):
         config = config_module.load(hardware.flash_root, notes)
     except config_module.ConfigError as error:
         log.error(str(error) + "; starting the setup page")
-        config = await provision(hardware, log, board)
+        # A board's page is 0.0.0.0:80 on its own access point; the host layer keeps it on loopback.
+        config = await provision(hardware, log, board, *getattr(hardware, "SETUP_ADDRESS", ()))
         if config is None:
             return False
     device = Device(hardware, config)

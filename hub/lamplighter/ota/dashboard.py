@@ -9,6 +9,7 @@ from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, Validat
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from lamplighter.devices.selectors import device_list
@@ -22,26 +23,32 @@ from lamplighter.ota.models import Artifact, Rollout
 class UploadForm(forms.Form):
     """A firmware file, its version and board, and the signature file from `lamplighter firmware sign`."""
 
-    file = forms.FileField()
-    version = forms.CharField(max_length=64)
-    board = forms.CharField(max_length=64, initial="esp32")
-    kind = forms.ChoiceField(choices=Artifact.Kind.choices, initial=Artifact.Kind.IMAGE)
+    file = forms.FileField(label=_("File"))
+    version = forms.CharField(max_length=64, label=_("Version"))
+    board = forms.CharField(max_length=64, initial="esp32", label=_("Board"))
+    kind = forms.ChoiceField(choices=Artifact.Kind.choices, initial=Artifact.Kind.IMAGE, label=_("Kind"))
     signature = forms.FileField(
-        required=False, help_text="The .sig file written by `lamplighter firmware sign`."
+        required=False,
+        label=_("Signature"),
+        help_text=_("The .sig file written by `lamplighter firmware sign`."),
     )
 
 
 class RolloutForm(forms.Form):
     """An artifact to every device of the home (or the ones ticked), in batches."""
 
-    artifact = forms.ModelChoiceField(queryset=Artifact.objects.all())
-    devices = forms.MultipleChoiceField(required=False, widget=forms.CheckboxSelectMultiple)
-    batch_size = forms.IntegerField(min_value=1, initial=10)
-    failure_threshold = forms.IntegerField(
-        min_value=0, max_value=100, initial=20, label="Failure threshold (%)"
+    artifact = forms.ModelChoiceField(queryset=Artifact.objects.all(), label=_("Artifact"))
+    devices = forms.MultipleChoiceField(
+        required=False, widget=forms.CheckboxSelectMultiple, label=_("Devices")
     )
-    delivery = forms.ChoiceField(choices=Rollout.Delivery.choices, initial=Rollout.Delivery.AUTO)
-    force = forms.BooleanField(required=False, label="Allow a downgrade")
+    batch_size = forms.IntegerField(min_value=1, initial=10, label=_("Batch size"))
+    failure_threshold = forms.IntegerField(
+        min_value=0, max_value=100, initial=20, label=_("Failure threshold (%)")
+    )
+    delivery = forms.ChoiceField(
+        choices=Rollout.Delivery.choices, initial=Rollout.Delivery.AUTO, label=_("Delivery")
+    )
+    force = forms.BooleanField(required=False, label=_("Allow a downgrade"))
 
     def __init__(self, *args: Any, home: Home, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -4,6 +4,7 @@ import json
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from lamplighter.devices.models import Device
 from lamplighter.homes.models import Home
@@ -13,8 +14,8 @@ class Artifact(models.Model):
     """A firmware release: the file lives outside the database, under <data dir>/firmware/."""
 
     class Kind(models.TextChoices):
-        IMAGE = "image", "Full image"
-        BUNDLE = "bundle", "Application bundle"
+        IMAGE = "image", _("Full image")
+        BUNDLE = "bundle", _("Application bundle")
 
     version = models.CharField(max_length=64)
     board = models.CharField(max_length=64)
@@ -52,15 +53,15 @@ class Rollout(models.Model):
     """An artifact sent to a set of devices, batch after batch."""
 
     class Status(models.TextChoices):
-        RUNNING = "running", "Running"
-        PAUSED = "paused", "Paused"
-        CANCELED = "canceled", "Canceled"
-        FINISHED = "finished", "Finished"
+        RUNNING = "running", _("Running")
+        PAUSED = "paused", _("Paused")
+        CANCELED = "canceled", _("Canceled")
+        FINISHED = "finished", _("Finished")
 
     class Delivery(models.TextChoices):
-        AUTO = "auto", "Pull over the WebSocket, else push on the LAN"
-        PULL = "pull", "Pull only"
-        PUSH = "push", "LAN push only"
+        AUTO = "auto", _("Pull over the WebSocket, else push on the LAN")
+        PULL = "pull", _("Pull only")
+        PUSH = "push", _("LAN push only")
 
     artifact = models.ForeignKey(Artifact, on_delete=models.PROTECT, related_name="rollouts")
     home = models.ForeignKey(Home, null=True, blank=True, on_delete=models.CASCADE, related_name="rollouts")
@@ -90,15 +91,15 @@ class Job(models.Model):
     """One device's update within a rollout."""
 
     class State(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        OFFERED = "offered", "Offered"
-        DOWNLOADING = "downloading", "Downloading"
-        VERIFYING = "verifying", "Verifying"
-        REBOOTING = "rebooting", "Rebooting"
-        CONFIRMED = "confirmed", "Confirmed"
-        FAILED = "failed", "Failed"
-        ROLLED_BACK = "rolled_back", "Rolled back"
-        CANCELED = "canceled", "Canceled"
+        QUEUED = "queued", _("Queued")
+        OFFERED = "offered", _("Offered")
+        DOWNLOADING = "downloading", _("Downloading")
+        VERIFYING = "verifying", _("Verifying")
+        REBOOTING = "rebooting", _("Rebooting")
+        CONFIRMED = "confirmed", _("Confirmed")
+        FAILED = "failed", _("Failed")
+        ROLLED_BACK = "rolled_back", _("Rolled back")
+        CANCELED = "canceled", _("Canceled")
 
     rollout = models.ForeignKey(Rollout, on_delete=models.CASCADE, related_name="jobs")
     device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="ota_jobs")

@@ -33,7 +33,8 @@ def test_the_wheel_installs_alone_in_a_clean_venv_and_runs_the_demo(tmp_path: Pa
         names = archive.namelist()
     top_level = {name.split("/", 1)[0] for name in names if not name.split("/", 1)[0].endswith(".dist-info")}
     assert top_level == {"lamplighter"}, top_level
-    assert "lamplighter/firmware/protocol.py" in names  # the device protocol the hub imports
+    assert "lamplighter/firmware/protocol/__init__.py" in names  # the device protocol the hub imports
+    assert "lamplighter/firmware/protocol/hub.py" in names
     assert "lamplighter/dashboard/templates/dashboard/base.html" in names
     assert not [name for name in names if "/tests/" in name]
 

@@ -35,9 +35,10 @@ MICRODOT_DIR = Path(microdot.__file__).resolve().parent
 SOURCE_FILES = ("boot.py", "main.py")
 APP_DIR = "app"  # what a board imports: onto its ROMFS partition (as ROMFS_IMAGE) or its flash root
 ROMFS_IMAGE = "app.romfs"
-# Parts of the firmware package a board never runs: the
-# unix port's entry with its bench wiring (compiled beside the bundle, micropython_devices.py).
-EXCLUDED = ("unix_main.py", "host_control.py")
+# Parts of the firmware package a board never runs: the unix port's entry with its bench
+# wiring (compiled beside the bundle, micropython_devices.py), and the protocol's hub half
+# (building hub messages, checking device messages).
+EXCLUDED = ("unix_main.py", "host_control.py", "protocol/hub.py")
 EXCLUDED_DIRS = ("tests", "tools")
 # microdot modules the firmware imports (the package's other extensions are not needed).
 MICRODOT_MODULES = ("__init__.py", "microdot.py", "helpers.py")
@@ -46,13 +47,18 @@ CONFIG_TEMPLATE = {
     "name": "hall",
     "wifi": {"ssid": "<your Wi-Fi network>", "password": "<your Wi-Fi password>", "power_save": False},
     "hubs": ["http://192.168.1.10:8000"],
-    "lights": [{"room": "Kitchen", "light": "Ceiling", "pin": 2, "button": 39}],
+    "lan_url": "http://192.168.1.20",
+    "lights": [{"room": "Kitchen", "light": "Ceiling", "pin": 2, "button": 25}],
     "web": {"host": "0.0.0.0", "port": 80},  # noqa: S104 - the board serves its page on the LAN
     "watchdog_timeout": 30,
     "_comment": (
         "Usually you do not write this file: a device without config.json opens its setup page "
-        "and gets device_id and secret by pairing (docs/firmware.md). To configure by hand, add "
-        "device_id and secret from 'Register a device' in the dashboard and save it as config.json."
+        "and gets device_id and secret by pairing, or 'Register a device' in the dashboard offers "
+        "a ready config.json (docs/firmware.md). By hand: add device_id and secret from 'Register "
+        "a device', and replace the Wi-Fi placeholders, the hub address, lan_url (this board's "
+        "address on the LAN, for the hub's LAN push) and the lights (room and light names as the "
+        "hub has them, the pins as wired; GPIO 34-39 need an external pull-up for a button). "
+        "Then: lamplighter flash PORT --config config.json"
     ),
 }
 

@@ -159,3 +159,21 @@ def test_every_script_string_is_in_the_catalogue_list() -> None:
     assert used and used <= set(JS_MESSAGES), used - set(JS_MESSAGES)
     german = {entry.msgid for entry in catalogue("de").translated_entries()}
     assert set(JS_MESSAGES) <= german
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("de", ["Firmware-Updates", "Verteilung starten", "Firmware hochladen", "Gruppengröße"]),
+        ("fr", ["Mises à jour du micrologiciel", "Lancer un déploiement", "Taille des lots"]),
+    ],
+)
+def test_the_firmware_page_speaks_the_users_language(home_with_light, language, expected) -> None:  # type: ignore[no-untyped-def]
+    owner, home = home_with_light
+    preference_set_language(user=owner, language=language)
+    content = logged_in(owner).get(reverse("ota:home-firmware", args=[home.pk])).content.decode()
+    for text in expected:
+        assert text in content, text
+    for english in ("Firmware updates", "Start a rollout", "Upload firmware", "Batch size", "No rollout has"):
+        assert english not in content, english

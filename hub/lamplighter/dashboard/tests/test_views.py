@@ -1,6 +1,8 @@
 """Dashboard pages through the Django test client: access, rendering, management, errors."""
 
+import json
 import re
+from urllib.parse import unquote
 
 import pytest
 from django.test import Client
@@ -15,9 +17,11 @@ from factories import (
     UserFactory,
 )
 from lamplighter.devices.models import Device
+from lamplighter.firmware import config as config_module
 from lamplighter.homes.models import Home, Room
 from lamplighter.infra.secret_hashing import secret_matches
 from lamplighter.lights.models import Light
+from lamplighter.tools.flashing import FlashError, check_config
 
 pytestmark = pytest.mark.django_db
 
@@ -435,3 +439,32 @@ def test_forms_carry_csrf_and_post_without_it_is_refused(owner, home, room) -> N
     response = client.post(reverse("dashboard:room-create", args=[home.pk]), {"name": "Attic"})
     assert response.status_code == 403
     assert not Room.objects.filter(name="Attic").exists()
+
+
+def test_the_secret_page_offers_a_ready_config_json(owner, home, room, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    client = logged_in(owner)
+    device = DeviceFactory(home=home, name="hall-board")
+    LightFactory(
+        room=room, name="Strip", device=device, kind="tunable_white", min_kelvin=2200, max_kelvin=6000
+    )
+    LightFactory(room=room, name="Ceiling", device=device)
+    response = client.post(reverse("dashboard:device-rotate-secret", args=[device.pk]))
+    assert response.status_code == 200 and "no-store" in response["Cache-Control"]
+    secret = response.context["secret"]
+    config = json.loads(response.context["config_json"])
+    assert config["device_id"] == device.device_id and config["secret"] == secret
+    assert config["hubs"] == ["http://testserver"]
+    assert config["lights"] == [
+        {"room": room.name, "light": "Ceiling", "kind": "onoff"},
+        {"room": room.name, "light": "Strip", "kind": "tunable_white", "kelvin": [2200, 6000]},
+    ]
+    content = response.content.decode()
+    link = re.search(r'href="data:application/json;charset=utf-8,([^"]+)"', content)
+    assert link is not None and 'download="config.json"' in content
+    assert json.loads(unquote(link.group(1))) == config
+    # The firmware takes it as it is; `lamplighter flash` asks only for the Wi-Fi placeholders.
+    assert config_module.validate(config)["lights"][1]["kelvin"] == [2200, 6000]
+    path = tmp_path / "config.json"
+    path.write_text(response.context["config_json"])
+    with pytest.raises(FlashError, match="Wi-Fi placeholders"):
+        check_config(path)

@@ -27,8 +27,14 @@ class HostHal:
     """Simulated hardware of one device; every verb the firmware uses, without hardware."""
 
     board = "host"
+    # Where main.py's setup page listens when the flash has no config (app.boot): loopback and a
+    # free port, as a host has no access point of its own (the launchers give their own address).
+    SETUP_ADDRESS = ("127.0.0.1", 0)
 
-    def __init__(self, flash_root, rssi=-50, display_limit=MAX_DISPLAY_LINES, heap_reserved=0):
+    def __init__(self, flash_root=".", rssi=-50, display_limit=MAX_DISPLAY_LINES, heap_reserved=0):
+        # "." by default: main.py on the unix port runs as on a board, from the current folder (the
+        # board stand-in's filesystem root). Relative, as the unix port's VfsPosix refuses
+        # os.rename between two absolute paths, which storage's atomic writes do.
         self.flash_root = flash_root
         self.pins = {}
         self.duties = {}  # PWM pin -> duty 0..65535

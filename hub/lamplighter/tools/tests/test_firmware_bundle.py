@@ -22,7 +22,7 @@ def test_bundle_contents(tmp_path: Path) -> None:
         "boot.py",
         "main.py",
         "app/firmware/app.mpy",
-        "app/firmware/protocol.mpy",
+        "app/firmware/protocol/__init__.mpy",
         "app/firmware/hal/esp32.mpy",
         "app/firmware/hal/host.mpy",
     ):
@@ -30,6 +30,7 @@ def test_bundle_contents(tmp_path: Path) -> None:
     assert "app/lib/microdot/microdot.mpy" in files and "app/lib/microdot/__init__.mpy" in files
     assert not any(name.endswith(".py") and name not in ("boot.py", "main.py") for name in files)
     assert not any("tests/" in name or "simulator" in name for name in files)
+    assert "app/firmware/protocol/hub.mpy" not in files  # the protocol's hub half: never on a board
     assert (output / "app" / "firmware" / "app.mpy").read_bytes()[:1] == b"M"  # the .mpy magic
     # The ROMFS image holds every file of app/ as it is (MicroPython mounts it in the heap
     # benchmark, hub/lamplighter/firmware/tools/mpy/run.mjs, which fails when it is not a valid image).
@@ -46,6 +47,7 @@ def test_bundle_contents(tmp_path: Path) -> None:
     template = json.loads((output / "config.template.json").read_text())
     assert "secret" not in template and "device_id" not in template
     assert template["wifi"]["power_save"] is False
+    assert template["lan_url"].startswith("http://")
 
 
 def test_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
