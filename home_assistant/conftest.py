@@ -34,6 +34,8 @@ UNIT = os.environ.get("HA_COLOR_TEMP_UNIT", "kelvin")
 MOSQUITTO = shutil.which("mosquitto") or shutil.which("mosquitto", path="/usr/sbin")
 BASE = "lamplighter"
 WAIT = 30.0
+# One client for every HTTP call (each new client loads the CA bundle again: slow on a busy machine).
+HTTP = httpx.Client(timeout=30)
 # Figures of this run (never asserted): printed at the end and written to var/.
 FIGURES: dict[str, Any] = {"home_assistant": HA_VERSION, "color_temp_unit": UNIT}
 
@@ -255,7 +257,7 @@ class HomeAssistant:
         def onboarding() -> Any:
             assert self.process is not None and self.process.poll() is None, self.tail()
             try:
-                response = httpx.get(self.url + "/api/onboarding", timeout=2)
+                response = HTTP.get(self.url + "/api/onboarding", timeout=2)
             except httpx.HTTPError:
                 return None
             return response.status_code == 200
@@ -263,7 +265,7 @@ class HomeAssistant:
         wait_until(onboarding, 180, "Home Assistant to answer")
         up = time.monotonic() - started
         client_id = self.url + "/"
-        created = httpx.post(
+        created = HTTP.post(
             self.url + "/api/onboarding/users",
             json={
                 "client_id": client_id,
@@ -272,10 +274,9 @@ class HomeAssistant:
                 "password": secrets.token_urlsafe(16),
                 "language": "en",
             },
-            timeout=30,
         )
         created.raise_for_status()
-        tokens = httpx.post(
+        tokens = HTTP.post(
             self.url + "/auth/token",
             data={
                 "grant_type": "authorization_code",
@@ -330,7 +331,7 @@ class HomeAssistant:
     def call(self, domain: str, service: str, data: dict[str, Any]) -> float:
         """Call a service over the REST API; return the monotonic time just before the call."""
         at = time.monotonic()
-        response = httpx.post(
+        response = HTTP.post(
             f"{self.url}/api/services/{domain}/{service}",
             json=data,
             headers={"Authorization": f"Bearer {self.token}"},
@@ -448,7 +449,7 @@ class System:
 
     def hub_light(self, key: str) -> dict[str, Any]:
         """The light as the hub's REST API gives it now."""
-        response = httpx.get(
+        response = HTTP.get(
             f"{self.hub.url}/api/v1/lights/{self.light(key)['id']}",
             headers={"Authorization": f"Bearer {self.seed['token']}"},
             timeout=10,

@@ -11,6 +11,7 @@ one has `installed.json` with how long the install took.
 """
 
 import argparse
+import ast
 import json
 import os
 import shutil
@@ -21,10 +22,12 @@ import time
 import zipfile
 from pathlib import Path
 
-# What the check configures (configuration.yaml), and what Home Assistant always sets up itself.
+# What the check configures (configuration.yaml); Home Assistant also sets up, whatever the
+# configuration, the integrations its bootstrap module lists (read from the wheel: they change).
 INTEGRATIONS = ("http", "api", "websocket_api", "config", "onboarding", "mqtt")
-ALWAYS = ("homeassistant", "persistent_notification", "logger", "system_log")
+BOOTSTRAP_SETS = ("CORE_INTEGRATIONS", "LOGGING_AND_HTTP_DEPS_INTEGRATIONS", "DEFAULT_INTEGRATIONS")
 MARKER = "installed.json"
+RECIPE = 2  # raised when what is installed changes: an environment of another recipe is rebuilt
 
 
 def cache_root() -> Path:
@@ -63,11 +66,24 @@ def integration_requirements(wheel: zipfile.ZipFile, names: tuple[str, ...]) -> 
     return sorted(set(requirements))
 
 
+def bootstrap_integrations(wheel: zipfile.ZipFile) -> tuple[str, ...]:
+    """The integrations the release's bootstrap sets up without being configured."""
+    tree = ast.parse(wheel.read("homeassistant/bootstrap.py"))
+    names: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(
+            isinstance(target, ast.Name) and target.id in BOOTSTRAP_SETS for target in node.targets
+        ):
+            names |= set(ast.literal_eval(node.value))
+    return tuple(sorted(names))
+
+
 def install(version: str, python: str, root: Path) -> Path:
     """The path of a finished environment for `version` on `python`, built first when missing."""
     env = root / f"ha-{version}-py{python_tag(python)}"
     if (env / MARKER).is_file() and (env / "bin" / "hass").is_file():
-        return env
+        if json.loads((env / MARKER).read_text()).get("recipe") == RECIPE:
+            return env
     if env.exists():
         shutil.rmtree(env)  # an install that was cut short
     root.mkdir(parents=True, exist_ok=True)
@@ -82,11 +98,20 @@ def install(version: str, python: str, root: Path) -> Path:
         with zipfile.ZipFile(wheel_path) as wheel:
             constraints = Path(download) / "package_constraints.txt"
             constraints.write_bytes(wheel.read("homeassistant/package_constraints.txt"))
-            extra = integration_requirements(wheel, INTEGRATIONS + ALWAYS)
+            extra = integration_requirements(wheel, INTEGRATIONS + bootstrap_integrations(wheel))
         subprocess.run([*pip, "install", "-c", str(constraints), str(wheel_path), *extra], check=True)
     seconds = round(time.monotonic() - started, 1)
     (env / MARKER).write_text(
-        json.dumps({"version": version, "python": python, "requirements": extra, "seconds": seconds}) + "\n"
+        json.dumps(
+            {
+                "version": version,
+                "python": python,
+                "recipe": RECIPE,
+                "requirements": extra,
+                "seconds": seconds,
+            }
+        )
+        + "\n"
     )
     return env
 

@@ -7,15 +7,16 @@ import statistics
 import time
 from typing import Any
 
-import httpx
 import pytest
 from websockets.sync.client import connect
 
-from home_assistant.conftest import BASE, FIGURES, UNIT, System, wait_until
+from home_assistant.conftest import BASE, FIGURES, HTTP, UNIT, System, wait_until
 
 LIGHT_FLASH = 8  # Home Assistant's LightEntityFeature bits
 LIGHT_TRANSITION = 32
 KELVIN_STEP = 1.0 if UNIT == "kelvin" else 0.01  # mireds on the wire: HA shows whole mireds back
+# Home Assistant's start is part of the first test's setup.
+pytestmark = pytest.mark.timeout(600)
 CALL_TO_DEVICE: list[float] = []
 HUB_TO_HA: list[float] = []
 
@@ -173,6 +174,24 @@ def test_rgb_and_hs_colours(system: System) -> None:
     )
 
 
+def test_flash_is_refused_with_a_reason_and_the_light_keeps_its_state(system: System) -> None:
+    assert system.ha is not None and system.watcher is not None
+    key = "Living room/Reading lamp"
+    service(system, key, "turn_off", {}, {"reported_on": False})
+    before = system.hub_light(key)
+    for count, flash in enumerate(("short", "long"), start=1):
+        at = system.ha.call("light", "turn_on", {"entity_id": system.entities[key], "flash": flash})
+        system.watcher.wait_for(
+            f"{BASE}/light/{system.light(key)['id']}/set", lambda payload: b"flash" in payload, after=at
+        )
+        wait_until(
+            lambda count=count: system.hub.log.read_text().count("flash is not supported") >= count,
+            what="the hub to log why it refused the flash",
+        )
+    after = system.hub_light(key)
+    assert (after["desired_version"], after["reported_on"]) == (before["desired_version"], False)
+
+
 def test_a_scene_applies_its_lights(system: System) -> None:
     assert system.ha is not None
     at = system.ha.call("scene", "turn_on", {"entity_id": system.entities["scene"]})
@@ -206,7 +225,7 @@ def test_changes_made_on_the_hub_follow_in_home_assistant(system: System) -> Non
     lamp = system.light("Living room/Reading lamp")
 
     def rest(light_id: int, state: dict[str, Any]) -> None:
-        httpx.post(
+        HTTP.post(
             f"{system.hub.url}/api/v1/lights/{light_id}/state", json=state, headers=token, timeout=10
         ).raise_for_status()
 
@@ -250,7 +269,7 @@ def test_changes_made_on_the_hub_follow_in_home_assistant(system: System) -> Non
         _hub_change(
             system,
             ceiling["key"],
-            lambda action=action: httpx.get(
+            lambda action=action: HTTP.get(
                 device["url"] + "/control_led",
                 params={"room": ceiling["room"], "light": ceiling["name"], "action": action},
                 auth=(device["device_id"], device["secret"]),

@@ -82,6 +82,10 @@ def parse_light_command(payload: bytes, *, mireds: bool = False) -> tuple[dict[s
     data = json.loads(text)
     if not isinstance(data, dict):
         raise ValueError("expected a JSON object")
+    if "flash" in data:
+        # Home Assistant's JSON lights always offer flash; a blink ends in the state the light had,
+        # so refusing it keeps the light as the blink would have left it.
+        raise ValueError("flash is not supported (the devices cannot blink yet); the light keeps its state")
     state: dict[str, Any] = {}
     if "state" in data:
         if str(data["state"]).upper() not in ("ON", "OFF"):

@@ -86,6 +86,8 @@ def test_brightness_colour_and_transition_commands(
         b'{"state": "ON", "transition": "slow"}',
         b'{"state": "ON", "transition": Infinity}',
         b'{"state": "ON", "transition": NaN}',
+        b'{"state": "ON", "flash": 2}',
+        b'{"state": "OFF", "flash": 10}',
     ],
 )
 def test_bad_light_commands_raise(payload: bytes) -> None:
