@@ -26,8 +26,11 @@ from pathlib import Path
 # configuration, the integrations its bootstrap module lists (read from the wheel: they change).
 INTEGRATIONS = ("http", "api", "websocket_api", "config", "onboarding", "mqtt")
 BOOTSTRAP_SETS = ("CORE_INTEGRATIONS", "LOGGING_AND_HTTP_DEPS_INTEGRATIONS", "DEFAULT_INTEGRATIONS")
+# Later releases of unpinned dependencies that break older cores: josepy 2 dropped what the acme
+# package under 2024.x's hass-nabucasa imports (the http integration fails to import).
+LATER_BREAKAGE = ("josepy<2",)
 MARKER = "installed.json"
-RECIPE = 2  # raised when what is installed changes: an environment of another recipe is rebuilt
+RECIPE = 3  # raised when what is installed changes: an environment of another recipe is rebuilt
 
 
 def cache_root() -> Path:
@@ -97,7 +100,10 @@ def install(version: str, python: str, root: Path) -> Path:
         wheel_path = next(Path(download).glob("homeassistant-*.whl"))
         with zipfile.ZipFile(wheel_path) as wheel:
             constraints = Path(download) / "package_constraints.txt"
-            constraints.write_bytes(wheel.read("homeassistant/package_constraints.txt"))
+            constraints.write_bytes(
+                wheel.read("homeassistant/package_constraints.txt")
+                + "\n".join(("", *LATER_BREAKAGE, "")).encode()
+            )
             extra = integration_requirements(wheel, INTEGRATIONS + bootstrap_integrations(wheel))
         subprocess.run([*pip, "install", "-c", str(constraints), str(wheel_path), *extra], check=True)
     seconds = round(time.monotonic() - started, 1)
