@@ -49,8 +49,10 @@ HA_NEWEST_PYTHON ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.13*/bin/pyt
 test-ha: $(VENV)/.installed-test
 	@command -v mosquitto >/dev/null 2>&1 || test -x /usr/sbin/mosquitto || { \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mosquitto >/dev/null; }
+	$(BIN)/python home_assistant/install.py $(HA_NEWEST) $(HA_NEWEST_PYTHON)
 	HA_VERSION=$(HA_NEWEST) HA_PYTHON=$(HA_NEWEST_PYTHON) HA_COLOR_TEMP_UNIT=kelvin \
 	  $(BIN)/python -m pytest home_assistant
+	$(BIN)/python home_assistant/install.py $(HA_OLDEST) $(HA_OLDEST_PYTHON)
 	HA_VERSION=$(HA_OLDEST) HA_PYTHON=$(HA_OLDEST_PYTHON) HA_COLOR_TEMP_UNIT=mireds \
 	  $(BIN)/python -m pytest home_assistant
 

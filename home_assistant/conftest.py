@@ -108,6 +108,7 @@ class Hub:
         (folder / "hub").mkdir()
         self.process: subprocess.Popen | None = None
         self.started_at = 0.0
+        self.listening_after = 0.0  # seconds from start() to the port open
 
     def seed(self) -> dict[str, Any]:
         """The demo home, its devices' configs and the credentials (home_assistant/seed.py)."""
@@ -133,6 +134,7 @@ class Hub:
                 stderr=subprocess.STDOUT,
             )
         wait_until(lambda: port_open(self.port), 60, "the hub to listen")
+        self.listening_after = time.monotonic() - self.started_at
 
     def stop(self) -> None:
         """Stop it cleanly (SIGTERM: the bridge says offline and gives its lease up)."""
