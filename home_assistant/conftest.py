@@ -37,7 +37,7 @@ BASE = "lamplighter"
 WAIT = 30.0
 # One client for every HTTP call (each new client loads the CA bundle again: slow on a busy machine).
 HTTP = httpx.Client(timeout=30)
-# Figures of this run (never asserted): printed at the end and written to var/.
+# Figures of this run (never asserted): printed at the end and written to bench/results/.
 FIGURES: dict[str, Any] = {"home_assistant": HA_VERSION, "color_temp_unit": UNIT}
 
 
@@ -504,13 +504,13 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
             system.devices.stop_all()
         system.hub.stop()
         system.broker.stop()
-        report = ROOT / "var" / f"home-assistant-{HA_VERSION}.json"
+        report = ROOT / "bench" / "results" / f"home-assistant-{HA_VERSION}.json"
         report.parent.mkdir(exist_ok=True)
         report.write_text(json.dumps(FIGURES, indent=2) + "\n")
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    """Print this run's figures (also in var/home-assistant-<version>.json)."""
+    """Print this run's figures (also in bench/results/home-assistant-<version>.json)."""
     terminalreporter.section(f"Home Assistant {HA_VERSION}: figures of this run")
     for key, value in FIGURES.items():
         terminalreporter.write_line(f"{key}: {value}")
