@@ -39,6 +39,24 @@ typecheck: $(VENV)/.installed-test
 test: install-test lint typecheck firmware-checks
 	$(BIN)/python -m pytest
 
+# A real Home Assistant core against the hub over MQTT (home_assistant/): the oldest supported
+# release (mireds) and the newest that installs here (kelvin), each in a virtualenv built once under
+# $${XDG_CACHE_HOME:-~/.cache}/lamplighter/ from its wheel and package_constraints.txt. .ci/run runs it.
+HA_OLDEST ?= 2024.4.4
+HA_OLDEST_PYTHON ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.12*/bin/python) python3.12)
+HA_NEWEST ?= 2025.4.4
+HA_NEWEST_PYTHON ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.13*/bin/python) python3.13)
+.PHONY: test-ha
+test-ha: $(VENV)/.installed-test
+	@command -v mosquitto >/dev/null 2>&1 || test -x /usr/sbin/mosquitto || { \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mosquitto >/dev/null; }
+	$(BIN)/python home_assistant/install.py $(HA_NEWEST) $(HA_NEWEST_PYTHON)
+	HA_VERSION=$(HA_NEWEST) HA_PYTHON=$(HA_NEWEST_PYTHON) HA_COLOR_TEMP_UNIT=kelvin \
+	  $(BIN)/python -m pytest home_assistant
+	$(BIN)/python home_assistant/install.py $(HA_OLDEST) $(HA_OLDEST_PYTHON)
+	HA_VERSION=$(HA_OLDEST) HA_PYTHON=$(HA_OLDEST_PYTHON) HA_COLOR_TEMP_UNIT=mireds \
+	  $(BIN)/python -m pytest home_assistant
+
 # Benchmarks (not part of `make test`): needs the PostgreSQL and Mosquitto that .ci/run starts.
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/run.py

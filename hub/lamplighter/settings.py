@@ -234,6 +234,10 @@ MQTT_DISCOVERY_PREFIX = os.environ.get("MQTT_DISCOVERY_PREFIX", "homeassistant")
 MQTT_BASE_TOPIC = os.environ.get("MQTT_BASE_TOPIC", "lamplighter")
 MQTT_LEASE_SECONDS = _env_int("MQTT_LEASE_SECONDS", 30)  # a worker leads the bridge this long unrenewed
 MQTT_RESYNC_SECONDS = _env_int("MQTT_RESYNC_SECONDS", 60)  # full discovery re-check (deleted lights)
+# Colour temperature on the wire to Home Assistant: kelvin (HA 2025.2 and later) or mireds (2024.4 on).
+MQTT_COLOR_TEMP_UNIT = os.environ.get("MQTT_COLOR_TEMP_UNIT", "kelvin").strip().lower() or "kelvin"
+if MQTT_COLOR_TEMP_UNIT not in ("kelvin", "mireds"):
+    raise ValueError(f"MQTT_COLOR_TEMP_UNIT must be kelvin or mireds, got {MQTT_COLOR_TEMP_UNIT!r}")
 
 # OTA firmware updates (docs/ota.md): artifacts live under <data dir>/firmware/.
 LAMPLIGHTER_FIRMWARE_DIR = Path(os.environ.get("LAMPLIGHTER_FIRMWARE_DIR") or DATA_DIR / "firmware").resolve()

@@ -8,9 +8,7 @@ dashboards get, from whichever worker made them), and re-checks everything perio
 import asyncio
 import contextlib
 import logging
-import os
 import secrets
-import socket
 import ssl
 import time
 from dataclasses import dataclass
@@ -25,7 +23,7 @@ from django.conf import settings
 
 from lamplighter.homes.models import Home
 from lamplighter.infra import realtime
-from lamplighter.mqtt_bridge import discovery, selectors, services
+from lamplighter.mqtt_bridge import discovery, holders, selectors, services
 from lamplighter.mqtt_bridge.discovery import OFFLINE, ONLINE, Topics
 
 logger = logging.getLogger(__name__)
@@ -83,13 +81,15 @@ class MqttBridge:
         base: str = "lamplighter",
         lease_seconds: int = 30,
         resync_seconds: int = 60,
+        color_temp_unit: str = "kelvin",
     ) -> None:
         self.address = parse_mqtt_url(url)
         self.ca_file = ca_file
         self.topics = Topics(base=base.strip("/"), prefix=prefix.strip("/"))
         self.lease_seconds = max(3, lease_seconds)
         self.resync_seconds = max(1, resync_seconds)
-        self.holder = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+        self.mireds = color_temp_unit == "mireds"
+        self.holder = holders.holder_name()
         self.hub_version = _hub_version()
         self.connected = asyncio.Event()
         self._client: aiomqtt.Client | None = None
@@ -110,6 +110,7 @@ class MqttBridge:
             base=settings.MQTT_BASE_TOPIC,
             lease_seconds=settings.MQTT_LEASE_SECONDS,
             resync_seconds=settings.MQTT_RESYNC_SECONDS,
+            color_temp_unit=settings.MQTT_COLOR_TEMP_UNIT,
         )
 
     # ---- leading and reconnecting ------------------------------------------------------
@@ -266,7 +267,7 @@ class MqttBridge:
             kind, object_id = command
             if kind == "light":
                 await database_sync_to_async(services.bridge_light_command)(
-                    light_id=object_id, payload=payload
+                    light_id=object_id, payload=payload, mireds=self.mireds
                 )
             else:
                 await database_sync_to_async(services.bridge_scene_command)(
@@ -355,12 +356,12 @@ class MqttBridge:
     async def _publish_light(self, row: dict[str, Any], *, force: bool = False) -> None:
         light_id = row["id"]
         self._light_ids.add(light_id)
-        config = discovery.light_config_payload(self.topics, row, self.hub_version)
+        config = discovery.light_config_payload(self.topics, row, self.hub_version, mireds=self.mireds)
         await self._publish(self.topics.light_config(light_id), discovery.encode(config), force=force)
         await self._publish(
             self.topics.light_availability(light_id), discovery.light_availability_payload(row), force=force
         )
-        state = discovery.light_state_payload(row)
+        state = discovery.light_state_payload(row, mireds=self.mireds)
         if state is not None:
             await self._publish(self.topics.light_state(light_id), state, force=force)
 

@@ -12,6 +12,7 @@ Every topic string is built here, so the bridge, the tests and the README agree 
 """
 
 import json
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -108,9 +109,12 @@ COLOR_MODES = {
 }
 
 
-def light_config_payload(topics: Topics, light: dict[str, Any], hub_version: str) -> dict[str, Any]:
+def light_config_payload(
+    topics: Topics, light: dict[str, Any], hub_version: str, *, mireds: bool = False
+) -> dict[str, Any]:
     """A light's discovery config (JSON schema: its colour mode, brightness on a 0-255 scale,
-    colour temperature in kelvin, transitions); `light` as selectors.bridge_light gives it."""
+    colour temperature in kelvin, or in mireds when `mireds`, transitions); `light` as
+    selectors.bridge_light gives it."""
     light_id = light["id"]
     mode = COLOR_MODES.get(light["kind"], "onoff")
     config: dict[str, Any] = {
@@ -131,7 +135,11 @@ def light_config_payload(topics: Topics, light: dict[str, Any], hub_version: str
     if mode != "onoff":
         config["brightness"] = True
         config["brightness_scale"] = 255
-    if mode == "color_temp":
+    if mode == "color_temp" and mireds:
+        # The coldest end is the fewest mireds; rounded inwards, so both ends lie inside the range.
+        config["min_mireds"] = math.ceil(1_000_000 / light["max_kelvin"])
+        config["max_mireds"] = math.floor(1_000_000 / light["min_kelvin"])
+    elif mode == "color_temp":
         config["color_temp_kelvin"] = True
         config["min_kelvin"], config["max_kelvin"] = light["min_kelvin"], light["max_kelvin"]
     return config
@@ -156,8 +164,9 @@ def scene_config_payload(topics: Topics, scene: dict[str, Any], hub_version: str
     }
 
 
-def light_state_payload(light: dict[str, Any]) -> str | None:
-    """The retained state message for the light's REPORTED state; None while nothing was reported."""
+def light_state_payload(light: dict[str, Any], *, mireds: bool = False) -> str | None:
+    """The retained state message for the light's REPORTED state (colour temperature in kelvin, or
+    mireds when `mireds`); None while nothing was reported."""
     if light["reported_on"] is None:
         return None
     state: dict[str, Any] = {"state": "ON" if light["reported_on"] else "OFF"}
@@ -167,7 +176,8 @@ def light_state_payload(light: dict[str, Any]) -> str | None:
         if light["reported_brightness"] is not None:
             state["brightness"] = light["reported_brightness"]
     if mode == "color_temp" and light["reported_color_temp_kelvin"] is not None:
-        state["color_temp"] = light["reported_color_temp_kelvin"]  # kelvin: color_temp_kelvin is on
+        kelvin = light["reported_color_temp_kelvin"]
+        state["color_temp"] = kelvin_to_mireds(kelvin) if mireds else kelvin
     if mode == "rgb" and light["reported_rgb"] is not None:
         red, green, blue = light["reported_rgb"]
         state["color"] = {"r": red, "g": green, "b": blue}
@@ -177,6 +187,11 @@ def light_state_payload(light: dict[str, Any]) -> str | None:
 def light_availability_payload(light: dict[str, Any]) -> str:
     """online when the light's device is online, else offline (no device: offline)."""
     return ONLINE if light["device_online"] else OFFLINE
+
+
+def kelvin_to_mireds(kelvin: int) -> int:
+    """Mireds for a colour temperature in kelvin (rounded), as older Home Assistant reads them."""
+    return round(1_000_000 / kelvin)
 
 
 def encode(payload: dict[str, Any]) -> str:

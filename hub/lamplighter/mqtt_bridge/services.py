@@ -12,6 +12,7 @@ from django.utils import timezone
 from lamplighter.lights.models import Light
 from lamplighter.lights.services import light_set_desired
 from lamplighter.lights.state import LightStateError
+from lamplighter.mqtt_bridge.holders import holder_is_gone
 from lamplighter.mqtt_bridge.models import BridgeLease
 
 logger = logging.getLogger(__name__)
@@ -21,7 +22,8 @@ LEASE_NAME = "mqtt-bridge"
 
 
 def bridge_lease_acquire(*, holder: str, seconds: int, now: datetime | None = None) -> bool:
-    """Take or renew the bridge lease for `holder`; False while another worker holds it unexpired."""
+    """Take or renew the bridge lease for `holder`; False while another worker holds it unexpired
+    and still runs (a holder whose process is gone from this machine is taken over at once)."""
     now = now or timezone.now()
     expires_at = now + timedelta(seconds=seconds)
     with transaction.atomic():
@@ -33,6 +35,16 @@ def bridge_lease_acquire(*, holder: str, seconds: int, now: datetime | None = No
         )
         if taken:
             return True
+    current = BridgeLease.objects.filter(name=LEASE_NAME).values_list("holder", flat=True).first()
+    if current is not None and holder_is_gone(current):
+        # A crashed worker of this machine (kill -9, OOM): its lease would block for up to
+        # `seconds`. Conditional on that holder, so of several workers that saw it only one wins.
+        if BridgeLease.objects.filter(name=LEASE_NAME, holder=current).update(
+            holder=holder, expires_at=expires_at
+        ):
+            logger.info("MQTT bridge lease taken over from %s: its process is gone", current)
+            return True
+        return False
     try:
         with transaction.atomic():
             BridgeLease.objects.create(name=LEASE_NAME, holder=holder, expires_at=expires_at)
@@ -46,12 +58,12 @@ def bridge_lease_release(*, holder: str) -> None:
     BridgeLease.objects.filter(name=LEASE_NAME, holder=holder).delete()
 
 
-def parse_light_command(payload: bytes) -> tuple[dict[str, Any], int | None]:
+def parse_light_command(payload: bytes, *, mireds: bool = False) -> tuple[dict[str, Any], int | None]:
     """(the partial state, transition_ms) a Home Assistant light command asks for (JSON schema, or
     plain ON/OFF); ValueError if it asks for nothing this hub understands.
 
-    JSON schema fields: state ON/OFF, brightness (0-255), color_temp (kelvin: the discovery
-    config sets color_temp_kelvin), color {r, g, b}, transition (seconds).
+    JSON schema fields: state ON/OFF, brightness (0-255), color_temp (kelvin, or mireds when
+    `mireds`: MQTT_COLOR_TEMP_UNIT), color {r, g, b}, transition (seconds).
     """
     text = payload.decode("utf-8", errors="strict").strip()
     if text.upper() in ("ON", "OFF"):
@@ -59,6 +71,10 @@ def parse_light_command(payload: bytes) -> tuple[dict[str, Any], int | None]:
     data = json.loads(text)
     if not isinstance(data, dict):
         raise ValueError("expected a JSON object")
+    if "flash" in data:
+        # Home Assistant's JSON lights always offer flash; a blink ends in the state the light had,
+        # so refusing it keeps the light as the blink would have left it.
+        raise ValueError("flash is not supported (the devices cannot blink yet); the light keeps its state")
     state: dict[str, Any] = {}
     if "state" in data:
         if str(data["state"]).upper() not in ("ON", "OFF"):
@@ -67,7 +83,7 @@ def parse_light_command(payload: bytes) -> tuple[dict[str, Any], int | None]:
     if "brightness" in data:
         state["brightness"] = data["brightness"]
     if "color_temp" in data:
-        state["color_temp_kelvin"] = data["color_temp"]
+        state["color_temp_kelvin"] = mireds_to_kelvin(data["color_temp"]) if mireds else data["color_temp"]
     if "color" in data:
         color = data["color"]
         if not isinstance(color, dict) or not all(key in color for key in "rgb"):
@@ -89,14 +105,44 @@ def parse_light_command(payload: bytes) -> tuple[dict[str, Any], int | None]:
     return state, round(transition * 1000)
 
 
-def bridge_light_command(*, light_id: int, payload: bytes) -> Light | None:
+def mireds_to_kelvin(value: Any) -> Any:
+    """Kelvin for a colour temperature in mireds (rounded to the nearest whole kelvin the mired
+    stands for, e.g. 333 -> 3000); anything but a positive number is passed on for the light's
+    validation to refuse."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not math.isfinite(value)
+        or value <= 0
+    ):
+        return value
+    # One mired spans several kelvin: of those it stands for, prefer the roundest (3000, not 3003).
+    low, high = 1_000_000 / (value + 0.5), 1_000_000 / max(value - 0.5, 0.5)
+    for step in (100, 50, 10, 5):
+        candidate = math.ceil(low / step) * step
+        if candidate <= high:
+            return candidate
+    return round(1_000_000 / value)
+
+
+def _fit_to_range(state: dict[str, Any], light: Light) -> dict[str, Any]:
+    """The state with a colour temperature outside the light's range brought to the nearest end of
+    it, as Home Assistant's own lights do (what the device then runs is what HA shows)."""
+    kelvin = state.get("color_temp_kelvin")
+    if isinstance(kelvin, bool) or not isinstance(kelvin, (int, float)) or not math.isfinite(kelvin):
+        return state
+    return {**state, "color_temp_kelvin": min(max(round(kelvin), light.min_kelvin), light.max_kelvin)}
+
+
+def bridge_light_command(*, light_id: int, payload: bytes, mireds: bool = False) -> Light | None:
     """Apply a command from the light's command topic through the one desired-state path.
 
-    Bad payloads, states the light refuses and unknown lights are logged and ignored (None): the
-    bridge never stops for them.
+    A colour temperature outside the light's range is brought to its nearest end. Bad payloads,
+    states the light refuses and unknown lights are logged and ignored (None): the bridge never
+    stops for them.
     """
     try:
-        state, transition_ms = parse_light_command(payload)
+        state, transition_ms = parse_light_command(payload, mireds=mireds)
     except (ValueError, UnicodeDecodeError) as error:
         logger.warning("MQTT command for light %s ignored: %s", light_id, error)
         return None
@@ -105,7 +151,7 @@ def bridge_light_command(*, light_id: int, payload: bytes) -> Light | None:
         logger.warning("MQTT command for unknown light %s ignored", light_id)
         return None
     try:
-        return light_set_desired(light=light, state=state, transition_ms=transition_ms)
+        return light_set_desired(light=light, state=_fit_to_range(state, light), transition_ms=transition_ms)
     except LightStateError as error:
         logger.warning("MQTT command for light %s ignored: %s", light_id, "; ".join(error.messages))
         return None

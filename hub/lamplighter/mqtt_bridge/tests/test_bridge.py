@@ -371,9 +371,12 @@ def test_home_assistant_dims_colours_and_fades_each_kind(bridged: SimpleNamespac
         )
         entry = receive_state_set(sock)
         assert entry["state"]["rgb"] == [0, 128, 255]
-        # Out of the light's range, or a colour for a white light: ignored, nothing stored.
-        version = Light.objects.get(pk=white.pk).desired_version
+        # Out of the light's range: brought to its nearest end, as Home Assistant's own lights do.
         ha.publish(f"{base}/light/{white.pk}/set", json.dumps({"state": "ON", "color_temp": 9000}))
+        entry = receive_state_set(sock)
+        assert (entry["light"], entry["state"]["color_temp_kelvin"]) == ("White", 5000)
+        # A colour for a white light: ignored, nothing stored.
+        version = Light.objects.get(pk=white.pk).desired_version
         ha.publish(
             f"{base}/light/{white.pk}/set", json.dumps({"state": "ON", "color": {"r": 1, "g": 2, "b": 3}})
         )

@@ -1,5 +1,10 @@
 """The bridge's pure parts and services: topics, payloads, command parsing, the leader lease."""
 
+import json
+import signal
+import subprocess
+import sys
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -9,14 +14,17 @@ from django.utils import timezone
 
 from factories import DeviceFactory, HomeFactory, LightFactory, RoomFactory
 from lamplighter.infra import realtime
-from lamplighter.mqtt_bridge import discovery
+from lamplighter.lights.models import Light
+from lamplighter.mqtt_bridge import discovery, holders
 from lamplighter.mqtt_bridge.bridge import MqttBridge, parse_mqtt_url
 from lamplighter.mqtt_bridge.discovery import Topics
+from lamplighter.mqtt_bridge.models import BridgeLease
 from lamplighter.mqtt_bridge.selectors import bridge_lights
 from lamplighter.mqtt_bridge.services import (
     bridge_lease_acquire,
     bridge_lease_release,
     bridge_light_command,
+    mireds_to_kelvin,
     parse_light_command,
 )
 
@@ -79,6 +87,8 @@ def test_brightness_colour_and_transition_commands(
         b'{"state": "ON", "transition": "slow"}',
         b'{"state": "ON", "transition": Infinity}',
         b'{"state": "ON", "transition": NaN}',
+        b'{"state": "ON", "flash": 2}',
+        b'{"state": "OFF", "flash": 10}',
     ],
 )
 def test_bad_light_commands_raise(payload: bytes) -> None:
@@ -182,3 +192,131 @@ def test_bridge_lights_of_no_light_and_no_device_is_empty() -> None:
     LightFactory()
     assert bridge_lights(light_ids=[], device_ids=[]) == []
     assert len(bridge_lights()) == 1
+
+
+@pytest.mark.parametrize(
+    ("mireds", "kelvin"),
+    [(333, 3000), (370, 2700), (154, 6500), (179, 5600), (200, 5000), (250, 4000), (371, 2695), (153, 6550)],
+)
+def test_mireds_become_the_roundest_kelvin_they_stand_for(mireds: int, kelvin: int) -> None:
+    assert mireds_to_kelvin(mireds) == kelvin
+    assert discovery.kelvin_to_mireds(kelvin) == mireds  # and back: the same mired
+
+
+def test_a_colour_temperature_in_mireds_is_read_as_kelvin() -> None:
+    payload = b'{"state": "ON", "color_temp": 333}'
+    assert parse_light_command(payload, mireds=True) == ({"on": True, "color_temp_kelvin": 3000}, None)
+    assert parse_light_command(payload) == ({"on": True, "color_temp_kelvin": 333}, None)
+    for bad in (b'{"color_temp": 0}', b'{"color_temp": "warm"}', b'{"color_temp": true}'):
+        state, _ = parse_light_command(bad, mireds=True)
+        assert state["color_temp_kelvin"] == json.loads(bad)["color_temp"]  # left for the light to refuse
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("payload", "mireds", "kelvin"),
+    [
+        (b'{"state": "ON", "color_temp": 2000}', False, 2700),
+        (b'{"state": "ON", "color_temp": 9000}', False, 5000),
+        (b'{"state": "ON", "color_temp": 3500}', False, 3500),
+        (b'{"state": "ON", "color_temp": 500}', True, 2700),  # 2000 K
+        (b'{"state": "ON", "color_temp": 111}', True, 5000),  # 9009 K
+    ],
+)
+def test_a_colour_temperature_outside_the_range_is_brought_to_its_nearest_end(
+    payload: bytes, mireds: bool, kelvin: int
+) -> None:
+    light = LightFactory(kind="tunable_white", min_kelvin=2700, max_kelvin=5000)
+    updated = bridge_light_command(light_id=light.pk, payload=payload, mireds=mireds)
+    assert updated is not None and updated.desired_color_temp_kelvin == kelvin
+
+
+@pytest.mark.django_db
+def test_a_bad_colour_temperature_is_still_refused() -> None:
+    light = LightFactory(kind="tunable_white")
+    assert bridge_light_command(light_id=light.pk, payload=b'{"state": "ON", "color_temp": "warm"}') is None
+    light.refresh_from_db()
+    assert light.desired_version == 1
+
+
+@pytest.mark.django_db
+def test_discovery_and_state_in_mireds_for_older_home_assistant() -> None:
+    light = LightFactory(
+        kind="tunable_white", min_kelvin=2700, max_kelvin=6500, reported_on=True, reported_brightness=9
+    )
+    Light.objects.filter(pk=light.pk).update(reported_color_temp_kelvin=3000)
+    [row] = bridge_lights()
+    kelvin = discovery.light_config_payload(TOPICS, row, "0.1.0")
+    assert (kelvin["color_temp_kelvin"], kelvin["min_kelvin"], kelvin["max_kelvin"]) == (True, 2700, 6500)
+    assert "min_mireds" not in kelvin and "color_mode" not in kelvin
+    mireds = discovery.light_config_payload(TOPICS, row, "0.1.0", mireds=True)
+    assert (mireds["min_mireds"], mireds["max_mireds"]) == (154, 370)  # 6494 K and 2703 K: inside
+    assert "color_temp_kelvin" not in mireds and "min_kelvin" not in mireds
+    assert json.loads(discovery.light_state_payload(row) or "")["color_temp"] == 3000
+    assert json.loads(discovery.light_state_payload(row, mireds=True) or "")["color_temp"] == 333
+
+
+def _exited_process() -> tuple[int, str]:
+    """The pid and start time of a process that ran and was reaped."""
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    start = holders._process_start(process.pid)
+    process.wait()
+    return process.pid, start or ""
+
+
+def test_holder_names_tell_a_gone_process_of_this_machine() -> None:
+    me = holders.holder_name()
+    assert not holders.holder_is_gone(me)
+    host, pid, start, space, _ = me.rsplit(":", 4)
+    dead_pid, dead_start = _exited_process()
+    assert holders.holder_is_gone(f"{host}:{dead_pid}:{dead_start}:{space}:abc")
+    # The same pid started again later is another process: the old holder is gone.
+    assert holders.holder_is_gone(f"{host}:{pid}:{int(start) - 1}:{space}:abc")
+    # Another machine or pid namespace, an older hub's name, no start time: cannot be told.
+    assert not holders.holder_is_gone(f"{host}:{dead_pid}:{dead_start}:0123456789ab:abc")
+    assert not holders.holder_is_gone(f"{host}:{dead_pid}:abc")
+    assert not holders.holder_is_gone(f"{host}:{dead_pid}::{space}:abc")
+
+
+def test_a_killed_process_not_yet_reaped_is_gone() -> None:
+    process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        start = holders._process_start(process.pid)
+        space = holders.holder_name().rsplit(":", 4)[3]
+        holder = f"host:{process.pid}:{start}:{space}:abc"
+        assert not holders.holder_is_gone(holder)
+        process.send_signal(signal.SIGKILL)
+        # A zombie until reaped: its /proc entry stays, in state Z.
+        wait_for(lambda: (holders.PROC / str(process.pid) / "stat").read_text().split(") ")[1][0] == "Z")
+        assert holders.holder_is_gone(holder)
+    finally:
+        process.kill()
+        process.wait()
+
+
+@pytest.mark.django_db
+def test_the_lease_of_a_crashed_worker_of_this_machine_is_taken_over_at_once() -> None:
+    now = timezone.now()
+    space = holders.holder_name().rsplit(":", 4)[3]
+    dead_pid, dead_start = _exited_process()
+    crashed = f"host:{dead_pid}:{dead_start}:{space}:abc"
+    assert bridge_lease_acquire(holder=crashed, seconds=30, now=now)
+    me = holders.holder_name()
+    assert bridge_lease_acquire(holder=me, seconds=30, now=now + timedelta(seconds=1))
+    assert BridgeLease.objects.get().holder == me
+    # A live worker's lease (this process) is not taken, however it is named elsewhere.
+    other = holders.holder_name()
+    assert not bridge_lease_acquire(holder=other, seconds=30, now=now + timedelta(seconds=2))
+    # Nor the lease of a worker on another machine, gone or not: it runs out first.
+    bridge_lease_release(holder=me)
+    elsewhere = f"host:{dead_pid}:{dead_start}:0123456789ab:abc"
+    assert bridge_lease_acquire(holder=elsewhere, seconds=30, now=now)
+    assert not bridge_lease_acquire(holder=me, seconds=30, now=now + timedelta(seconds=29))
+    assert bridge_lease_acquire(holder=me, seconds=30, now=now + timedelta(seconds=31))
+
+
+def wait_for(check: Any, timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.01)

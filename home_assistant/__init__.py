@@ -1,0 +1,1 @@
+"""The check that runs real Home Assistant cores against the hub (`make test-ha`)."""
