@@ -157,7 +157,7 @@ def light_set_desired(
     locked = light_set_desired_in(
         lights=Light.objects.all(),
         light_id=light.pk,
-        state=_update_of(on, state),
+        state={} if stop else _update_of(on, state),  # a stop takes no state: the device says where
         transition_ms=transition_ms,
         wire={"hold": hold, "stop": stop, "cause": cause},
     )
@@ -237,7 +237,7 @@ def _store_desired(
     """
     transition_ms = light_state.check_transition(transition_ms)
     wire = {key: value for key, value in (wire or {}).items() if value}
-    if wire.get("hold"):  # a held target never switches the light: the desired `on` stays
+    if wire.get("hold") or wire.get("stop"):  # neither switches the light: the desired `on` stays
         update = {**update, "on": locked.desired_on}
     if update.keys() == {"on"}:  # a switch: the brightness and colour stay as they are
         locked.desired_on = update["on"]
@@ -550,7 +550,10 @@ def _reconcile(
                 # The first report of this version: the toggle's round trip is over.
                 metrics.TOGGLE_SECONDS.observe((now - light.desired_at).total_seconds())
             light_state.set_reported(light, reported)
-            light.reported_cause = entry.get("cause") or ""
+            cause = entry.get("cause")
+            if cause is None and protocol.adaptive_capable(light.device.lights_capability):  # type: ignore[union-attr]
+                cause = protocol.CAUSE_HUB  # a lights-3 device leaves the hub's cause out
+            light.reported_cause = cause or ""
             light.reported_version, light.reported_at = entry["version"], now
             fields = [*_REPORTED_FIELDS, "reported_version", "reported_at"]
             if outcome == protocol.REPORT_LOCAL_CHANGE:
