@@ -96,11 +96,7 @@ def light_wire_entry(
         transition_ms=transition_ms,
         kind=light.kind if welcome else None,
         kelvin=kelvin if welcome else None,
-        **(
-            {"hold": hold, "stop": stop, "cause": cause}
-            if protocol.adaptive_capable(capability)
-            else {}
-        ),
+        **({"hold": hold, "stop": stop, "cause": cause} if protocol.adaptive_capable(capability) else {}),
     )
 
 

@@ -67,7 +67,9 @@ def manual_changes(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, list[str]
     return seen
 
 
-def boot(start_device: Callable[..., Any], tmp_path: Path, hub: LiveHub, device: Device, **config: object) -> Any:
+def boot(
+    start_device: Callable[..., Any], tmp_path: Path, hub: LiveHub, device: Device, **config: object
+) -> Any:
     simulated = start_device(
         tmp_path / device.device_id,
         device_id=device.device_id,
@@ -306,7 +308,11 @@ def test_a_persons_change_ends_the_fade_and_is_reported_with_its_cause(
     assert answer["brightness"] == 100 and answer["color_temp_kelvin"] < 2800  # the colour stays where it was
     assert simulated.control("held", "Bedroom", "Reading")["fading"] is False
     kelvin = answer["color_temp_kelvin"]
-    wait_for(lambda: manual_changes == [(reading.pk, [protocol.MANUAL_BRIGHTNESS], protocol.CAUSE_WEB)], 10, "the hook")
+    wait_for(
+        lambda: manual_changes == [(reading.pk, [protocol.MANUAL_BRIGHTNESS], protocol.CAUSE_WEB)],
+        10,
+        "the hook",
+    )
     wait_for(reported(reading, white(True, 100, kelvin), protocol.CAUSE_WEB), 10, "the person's change")
     assert reading.desired_brightness == 100  # the hub adopted it
     [first, *_] = entries_since(reports, mark)
