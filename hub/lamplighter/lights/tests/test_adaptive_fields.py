@@ -12,6 +12,7 @@ from lamplighter.firmware import protocol
 from lamplighter.lights import services as light_services
 from lamplighter.lights.selectors import light_payload, light_wire_entry
 from lamplighter.lights.services import light_create, light_reports_apply, light_set_desired
+from lamplighter.mqtt_bridge.services import bridge_light_command
 
 pytestmark = pytest.mark.django_db
 
@@ -115,3 +116,14 @@ def test_a_persons_change_reaches_the_manual_change_hooks(
     )
     assert seen == [(reading.pk, [protocol.MANUAL_BRIGHTNESS], protocol.CAUSE_WEB)]
     assert reading.desired_brightness == 10 and reading.reported_cause == protocol.CAUSE_WEB
+
+
+def test_a_home_assistant_command_goes_out_with_its_cause(
+    reading: Any, sent: list, django_capture_on_commit_callbacks: Any
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        bridge_light_command(light_id=reading.pk, payload=b'{"state": "ON", "brightness": 20}')
+    [(_, message)] = sent
+    [entry] = message["data"]["lights"]
+    assert entry["cause"] == protocol.CAUSE_HA and entry["state"]["brightness"] == 20
+    assert "hold" not in entry
