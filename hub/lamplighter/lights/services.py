@@ -119,7 +119,13 @@ def _fit_kelvin(state: dict[str, Any], low: int, high: int) -> dict[str, Any]:
 
 
 # The desired state's columns, as _DESIRED_SQL writes them.
-_DESIRED_FIELDS = ["desired_on", "desired_brightness", "desired_color_temp_kelvin", "desired_rgb"]
+_DESIRED_FIELDS = [
+    "desired_on",
+    "desired_hold",
+    "desired_brightness",
+    "desired_color_temp_kelvin",
+    "desired_rgb",
+]
 
 
 def light_delete(*, light: Light) -> None:
@@ -243,6 +249,7 @@ def _store_desired(
         locked.desired_on = update["on"]
     else:
         light_state.set_desired(locked, light_state.merged_desired(locked, update))
+    locked.desired_hold = bool(wire.get("hold"))
     locked.desired_version += 1
     locked.desired_at = timezone.now()
     # Written out, like the reads before it: Model.save() cost a third of a token's switch.
@@ -251,6 +258,7 @@ def _store_desired(
             _DESIRED_SQL.format(table=connection.ops.quote_name(Light._meta.db_table)),
             [
                 locked.desired_on,
+                locked.desired_hold,
                 locked.desired_brightness,
                 locked.desired_color_temp_kelvin,
                 locked.desired_rgb,
@@ -348,7 +356,7 @@ def lights_set_desired_states(
                         [on, at, *chunk],
                     )
                 for light, _ in locked:
-                    light.desired_on = on
+                    light.desired_on, light.desired_hold = on, False
             else:
                 # Each light merges the update into its own state (its kind, its range).
                 for light, _ in locked:
@@ -499,14 +507,19 @@ def _lights_of_devices_sql(count: int) -> str:
     )
 
 
-_DESIRED_MANY_SQL = "UPDATE {table} SET desired_on = %s, desired_version = desired_version + 1, desired_at = %s WHERE id IN ({ids})"
+# Every desired write sets desired_hold: only a held target (_store_desired with hold) keeps it.
+_DESIRED_MANY_SQL = (
+    "UPDATE {table} SET desired_on = %s, desired_hold = FALSE, desired_version = desired_version + 1, "
+    "desired_at = %s WHERE id IN ({ids})"
+)
 _DESIRED_STATE_SQL = (
-    "UPDATE {table} SET desired_on = %s, desired_brightness = %s, desired_color_temp_kelvin = %s, "
-    "desired_rgb = %s, desired_version = desired_version + 1, desired_at = %s WHERE id = %s"
+    "UPDATE {table} SET desired_on = %s, desired_hold = FALSE, desired_brightness = %s, "
+    "desired_color_temp_kelvin = %s, desired_rgb = %s, desired_version = desired_version + 1, "
+    "desired_at = %s WHERE id = %s"
 )
 _DESIRED_SQL = (
-    "UPDATE {table} SET desired_on = %s, desired_brightness = %s, desired_color_temp_kelvin = %s, "
-    "desired_rgb = %s, desired_version = %s, desired_at = %s WHERE id = %s"
+    "UPDATE {table} SET desired_on = %s, desired_hold = %s, desired_brightness = %s, "
+    "desired_color_temp_kelvin = %s, desired_rgb = %s, desired_version = %s, desired_at = %s WHERE id = %s"
 )
 _REPORTED_SQL = (
     "UPDATE {table} SET reported_on = %s, reported_brightness = %s, reported_color_temp_kelvin = %s, "
@@ -544,7 +557,7 @@ def _reconcile(
             if light is None:
                 unknown.append(entry["room"] + "/" + entry["light"])
                 continue
-            outcome = protocol.classify_report(light.desired_version, entry)
+            outcome = protocol.classify_report(light.desired_version, entry, light.desired_hold)
             reported = entry["state"]
             if outcome == protocol.REPORT_APPLIED and light.reported_version != entry["version"]:
                 # The first report of this version: the toggle's round trip is over.
@@ -617,7 +630,7 @@ def _take_local_change(light: Light, reported: dict[str, Any]) -> None:
     try:
         light_state.set_desired(light, light_state.merged_desired(light, update))
     except LightStateError:
-        light.desired_on = bool(reported["on"])
+        light.desired_on, light.desired_hold = bool(reported["on"]), False
 
 
 def _take_device_support(light: Light, entry: dict[str, Any]) -> list[str]:

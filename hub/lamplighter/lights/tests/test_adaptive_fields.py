@@ -2,25 +2,31 @@
 stop and cause go to lights-3 devices only, the reported cause is stored, a person's change
 reaches MANUAL_CHANGE_HOOKS."""
 
+import base64
 from typing import Any
 
 import pytest
 
 from factories import DeviceFactory, HomeFactory, RoomFactory
 from lamplighter.devices import delivery, lan_push
+from lamplighter.devices.poll import lights_status_answer
 from lamplighter.firmware import protocol
 from lamplighter.lights import services as light_services
-from lamplighter.lights.selectors import light_payload, light_wire_entry
+from lamplighter.lights.selectors import device_desired_entries, light_payload, light_wire_entry
 from lamplighter.lights.services import light_create, light_reports_apply, light_set_desired
 from lamplighter.mqtt_bridge.services import bridge_light_command
 
 pytestmark = pytest.mark.django_db
 
+SECRET = "adaptive-fields-device-secret"  # noqa: S105 - test fixture
+
 
 @pytest.fixture
 def reading() -> Any:
     room = RoomFactory(home=HomeFactory(), name="Bedroom")
-    device = DeviceFactory(home=room.home, lights_capability=protocol.LIGHTS_ADAPTIVE, channel_name="ws-1")
+    device = DeviceFactory(
+        home=room.home, secret=SECRET, lights_capability=protocol.LIGHTS_ADAPTIVE, channel_name="ws-1"
+    )
     return light_create(room=room, name="Reading", kind="tunable_white", device=device)
 
 
@@ -127,3 +133,45 @@ def test_a_home_assistant_command_goes_out_with_its_cause(
     [entry] = message["data"]["lights"]
     assert entry["cause"] == protocol.CAUSE_HA and entry["state"]["brightness"] == 20
     assert "hold" not in entry
+
+
+def test_a_held_desired_state_goes_out_held_on_every_path_until_an_ordinary_one(reading: Any) -> None:
+    light_set_desired(light=reading, state={"brightness": 70, "color_temp_kelvin": 3300}, hold=True)
+    reading.refresh_from_db()
+    assert reading.desired_hold is True
+    [welcome] = device_desired_entries(device=reading.device)
+    assert welcome["hold"] is True and welcome["state"]["on"] is False  # a reconnect's welcome
+    assert light_wire_entry(reading, capability=protocol.LIGHTS_ADAPTIVE)["hold"] is True  # a resend
+    assert "hold" not in light_wire_entry(reading, capability=protocol.LIGHTS_RICH)
+    credentials = f"{reading.device.device_id}:{SECRET}".encode()
+    header = "Basic " + base64.b64encode(credentials).decode()
+    status, body = lights_status_answer(header)
+    assert status == 200 and body["data"]["lights"][0]["hold"] is True  # a poll
+    light_set_desired(light=reading, on=True)  # an ordinary switch ends it
+    reading.refresh_from_db()
+    assert reading.desired_hold is False and reading.desired_on is True
+    assert "hold" not in light_wire_entry(reading, capability=protocol.LIGHTS_ADAPTIVE)
+
+
+def test_a_change_made_on_the_device_beats_a_held_desired_state(reading: Any) -> None:
+    """Offline, a person switched the light on; meanwhile the hub stored a held target: the
+    person's change wins (a conflict with an ordinary desired state is the hub's)."""
+    version = reading.desired_version
+    light_set_desired(light=reading, state={"brightness": 70, "color_temp_kelvin": 3300}, hold=True)
+    entry = protocol.light_entry(
+        "Bedroom",
+        "Reading",
+        {"on": True, "brightness": 255, "color_temp_kelvin": 4000},
+        version,
+        changed=True,
+        cause=protocol.CAUSE_BUTTON,
+    )
+    resend, _ = light_reports_apply(device=reading.device, entries=[entry])
+    reading.refresh_from_db()
+    assert (reading.desired_on, reading.desired_brightness, reading.desired_hold) == (True, 255, False)
+    assert reading.desired_version == version + 2 and resend
+    light_set_desired(light=reading, state={"brightness": 10})
+    entry["version"] = reading.desired_version - 1
+    light_reports_apply(device=reading.device, entries=[entry])
+    reading.refresh_from_db()
+    assert reading.desired_brightness == 10  # an ordinary desired state wins the conflict
