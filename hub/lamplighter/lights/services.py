@@ -1,5 +1,6 @@
 """Writes for lights: create/edit, set the desired state, and take in what devices report."""
 
+from collections.abc import Callable
 from functools import cache, partial
 from typing import Any
 
@@ -118,7 +119,13 @@ def _fit_kelvin(state: dict[str, Any], low: int, high: int) -> dict[str, Any]:
 
 
 # The desired state's columns, as _DESIRED_SQL writes them.
-_DESIRED_FIELDS = ["desired_on", "desired_brightness", "desired_color_temp_kelvin", "desired_rgb"]
+_DESIRED_FIELDS = [
+    "desired_on",
+    "desired_hold",
+    "desired_brightness",
+    "desired_color_temp_kelvin",
+    "desired_rgb",
+]
 
 
 def light_delete(*, light: Light) -> None:
@@ -140,18 +147,25 @@ def light_set_desired(
     on: bool | None = None,
     state: dict[str, Any] | None = None,
     transition_ms: int | None = None,
+    hold: bool = False,
+    stop: bool = False,
+    cause: str | None = None,
 ) -> Light:
     """Store a new desired state with the next version, then deliver it once committed.
 
     state is a partial state (on, brightness, color_temp_kelvin, rgb), merged into the light's
     desired state (`on` alone: a shorthand for {"on": on}); transition_ms asks the device to fade.
+    hold, stop and cause are the adaptive fields (docs/protocol.md, "Adaptive lighting"): with
+    hold the desired `on` stays as it is (the device keeps its own); with stop the device ends
+    its fade where it is and reports that state, which becomes the desired one.
     LightStateError (nothing stored) for a field or value the light's kind and range refuse.
     """
     locked = light_set_desired_in(
         lights=Light.objects.all(),
         light_id=light.pk,
-        state=_update_of(on, state),
+        state={} if stop else _update_of(on, state),  # a stop takes no state: the device says where
         transition_ms=transition_ms,
+        wire={"hold": hold, "stop": stop, "cause": cause},
     )
     if locked is None:
         raise Light.DoesNotExist("no such light")
@@ -168,10 +182,16 @@ def _update_of(on: bool | None, state: dict[str, Any] | None) -> dict[str, Any]:
 
 @transaction.atomic
 def light_set_desired_in(
-    *, lights: QuerySet[Light], light_id: int, state: dict[str, Any], transition_ms: int | None = None
+    *,
+    lights: QuerySet[Light],
+    light_id: int,
+    state: dict[str, Any],
+    transition_ms: int | None = None,
+    wire: dict[str, Any] | None = None,
 ) -> Light | None:
     """light_set_desired for the light of `lights` (e.g. those a user may see) with this id; None
-    when there is none. Finding and locking it is one query (the API's hot path)."""
+    when there is none. Finding and locking it is one query (the API's hot path). wire: the
+    adaptive fields of light_set_desired (hold, stop, cause)."""
     # of=("self",): lock the light row only; PostgreSQL refuses FOR UPDATE on the outer-joined device.
     locked = (
         lights.select_for_update(of=("self",))
@@ -180,7 +200,7 @@ def light_set_desired_in(
         .order_by()
         .first()
     )
-    return None if locked is None else _store_desired(locked, state, transition_ms)
+    return None if locked is None else _store_desired(locked, state, transition_ms, wire)
 
 
 @transaction.atomic
@@ -214,16 +234,22 @@ def _member_light_sql() -> str:
     )
 
 
-def _store_desired(locked: Light, update: dict[str, Any], transition_ms: int | None) -> Light:
+def _store_desired(
+    locked: Light, update: dict[str, Any], transition_ms: int | None, wire: dict[str, Any] | None = None
+) -> Light:
     """Write the next desired state of a light read (and locked) in this transaction, then deliver it.
 
     LightStateError before anything is written when the light's kind or range refuses the update.
     """
     transition_ms = light_state.check_transition(transition_ms)
+    wire = {key: value for key, value in (wire or {}).items() if value}
+    if wire.get("hold") or wire.get("stop"):  # neither switches the light: the desired `on` stays
+        update = {**update, "on": locked.desired_on}
     if update.keys() == {"on"}:  # a switch: the brightness and colour stay as they are
         locked.desired_on = update["on"]
     else:
         light_state.set_desired(locked, light_state.merged_desired(locked, update))
+    locked.desired_hold = bool(wire.get("hold"))
     locked.desired_version += 1
     locked.desired_at = timezone.now()
     # Written out, like the reads before it: Model.save() cost a third of a token's switch.
@@ -232,6 +258,7 @@ def _store_desired(locked: Light, update: dict[str, Any], transition_ms: int | N
             _DESIRED_SQL.format(table=connection.ops.quote_name(Light._meta.db_table)),
             [
                 locked.desired_on,
+                locked.desired_hold,
                 locked.desired_brightness,
                 locked.desired_color_temp_kelvin,
                 locked.desired_rgb,
@@ -246,7 +273,7 @@ def _store_desired(locked: Light, update: dict[str, Any], transition_ms: int | N
         # device goes first (on_commit keeps order): it is on the way to the confirmed state.
         transaction.on_commit(
             lambda: delivery.deliver_desired(
-                device=device, lights=[locked], fresh=True, transition_ms=transition_ms
+                device=device, lights=[locked], fresh=True, transition_ms=transition_ms, **wire
             )
         )
     _publish(locked)
@@ -329,7 +356,7 @@ def lights_set_desired_states(
                         [on, at, *chunk],
                     )
                 for light, _ in locked:
-                    light.desired_on = on
+                    light.desired_on, light.desired_hold = on, False
             else:
                 # Each light merges the update into its own state (its kind, its range).
                 for light, _ in locked:
@@ -480,21 +507,37 @@ def _lights_of_devices_sql(count: int) -> str:
     )
 
 
-_DESIRED_MANY_SQL = "UPDATE {table} SET desired_on = %s, desired_version = desired_version + 1, desired_at = %s WHERE id IN ({ids})"
+# Every desired write sets desired_hold: only a held target (_store_desired with hold) keeps it.
+_DESIRED_MANY_SQL = (
+    "UPDATE {table} SET desired_on = %s, desired_hold = FALSE, desired_version = desired_version + 1, "
+    "desired_at = %s WHERE id IN ({ids})"
+)
 _DESIRED_STATE_SQL = (
-    "UPDATE {table} SET desired_on = %s, desired_brightness = %s, desired_color_temp_kelvin = %s, "
-    "desired_rgb = %s, desired_version = desired_version + 1, desired_at = %s WHERE id = %s"
+    "UPDATE {table} SET desired_on = %s, desired_hold = FALSE, desired_brightness = %s, "
+    "desired_color_temp_kelvin = %s, desired_rgb = %s, desired_version = desired_version + 1, "
+    "desired_at = %s WHERE id = %s"
 )
 _DESIRED_SQL = (
-    "UPDATE {table} SET desired_on = %s, desired_brightness = %s, desired_color_temp_kelvin = %s, "
-    "desired_rgb = %s, desired_version = %s, desired_at = %s WHERE id = %s"
+    "UPDATE {table} SET desired_on = %s, desired_hold = %s, desired_brightness = %s, "
+    "desired_color_temp_kelvin = %s, desired_rgb = %s, desired_version = %s, desired_at = %s WHERE id = %s"
 )
 _REPORTED_SQL = (
     "UPDATE {table} SET reported_on = %s, reported_brightness = %s, reported_color_temp_kelvin = %s, "
-    "reported_rgb = %s, reported_version = %s, reported_at = %s WHERE id = %s"
+    "reported_rgb = %s, reported_cause = %s, reported_version = %s, reported_at = %s WHERE id = %s"
 )
 # The reported state's columns, as _REPORTED_SQL writes them.
-_REPORTED_FIELDS = ["reported_on", "reported_brightness", "reported_color_temp_kelvin", "reported_rgb"]
+_REPORTED_FIELDS = [
+    "reported_on",
+    "reported_brightness",
+    "reported_color_temp_kelvin",
+    "reported_rgb",
+    "reported_cause",
+]
+
+# Run, inside the report's transaction, for each reported light whose entry names what a person
+# changed on the device (`manual`: "brightness" and/or "color"), with the light, those parts and
+# the entry's cause: the adaptive planner pauses what was changed.
+MANUAL_CHANGE_HOOKS: list[Callable[[Light, list[str], str], None]] = []
 
 
 def _reconcile(
@@ -514,12 +557,16 @@ def _reconcile(
             if light is None:
                 unknown.append(entry["room"] + "/" + entry["light"])
                 continue
-            outcome = protocol.classify_report(light.desired_version, entry)
+            outcome = protocol.classify_report(light.desired_version, entry, light.desired_hold)
             reported = entry["state"]
             if outcome == protocol.REPORT_APPLIED and light.reported_version != entry["version"]:
                 # The first report of this version: the toggle's round trip is over.
                 metrics.TOGGLE_SECONDS.observe((now - light.desired_at).total_seconds())
             light_state.set_reported(light, reported)
+            cause = entry.get("cause")
+            if cause is None and protocol.adaptive_capable(light.device.lights_capability):  # type: ignore[union-attr]
+                cause = protocol.CAUSE_HUB  # a lights-3 device leaves the hub's cause out
+            light.reported_cause = cause or ""
             light.reported_version, light.reported_at = entry["version"], now
             fields = [*_REPORTED_FIELDS, "reported_version", "reported_at"]
             if outcome == protocol.REPORT_LOCAL_CHANGE:
@@ -544,6 +591,9 @@ def _reconcile(
                 plain.pop(light.pk, None)
                 light.save(update_fields=fields)
             changed.append(light)
+            if entry.get("manual"):
+                for hook in MANUAL_CHANGE_HOOKS:
+                    hook(light, entry["manual"], entry.get("cause") or protocol.CAUSE_HUB)
         results.append((resend, unknown))
     if plain:
         with connection.cursor() as cursor:
@@ -556,6 +606,7 @@ def _reconcile(
                         light.reported_brightness,
                         light.reported_color_temp_kelvin,
                         light.reported_rgb,
+                        light.reported_cause,
                         light.reported_version,
                         at,
                         light.pk,
@@ -579,7 +630,7 @@ def _take_local_change(light: Light, reported: dict[str, Any]) -> None:
     try:
         light_state.set_desired(light, light_state.merged_desired(light, update))
     except LightStateError:
-        light.desired_on = bool(reported["on"])
+        light.desired_on, light.desired_hold = bool(reported["on"]), False
 
 
 def _take_device_support(light: Light, entry: dict[str, Any]) -> list[str]:

@@ -9,6 +9,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from lamplighter.firmware import protocol
 from lamplighter.lights.models import Light
 from lamplighter.lights.services import light_set_desired
 from lamplighter.lights.state import LightStateError
@@ -151,7 +152,12 @@ def bridge_light_command(*, light_id: int, payload: bytes, mireds: bool = False)
         logger.warning("MQTT command for unknown light %s ignored", light_id)
         return None
     try:
-        return light_set_desired(light=light, state=_fit_to_range(state, light), transition_ms=transition_ms)
+        return light_set_desired(
+            light=light,
+            state=_fit_to_range(state, light),
+            transition_ms=transition_ms,
+            cause=protocol.CAUSE_HA,
+        )
     except LightStateError as error:
         logger.warning("MQTT command for light %s ignored: %s", light_id, "; ".join(error.messages))
         return None

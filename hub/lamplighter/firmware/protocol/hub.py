@@ -80,11 +80,27 @@ def control_query(room, light, state, version=None, transition_ms=None):
     return query
 
 
-def classify_report(desired_version, entry):
-    """Decide what one reported light means, given the hub's desired version for it."""
+def entry_query(entry):
+    """The /control_led query of a state.set entry (the hub's LAN push), its adaptive fields too."""
+    query = control_query(
+        entry["room"], entry["light"], entry["state"], entry["version"], entry.get("transition_ms")
+    )
+    for name in ("hold", "stop"):
+        if entry.get(name):
+            query[name] = "1"
+    if entry.get("cause") is not None:
+        query["cause"] = entry["cause"]
+    return query
+
+
+def classify_report(desired_version, entry, held=False):
+    """Decide what one reported light means, given the hub's desired version for it.
+
+    held: the desired state is a held target (adaptive lighting), which a device's change beats.
+    """
     version = entry["version"]
     if entry.get("changed"):
-        return REPORT_LOCAL_CHANGE if version >= desired_version else REPORT_CONFLICT
+        return REPORT_LOCAL_CHANGE if version >= desired_version or held else REPORT_CONFLICT
     if version == desired_version:
         return REPORT_APPLIED
     return REPORT_AHEAD if version > desired_version else REPORT_STALE
