@@ -35,11 +35,9 @@ def _requests(lan_url: str, entries: list[dict[str, Any]]) -> list[tuple[str, di
 
 
 def control_params(entry: dict[str, Any]) -> dict[str, str]:
-    """The /control_led query of one wire entry: action, version, and the brightness, colour and
-    transition it carries (a device that only knows on/off was given an entry without them)."""
-    return protocol.control_query(  # type: ignore[no-any-return]
-        entry["room"], entry["light"], entry["state"], entry["version"], entry.get("transition_ms")
-    )
+    """The /control_led query of one wire entry: action, version, and the brightness, colour,
+    transition and adaptive fields it carries (an older device was given an entry without them)."""
+    return protocol.entry_query(entry)  # type: ignore[no-any-return]
 
 
 async def push(*, lan_url: str, lan_token: str, entries: list[dict[str, Any]]) -> bool:

@@ -126,8 +126,24 @@ MAX_KELVIN = 20000
 DEFAULT_KELVIN_RANGE = (2700, 6500)
 MAX_TRANSITION_MS = 3600000  # one hour: a 30-minute sunrise is one command
 # Versioned capabilities in device.hello and hub.welcome: "lights" 1 (or absent) is on/off only,
-# 2 adds kinds, brightness, colour temperature, rgb and transition_ms.
-LIGHTS_CAPABILITY = 2
+# 2 adds kinds, brightness, colour temperature, rgb and transition_ms, 3 adds hold, stop, cause
+# and manual (docs/protocol.md, "Adaptive lighting").
+LIGHTS_RICH = 2
+LIGHTS_ADAPTIVE = 3
+LIGHTS_CAPABILITY = LIGHTS_ADAPTIVE  # what this module supports
+
+# What caused a light's state: "cause" in state.set (the hub's asker, echoed) and state.report.
+CAUSE_HUB = "hub"  # the dashboard, the API, a scene or a schedule; a state.set without cause
+CAUSE_HA = "ha"  # Home Assistant, through the hub
+CAUSE_ADAPTIVE = "adaptive"  # the hub's adaptive lighting (sent with hold)
+CAUSE_BUTTON = "button"  # a button on the device
+CAUSE_WEB = "web"  # a person on the device's /control_led or page
+CAUSES = (CAUSE_HUB, CAUSE_HA, CAUSE_ADAPTIVE, CAUSE_BUTTON, CAUSE_WEB)
+MAX_CAUSE_LENGTH = 16  # a peer keeps (and echoes) a cause it does not know
+# What a person changed on the device: "manual" in state.report.
+MANUAL_BRIGHTNESS = "brightness"
+MANUAL_COLOR = "color"
+MANUAL_PARTS = (MANUAL_BRIGHTNESS, MANUAL_COLOR)
 
 _BRIGHTNESS = const("brightness")
 _KELVIN = const("color_temp_kelvin")
@@ -283,6 +299,19 @@ def control_query(room, light, state, version=None, transition_ms=None):
     return query
 
 
+def entry_query(entry):
+    """The /control_led query of a state.set entry (the hub's LAN push), its adaptive fields too."""
+    query = control_query(
+        entry["room"], entry["light"], entry["state"], entry["version"], entry.get("transition_ms")
+    )
+    for name in ("hold", "stop"):
+        if entry.get(name):
+            query[name] = "1"
+    if entry.get("cause") is not None:
+        query["cause"] = entry["cause"]
+    return query
+
+
 def capabilities():
     """What this protocol module supports, for device.hello and hub.welcome."""
     return {"lights": LIGHTS_CAPABILITY}
@@ -295,16 +324,45 @@ def lights_capability(data):
 
 def state_for(state, lights_capability):
     """A state as a peer with this lights capability understands it: only on for an on/off peer."""
-    if lights_capability >= LIGHTS_CAPABILITY:
+    if lights_capability >= LIGHTS_RICH:
         return state
     return {"on": state["on"]}
 
 
-def light_entry(room, light, state, version, changed=False, transition_ms=None, kind=None, kelvin=None):
+def adaptive_capable(lights_capability):
+    """True when a peer with this lights capability takes hold, stop, cause and manual."""
+    return lights_capability >= LIGHTS_ADAPTIVE
+
+
+def manual_parts(fields):
+    """What a change of these state fields touches, as "manual" names it (brightness, color)."""
+    parts = []
+    if _BRIGHTNESS in fields:
+        parts.append(MANUAL_BRIGHTNESS)
+    if _KELVIN in fields or _RGB in fields:
+        parts.append(MANUAL_COLOR)
+    return parts
+
+
+def light_entry(
+    room,
+    light,
+    state,
+    version,
+    changed=False,
+    transition_ms=None,
+    kind=None,
+    kelvin=None,
+    hold=False,
+    stop=False,
+    cause=None,
+    manual=None,
+):
     """Return one light as it travels in a message: names, state and version.
 
     transition_ms goes with state.set (a fade to the state); kind and kelvin (the light's
-    colour-temperature range) with device.hello and hub.welcome.
+    colour-temperature range) with device.hello and hub.welcome. hold and stop (state.set) and
+    cause and manual (state.set, state.report) are the adaptive fields (lights capability 3).
     """
     entry = {"room": room, "light": light, "state": state, "version": version}
     if changed:
@@ -315,6 +373,14 @@ def light_entry(room, light, state, version, changed=False, transition_ms=None, 
         entry["kind"] = kind
     if kelvin is not None:
         entry["kelvin"] = list(kelvin)
+    if hold:
+        entry["hold"] = True
+    if stop:
+        entry["stop"] = True
+    if cause is not None:
+        entry["cause"] = cause
+    if manual:
+        entry["manual"] = list(manual)
     return entry
 
 
@@ -623,7 +689,26 @@ def _check_lights(data):
             _fail("changed must be true or false")
         if "transition_ms" in entry:
             check_transition(entry["transition_ms"])
+        _check_adaptive(entry)
     return data
+
+
+def _check_adaptive(entry):
+    # The lights-3 fields of an entry; a cause this side does not know is kept (a newer peer's).
+    for name in ("hold", "stop"):
+        if not isinstance(entry.get(name, False), bool):
+            _fail(name + " must be true or false")
+    if entry.get("hold") and entry.get("stop"):
+        _fail("hold and stop exclude each other")
+    if entry.get("cause") is not None:
+        _check_text(entry["cause"], "cause", MAX_CAUSE_LENGTH)
+    manual = entry.get("manual")
+    if manual is not None:
+        if not isinstance(manual, list) or len(manual) > len(MANUAL_PARTS):
+            _fail("manual must be a list of " + ", ".join(MANUAL_PARTS))
+        for part in manual:
+            if part not in MANUAL_PARTS:
+                _fail("manual must be a list of " + ", ".join(MANUAL_PARTS))
 
 
 def _check_device_hello(data):

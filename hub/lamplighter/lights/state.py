@@ -17,7 +17,7 @@ STATE_FIELDS = ("brightness", "color_temp_kelvin", "rgb")
 # What each kind's state holds besides `on`.
 KIND_FIELDS: dict[str, tuple[str, ...]] = {kind: protocol.kind_fields(kind) for kind in protocol.LIGHT_KINDS}
 # The device's capability (its hello's "lights") from which it takes brightness and colour.
-RICH_LIGHTS = protocol.LIGHTS_CAPABILITY
+RICH_LIGHTS = protocol.LIGHTS_RICH
 
 
 class LightStateError(ValidationError):

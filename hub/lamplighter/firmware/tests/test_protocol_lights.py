@@ -30,7 +30,7 @@ class RichSamplesTest(unittest.TestCase):
     def test_hello_and_welcome_samples_announce_lights_2(self):
         for message_type in (protocol.DEVICE_HELLO, protocol.HUB_WELCOME):
             data = protocol.parse(rich_sample(message_type))["data"]
-            self.assertEqual(protocol.lights_capability(data), protocol.LIGHTS_CAPABILITY)
+            self.assertEqual(protocol.lights_capability(data), protocol.LIGHTS_RICH)
             kinds = [entry["kind"] for entry in data["lights"]]
             self.assertEqual(sorted(kinds), sorted(protocol.LIGHT_KINDS))
             for entry in data["lights"]:
@@ -67,7 +67,7 @@ class RichSamplesTest(unittest.TestCase):
             welcome["data"]["device_id"],
             welcome["data"]["heartbeat_interval"],
             welcome["data"]["lights"],
-            protocol.capabilities(),
+            {"lights": protocol.LIGHTS_RICH},  # a lights-2 hub's welcome
         )
         self.assertEqual(rebuilt, welcome)
 
@@ -216,7 +216,7 @@ class TransitionAndCapabilityTest(unittest.TestCase):
         hello = protocol.build_device_hello(
             "dev-1", "0.2.0", "host", [], capabilities=protocol.capabilities()
         )
-        self.assertEqual(protocol.lights_capability(protocol.parse(protocol.encode(hello))["data"]), 2)
+        self.assertEqual(protocol.lights_capability(protocol.parse(protocol.encode(hello))["data"]), 3)
         plain = protocol.build_device_hello("dev-1", "0.2.0", "host", [])
         self.assertNotIn("capabilities", plain["data"])
         self.assertEqual(protocol.lights_capability(plain["data"]), 1)
@@ -231,6 +231,7 @@ class TransitionAndCapabilityTest(unittest.TestCase):
         state = {"on": True, "brightness": 20, "rgb": [1, 2, 3]}
         self.assertEqual(protocol.state_for(state, 1), {"on": True})
         self.assertEqual(protocol.state_for(state, 2), state)
+        self.assertEqual(protocol.state_for(state, 3), state)
 
     def test_light_entry_fields(self):
         entry = protocol.light_entry("A", "B", {"on": True}, 1, kind=TUNABLE, kelvin=(2000, 5000))
@@ -240,6 +241,128 @@ class TransitionAndCapabilityTest(unittest.TestCase):
         self.assertEqual(
             protocol.light_state(True, 5, None, (1, 2, 3)), {"on": True, "brightness": 5, "rgb": [1, 2, 3]}
         )
+
+
+ADAPTIVE_SET = protocol.STATE_SET + ".adaptive"
+ADAPTIVE_REPORT = protocol.STATE_REPORT + ".adaptive"
+
+
+class AdaptiveFieldsTest(unittest.TestCase):
+    """Lights capability 3: hold, stop, cause and manual (docs/protocol.md, "Adaptive lighting")."""
+
+    def test_adaptive_samples_parse_in_their_direction(self):
+        message = protocol.parse(load_sample(ADAPTIVE_SET), protocol.HUB_MESSAGE_TYPES)
+        self.assertEqual(message["type"], protocol.STATE_SET)
+        held, stop, asked = message["data"]["lights"]
+        self.assertTrue(held["hold"])
+        self.assertEqual(held["cause"], protocol.CAUSE_ADAPTIVE)
+        self.assertTrue(stop["stop"])
+        self.assertEqual(asked["cause"], protocol.CAUSE_HA)
+        report = protocol.parse(load_sample(ADAPTIVE_REPORT), protocol.DEVICE_MESSAGE_TYPES)
+        causes = [entry["cause"] for entry in report["data"]["lights"]]
+        self.assertEqual(causes, [protocol.CAUSE_ADAPTIVE, protocol.CAUSE_WEB, protocol.CAUSE_BUTTON])
+        self.assertEqual(report["data"]["lights"][1]["manual"], [protocol.MANUAL_BRIGHTNESS])
+
+    def test_adaptive_samples_match_the_builders(self):
+        for name in (ADAPTIVE_SET, ADAPTIVE_REPORT):
+            sample = load_sample_json(name)
+            rebuilt = []
+            for entry in sample["data"]["lights"]:
+                state = entry["state"]
+                rebuilt.append(
+                    protocol.light_entry(
+                        entry["room"],
+                        entry["light"],
+                        protocol.light_state(
+                            state["on"], state.get("brightness"), state.get("color_temp_kelvin"), state.get("rgb")
+                        ),
+                        entry["version"],
+                        changed=entry.get("changed", False),
+                        transition_ms=entry.get("transition_ms"),
+                        hold=entry.get("hold", False),
+                        stop=entry.get("stop", False),
+                        cause=entry.get("cause"),
+                        manual=entry.get("manual"),
+                    )
+                )
+            build = protocol.build_state_set if name == ADAPTIVE_SET else protocol.build_state_report
+            self.assertEqual(build(rebuilt), sample)
+
+    def test_capability_3_is_adaptive_and_rich(self):
+        self.assertEqual(protocol.capabilities(), {"lights": protocol.LIGHTS_ADAPTIVE})
+        self.assertTrue(protocol.adaptive_capable(3))
+        self.assertFalse(protocol.adaptive_capable(2))
+        self.assertFalse(protocol.adaptive_capable(1))
+        self.assertEqual(protocol.state_for({"on": False, "brightness": 9}, 3), {"on": False, "brightness": 9})
+
+    def test_the_fields_are_left_out_when_not_set(self):
+        entry = protocol.light_entry("A", "B", {"on": True}, 1)
+        for name in ("hold", "stop", "cause", "manual"):
+            self.assertNotIn(name, entry)
+        entry = protocol.light_entry("A", "B", {"on": True}, 1, manual=[])
+        self.assertNotIn("manual", entry)
+
+    def test_bad_adaptive_fields_are_refused(self):
+        def entry(**fields):
+            result = protocol.light_entry("A", "B", {"on": True, "brightness": 3}, 2)
+            result.update(fields)
+            return result
+
+        bad = (
+            entry(hold=1),
+            entry(stop="yes"),
+            entry(hold=True, stop=True),
+            entry(cause=5),
+            entry(cause=""),
+            entry(cause="x" * (protocol.MAX_CAUSE_LENGTH + 1)),
+            entry(manual="brightness"),
+            entry(manual=["brightness", "volume"]),
+            entry(manual=["brightness", "color", "brightness"]),
+        )
+        for item in bad:
+            for build, allowed in (
+                (protocol.build_state_set, protocol.HUB_MESSAGE_TYPES),
+                (protocol.build_state_report, protocol.DEVICE_MESSAGE_TYPES),
+            ):
+                with self.assertRaises(protocol.ProtocolError) as caught:
+                    protocol.parse(protocol.encode(build([item])), allowed)
+                self.assertEqual(caught.exception.code, protocol.ERROR_BAD_DATA, item)
+
+    def test_an_unknown_cause_is_kept(self):
+        message = protocol.build_state_set([protocol.light_entry("A", "B", {"on": True}, 2, cause="alarm")])
+        parsed = protocol.parse(protocol.encode(message), protocol.HUB_MESSAGE_TYPES)
+        self.assertEqual(parsed["data"]["lights"][0]["cause"], "alarm")
+
+    def test_manual_parts_name_brightness_and_colour(self):
+        self.assertEqual(protocol.manual_parts({}), [])
+        self.assertEqual(protocol.manual_parts({"brightness": 3}), [protocol.MANUAL_BRIGHTNESS])
+        self.assertEqual(protocol.manual_parts({"color_temp_kelvin": 3000}), [protocol.MANUAL_COLOR])
+        self.assertEqual(
+            protocol.manual_parts({"rgb": [1, 2, 3], "brightness": 1}),
+            [protocol.MANUAL_BRIGHTNESS, protocol.MANUAL_COLOR],
+        )
+
+    def test_entry_query_carries_the_adaptive_fields(self):
+        held = protocol.light_entry(
+            "A", "B", {"on": False, "brightness": 9}, 4, transition_ms=60000, hold=True, cause=protocol.CAUSE_ADAPTIVE
+        )
+        self.assertEqual(
+            protocol.entry_query(held),
+            {
+                "room": "A",
+                "light": "B",
+                "action": protocol.ACTION_OFF,
+                "version": "4",
+                "brightness": "9",
+                "transition_ms": "60000",
+                "hold": "1",
+                "cause": protocol.CAUSE_ADAPTIVE,
+            },
+        )
+        stop = protocol.entry_query(protocol.light_entry("A", "B", {"on": True}, 5, stop=True))
+        self.assertEqual(stop["stop"], "1")
+        self.assertNotIn("hold", stop)
+        self.assertNotIn("cause", stop)
 
 
 if __name__ == "__main__":
