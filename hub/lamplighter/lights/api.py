@@ -53,6 +53,9 @@ class LightOut(Schema):
     reported_rgb: list[int] | None
     reported_version: int | None
     reported_at: datetime | None
+    reported_cause: str | None = Field(
+        description="What caused the reported state: hub, ha, adaptive, button or web (null: not said)"
+    )
     pending: bool
     device_kind: str | None = Field(description="The kind the device's hello announced (null: on/off device)")
 

@@ -42,6 +42,9 @@ class Light(models.Model):
     reported_rgb = models.PositiveIntegerField(null=True, blank=True, help_text="0xRRGGBB")
     reported_version = models.PositiveBigIntegerField(null=True, blank=True)
     reported_at = models.DateTimeField(null=True, blank=True)
+    # What caused the reported state (protocol.CAUSES: hub, ha, adaptive, button, web); blank
+    # when the device does not say (lights capability below 3).
+    reported_cause = models.CharField(max_length=16, blank=True, default="")
     # What the device's hello said it drives for this light (blank: it did not say, an on/off
     # device), and the range in kelvin it announced for a tunable white.
     device_kind = models.CharField(max_length=16, blank=True)

@@ -59,18 +59,28 @@ def light_payload_of(light: Light, *, device: tuple[str, str] | None) -> dict[st
         "reported_rgb": light_state.unpack_rgb(light.reported_rgb),
         "reported_version": light.reported_version,
         "reported_at": light.reported_at.isoformat() if light.reported_at else None,
+        "reported_cause": light.reported_cause or None,
         "pending": light.pending,
         "device_kind": light.device_kind or None,
     }
 
 
 def light_wire_entry(
-    light: Light, *, capability: int = 1, transition_ms: int | None = None, welcome: bool = False
+    light: Light,
+    *,
+    capability: int = 1,
+    transition_ms: int | None = None,
+    welcome: bool = False,
+    hold: bool = False,
+    stop: bool = False,
+    cause: str | None = None,
 ) -> dict[str, Any]:
     """A light's desired state as the device protocol carries it to a device with this lights
     capability: `on` only, without transition or kind, for an on/off-only device (capability 1).
 
     welcome: the entry goes in a hub.welcome, which tells the device the light's kind and range.
+    hold, stop, cause (docs/protocol.md, "Adaptive lighting") go to a device of capability 3
+    only: an older one gets the ordinary state (its desired `on`, the target's fields).
     """
     if capability < light_state.RICH_LIGHTS:
         return protocol.light_entry(
@@ -86,6 +96,11 @@ def light_wire_entry(
         transition_ms=transition_ms,
         kind=light.kind if welcome else None,
         kelvin=kelvin if welcome else None,
+        **(
+            {"hold": hold, "stop": stop, "cause": cause}
+            if protocol.adaptive_capable(capability)
+            else {}
+        ),
     )
 
 

@@ -1,5 +1,6 @@
 """Writes for lights: create/edit, set the desired state, and take in what devices report."""
 
+from collections.abc import Callable
 from functools import cache, partial
 from typing import Any
 
@@ -491,10 +492,21 @@ _DESIRED_SQL = (
 )
 _REPORTED_SQL = (
     "UPDATE {table} SET reported_on = %s, reported_brightness = %s, reported_color_temp_kelvin = %s, "
-    "reported_rgb = %s, reported_version = %s, reported_at = %s WHERE id = %s"
+    "reported_rgb = %s, reported_cause = %s, reported_version = %s, reported_at = %s WHERE id = %s"
 )
 # The reported state's columns, as _REPORTED_SQL writes them.
-_REPORTED_FIELDS = ["reported_on", "reported_brightness", "reported_color_temp_kelvin", "reported_rgb"]
+_REPORTED_FIELDS = [
+    "reported_on",
+    "reported_brightness",
+    "reported_color_temp_kelvin",
+    "reported_rgb",
+    "reported_cause",
+]
+
+# Run, inside the report's transaction, for each reported light whose entry names what a person
+# changed on the device (`manual`: "brightness" and/or "color"), with the light, those parts and
+# the entry's cause: the adaptive planner pauses what was changed.
+MANUAL_CHANGE_HOOKS: list[Callable[[Light, list[str], str], None]] = []
 
 
 def _reconcile(
@@ -520,6 +532,7 @@ def _reconcile(
                 # The first report of this version: the toggle's round trip is over.
                 metrics.TOGGLE_SECONDS.observe((now - light.desired_at).total_seconds())
             light_state.set_reported(light, reported)
+            light.reported_cause = entry.get("cause") or ""
             light.reported_version, light.reported_at = entry["version"], now
             fields = [*_REPORTED_FIELDS, "reported_version", "reported_at"]
             if outcome == protocol.REPORT_LOCAL_CHANGE:
@@ -544,6 +557,9 @@ def _reconcile(
                 plain.pop(light.pk, None)
                 light.save(update_fields=fields)
             changed.append(light)
+            if entry.get("manual"):
+                for hook in MANUAL_CHANGE_HOOKS:
+                    hook(light, entry["manual"], entry.get("cause") or protocol.CAUSE_HUB)
         results.append((resend, unknown))
     if plain:
         with connection.cursor() as cursor:
@@ -556,6 +572,7 @@ def _reconcile(
                         light.reported_brightness,
                         light.reported_color_temp_kelvin,
                         light.reported_rgb,
+                        light.reported_cause,
                         light.reported_version,
                         at,
                         light.pk,

@@ -217,7 +217,7 @@ def test_a_poll_carries_the_fields_to_a_rich_device_only(home: tuple) -> None:
     status, body = lights_status_answer(header)
     [entry] = body["data"]["lights"]
     assert entry["state"] == {"on": True, "brightness": 77} and entry["kind"] == "dimmable"
-    assert body["data"]["capabilities"] == {"lights": 2}
+    assert body["data"]["capabilities"] == protocol.capabilities()
     protocol.validate(body, protocol.HUB_MESSAGE_TYPES)
 
 
