@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from lamplighter import metrics, realtime, rows
+from lamplighter.adaptive import hooks as adaptive_hooks
 from lamplighter.devices import delivery
 from lamplighter.devices.models import Device
 from lamplighter.firmware import protocol
@@ -221,6 +222,8 @@ def _store_desired(locked: Light, update: dict[str, Any], transition_ms: int | N
     LightStateError before anything is written when the light's kind or range refuses the update.
     """
     transition_ms = light_state.check_transition(transition_ms)
+    # Adaptive white (issue 23): a manual change pauses what it changes; off/on resumes.
+    update = adaptive_hooks.desired_update(locked, update)
     if update.keys() == {"on"}:  # a switch: the brightness and colour stay as they are
         locked.desired_on = update["on"]
     else:
@@ -329,12 +332,17 @@ def lights_set_desired_states(
                         ),
                         [on, at, *chunk],
                     )
+                adaptive_hooks.lights_switched(
+                    [light for light, _ in locked], on
+                )  # adaptive white: off/on resumes
                 for light, _ in locked:
                     light.desired_on = on
             else:
                 # Each light merges the update into its own state (its kind, its range).
                 for light, _ in locked:
-                    light_state.set_desired(light, light_state.merged_desired_lenient(light, update))
+                    # Adaptive white: a manual change pauses what it changes.
+                    light_update = adaptive_hooks.desired_update(light, update)
+                    light_state.set_desired(light, light_state.merged_desired_lenient(light, light_update))
                 cursor.executemany(
                     _DESIRED_STATE_SQL.format(table=connection.ops.quote_name(Light._meta.db_table)),
                     [
@@ -536,6 +544,7 @@ def _reconcile(
             light.reported_version, light.reported_at = entry["version"], now
             fields = [*_REPORTED_FIELDS, "reported_version", "reported_at"]
             if outcome == protocol.REPORT_LOCAL_CHANGE:
+                fields += adaptive_hooks.local_change(light, reported)  # adaptive white: off/on resumes
                 _take_local_change(light, reported)
                 light.desired_version = max(light.desired_version, entry["version"]) + 1
                 light.desired_at = now
