@@ -20,13 +20,20 @@ PATH_POLL = "poll"
 
 
 def deliver_desired(
-    *, device: Device, lights: "list[Light]", fresh: bool = False, transition_ms: int | None = None
+    *,
+    device: Device,
+    lights: "list[Light]",
+    fresh: bool = False,
+    transition_ms: int | None = None,
+    hold: bool = False,
+    stop: bool = False,
+    cause: str | None = None,
 ) -> str:
     """Send these lights' desired states to their device; return the path taken.
 
     fresh: `device` was read in the transaction that just committed (its paths are current),
     so it is not read again. transition_ms: the device fades to the states (a device that only
-    knows on/off gets `on` alone).
+    knows on/off gets `on` alone). hold, stop, cause: the adaptive fields (lights capability 3).
     """
     from lamplighter.lights.selectors import light_wire_entry
 
@@ -47,7 +54,10 @@ def deliver_desired(
         return PATH_POLL
     capability = current["lights_capability"]
     entries = [
-        light_wire_entry(light, capability=capability, transition_ms=transition_ms) for light in lights
+        light_wire_entry(
+            light, capability=capability, transition_ms=transition_ms, hold=hold, stop=stop, cause=cause
+        )
+        for light in lights
     ]
     return deliver_desired_many(targets=[(device.device_id, current, entries)])[device.device_id]
 

@@ -64,7 +64,9 @@ class Device:
         if self.config.get("wifi"):
             self.log.add_secret(self.config["wifi"].get("password"))
         self.outputs = _outputs(hal, self.config["lights"])
-        self.store = LightStore(join_path(hal.flash_root, _STATE_FILE), self.config["lights"], self.outputs)
+        self.store = LightStore(
+            join_path(hal.flash_root, _STATE_FILE), self.config["lights"], self.outputs, hal.ticks_ms
+        )
         if not self.store.load() and self.store.load_error:
             self.log.error(self.store.load_error + "; starting from the configured lights")
         self.store.restore_outputs()
@@ -125,20 +127,22 @@ class Device:
 
     # ---- actions (web server, buttons) ------------------------------------------------
 
-    def local_action(self, room, light, action, fields=None, transition_ms=0):
+    def local_action(self, room, light, action, fields=None, transition_ms=0, cause=protocol.CAUSE_WEB):
         """A person switched a light on the device: apply, persist, report. None if unknown.
 
         fields: brightness, color_temp_kelvin, rgb; ProtocolError (nothing changed) if bad.
+        cause: CAUSE_WEB (the page, /control_led) or CAUSE_BUTTON.
         """
-        entry = self.store.local_action(room, light, action, fields, transition_ms)
+        entry = self.store.local_action(room, light, action, fields, transition_ms, cause)
         if entry is not None:
-            self.log.info(room + "/" + light + " " + action + " (local)")
+            self.log.info(room + "/" + light + " " + action + " (" + cause + ")")
             self.hub.notify_changed([light_key(room, light)])
         return entry
 
-    def hub_push(self, room, light, action, version, fields=None, transition_ms=0):
+    def hub_push(self, room, light, action, version, fields=None, transition_ms=0, adaptive=None):
         """The hub pushed a desired state over the LAN: apply if newer, then report. None if unknown.
 
+        adaptive: the entry's hold, stop and cause (docs/protocol.md, "Adaptive lighting").
         ProtocolError (nothing changed) when the fields are bad for this light.
         """
         record = self.store.get(room, light)
@@ -147,7 +151,7 @@ class Device:
         update = dict(fields or {})
         update["on"] = protocol.apply_action(record["state"], action)["on"]
         state = self.store.merged(record, update)
-        entry = protocol.light_entry(room, light, state, version, transition_ms=transition_ms)
+        entry = protocol.light_entry(room, light, state, version, transition_ms=transition_ms, **(adaptive or {}))
         applied, _ = self.store.apply_hub([entry])
         if applied:
             self.log.info(room + "/" + light + " " + action + " v" + str(version) + " (LAN push)")
@@ -185,7 +189,7 @@ class Device:
         """A physical button was pressed: toggle every light it is wired to (a local change)."""
         for item in self.config["lights"]:
             if item.get("button") == pin:
-                self.local_action(item["room"], item["light"], protocol.ACTION_TOGGLE)
+                self.local_action(item["room"], item["light"], protocol.ACTION_TOGGLE, cause=protocol.CAUSE_BUTTON)
 
     async def _watch_buttons(self, pins):
         while True:

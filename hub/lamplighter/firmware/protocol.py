@@ -689,12 +689,12 @@ def _check_lights(data):
             _fail("changed must be true or false")
         if "transition_ms" in entry:
             check_transition(entry["transition_ms"])
-        _check_adaptive(entry)
+        check_adaptive(entry)
     return data
 
 
-def _check_adaptive(entry):
-    # The lights-3 fields of an entry; a cause this side does not know is kept (a newer peer's).
+def check_adaptive(entry):
+    """Validate an entry's lights-3 fields (hold, stop, cause, manual); an unknown cause is kept."""
     for name in ("hold", "stop"):
         if not isinstance(entry.get(name, False), bool):
             _fail(name + " must be true or false")

@@ -2,11 +2,12 @@
 
 Synchronous and pure apart from the JSON file it persists to, so it can be proven under
 MicroPython. Pins are driven through the optional output (light_output.LightOutputs), never
-directly. A light's kind, pins and colour-temperature range come from the config.
+directly. A light's kind, pins and colour-temperature range come from the config. It also runs
+the hub's held fades (docs/protocol.md, "Adaptive lighting") on the state, on or off.
 """
 
 from . import protocol
-from .compat import const
+from .compat import const, ticks_diff, ticks_ms
 from .storage import StorageError, read_json, write_json
 
 # What a light record takes from its config item (the config is the pin mapping).
@@ -21,11 +22,16 @@ def light_key(room, light):
 class LightStore:
     """The lights this device drives; every change is persisted before it is reported."""
 
-    def __init__(self, path, initial_lights=(), output=None):
+    def __init__(self, path, initial_lights=(), output=None, clock=ticks_ms):
         self.path = path
         self.output = output  # drive(key, record, state, transition_ms): the hardware
-        # key -> {"room", "light", "pin", "kind", ("pins", "kelvin"), "state", "version", "changed"}
+        self.clock = clock
+        # key -> {"room", "light", "pin", "kind", ("pins", "kelvin"), "state", "version", "changed",
+        # "cause", ("manual")}
         self.lights = {}
+        # key -> [start fields, start ticks, duration ms]: the held fade of a hold entry, running
+        # on the state whether the light is on or off (not persisted: a reboot ends it at its end)
+        self.fades = {}
         self.order = []  # keys in a stable order
         self.load_error = None
         self.rejected = []  # why hub entries of the last apply_hub/replace were refused
@@ -43,6 +49,7 @@ class LightStore:
         record = self.get(room, light)
         if record is None:
             return None
+        cause = record.get("cause")
         return protocol.light_entry(
             record["room"],
             record["light"],
@@ -51,6 +58,8 @@ class LightStore:
             record["changed"],
             kind=record["kind"] if described else None,
             kelvin=record.get("kelvin") if described else None,
+            cause=None if cause == protocol.CAUSE_HUB else cause,  # absent: the hub
+            manual=record.get("manual"),
         )
 
     def entries(self, described=False):
@@ -125,6 +134,8 @@ class LightStore:
             ):
                 applied.append(key)
         for key, record in old.items():
+            if key not in self.lights:
+                self.fades.pop(key, None)
             if key not in self.lights and self.output is not None:
                 self.output.drive(
                     key, record, {"on": False}
@@ -132,18 +143,27 @@ class LightStore:
         self.save()
         return applied
 
-    def local_action(self, room, light, action, fields=None, transition_ms=0):
+    def local_action(self, room, light, action, fields=None, transition_ms=0, cause=protocol.CAUSE_WEB):
         """Apply a person's action on the device itself; marks the light changed. None if unknown.
 
-        fields: brightness, color_temp_kelvin, rgb to set with it; ProtocolError (state untouched)
-        when the action or a field is bad for this light.
+        fields: brightness, color_temp_kelvin, rgb to set with it (a manual change: it ends the
+        light's held fade and is reported in "manual"); ProtocolError (state untouched) when the
+        action or a field is bad for this light. cause: CAUSE_WEB or CAUSE_BUTTON.
         """
         record = self.get(room, light)
         if record is None:
             return None
         update = dict(fields or {})
         update["on"] = protocol.apply_action(record["state"], action)["on"]
-        self._set(record, self.merged(record, update), record["version"], True, transition_ms)
+        state = self.merged(record, update)
+        if fields:
+            self.fades.pop(light_key(room, light), None)
+            manual = record.get("manual") or []
+            for part in protocol.manual_parts(fields):
+                if part not in manual:
+                    manual.append(part)
+            record["manual"] = manual
+        self._set(record, state, record["version"], True, transition_ms, cause)
         self.save()
         return self.entry(room, light)
 
@@ -179,6 +199,10 @@ class LightStore:
             # The config is the pin mapping; the saved pins and kind only serve lights it does not name.
             source = configured.get(key, item)
             self._add(item["room"], item["light"], source, item["state"], item["version"], item["changed"])
+            record = self.lights[key]
+            record["cause"] = item.get("cause", protocol.CAUSE_HUB)
+            if item.get("manual"):
+                record["manual"] = item["manual"]
         return True
 
     def save(self):
@@ -192,6 +216,7 @@ class LightStore:
         if key not in self.lights:
             self.order.append(key)
         record = {"room": room, "light": light, "version": version, "changed": changed}
+        record["cause"] = protocol.CAUSE_HUB
         for name in _ITEM_FIELDS:
             if item.get(name) is not None:
                 record[name] = item[name]
@@ -206,24 +231,94 @@ class LightStore:
 
     def _apply(self, record, entry):
         # A hub state merged into the light's; one it cannot take is refused (state kept).
+        key = light_key(record["room"], record["light"])
+        cause = entry.get("cause") or protocol.CAUSE_HUB
+        current = record["state"]
+        if entry.get("stop"):  # the held fade ends where it is; the hub adopts that (changed)
+            state = self.point(key)
+            self.fades.pop(key, None)
+            self._set(record, state, entry["version"], True, 0, cause)
+            return True
+        hold = entry.get("hold")
+        if hold and record["changed"]:  # a person's change the hub has not seen wins
+            record["version"] = entry["version"]
+            return True
+        update = entry["state"]
+        if hold:
+            update = dict(update)
+            update["on"] = current["on"]  # a held target never switches the light
         try:
-            state = self.merged(record, entry["state"])
+            state = self.merged(record, update)
         except protocol.ProtocolError as error:
-            self.rejected.append(light_key(record["room"], record["light"]) + ": " + error.reason)
+            self.rejected.append(key + ": " + error.reason)
             return False
-        self._set(record, state, entry["version"], False, entry.get("transition_ms", 0))
+        transition_ms = entry.get("transition_ms", 0)
+        if hold and transition_ms:
+            self.fades[key] = [_fields(self.point(key)), self.clock(), transition_ms]
+        elif hold or _fields(state) != _fields(current):
+            self.fades.pop(key, None)  # a new brightness or colour ends the held fade
+        if not hold:
+            record.pop("manual", None)
+        self._set(record, state, entry["version"], False, transition_ms, cause)
         return True
 
-    def _set(self, record, state, version, changed, transition_ms=0):
+    def point(self, key):
+        """A light's state with the brightness and colour its held fade has reached now."""
+        record = self.lights[key]
+        state = record["state"]
+        fade = self.fades.get(key)
+        if fade is None:
+            return dict(state)
+        start, started, duration = fade
+        elapsed = ticks_diff(self.clock(), started)
+        if elapsed >= duration:
+            del self.fades[key]
+            return dict(state)
+        # elapsed / duration in 14-bit fixed point, products below 2**30 (as light_output's fades).
+        shift = 0
+        while (duration >> shift) > 65535:
+            shift += 1
+        part = ((max(0, elapsed) >> shift) << 14) // (duration >> shift)
+        result = dict(state)
+        for name in start:
+            low, high = start[name], state[name]
+            if isinstance(high, list):
+                result[name] = [low[i] + (((high[i] - low[i]) * part + 8192) >> 14) for i in range(3)]
+            else:
+                result[name] = low + (((high - low) * part + 8192) >> 14)  # rounded
+        return result
+
+    def _set(self, record, state, version, changed, transition_ms=0, cause=None):
+        before = record["state"]
+        if cause is not None and state != before:  # a state that changes nothing keeps its cause
+            record["cause"] = cause
         record["state"] = state
         record["version"] = version
         record["changed"] = changed
-        self._drive(record, transition_ms)
+        self._drive(record, transition_ms, not before["on"])
 
-    def _drive(self, record, transition_ms=0):
-        if self.output is not None:
-            key = light_key(record["room"], record["light"])
-            self.output.drive(key, record, record["state"], transition_ms)
+    def _drive(self, record, transition_ms=0, was_off=False):
+        if self.output is None:
+            return
+        key = light_key(record["room"], record["light"])
+        state = record["state"]
+        fade = self.fades.get(key)
+        if fade is not None and was_off and state["on"]:
+            # Switched on during a held fade: straight to the point it has reached, then on to its end.
+            self.output.drive(key, record, self.point(key), 0)
+            fade = self.fades.get(key)  # point() drops a fade that is over
+            left = 0 if fade is None else fade[2] - ticks_diff(self.clock(), fade[1])
+            if left > 0:
+                self.output.drive(key, record, state, left)
+            return
+        self.output.drive(key, record, state, transition_ms)
+
+
+def _fields(state):
+    # A state's brightness and colour (on left out).
+    fields = dict(state)
+    fields.pop("on", None)
+    return fields
 
 
 def _check_saved(saved):
@@ -246,4 +341,9 @@ def _check_saved(saved):
         if not isinstance(item.get("changed", False), bool):
             raise ValueError("bad changed flag")
         item["changed"] = item.get("changed", False)
+        if not isinstance(item.get("cause", ""), str):
+            raise ValueError("bad cause")
+        for part in item.get("manual") or ():
+            if part not in protocol.MANUAL_PARTS:
+                raise ValueError("bad manual")
     return lights

@@ -130,6 +130,15 @@ def light_fields(params):
     return fields, 0 if transition is None else protocol.check_transition(number(transition))
 
 
+def adaptive_fields(params):
+    """hold, stop and cause of a hub's LAN push (protocol.entry_query); ProtocolError if bad."""
+    fields = {"cause": params.get("cause")}
+    for name in ("hold", "stop"):
+        fields[name] = params.get(name) in ("1", True)
+    protocol.check_adaptive(fields)
+    return fields
+
+
 def render_page(device):
     """The offline control page: every light with on/off buttons."""
     rows = []
@@ -213,7 +222,7 @@ def create_app(device):
             if version is None:
                 result = device.local_action(room, light, action, fields, transition_ms)
             else:
-                result = device.hub_push(room, light, action, version, fields, transition_ms)
+                result = device.hub_push(room, light, action, version, fields, transition_ms, adaptive_fields(params))
         except protocol.ProtocolError as error:
             return json_error(400, error.reason)
         except (ValueError, TypeError, AttributeError):

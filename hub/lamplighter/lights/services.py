@@ -142,11 +142,17 @@ def light_set_desired(
     on: bool | None = None,
     state: dict[str, Any] | None = None,
     transition_ms: int | None = None,
+    hold: bool = False,
+    stop: bool = False,
+    cause: str | None = None,
 ) -> Light:
     """Store a new desired state with the next version, then deliver it once committed.
 
     state is a partial state (on, brightness, color_temp_kelvin, rgb), merged into the light's
     desired state (`on` alone: a shorthand for {"on": on}); transition_ms asks the device to fade.
+    hold, stop and cause are the adaptive fields (docs/protocol.md, "Adaptive lighting"): with
+    hold the desired `on` stays as it is (the device keeps its own); with stop the device ends
+    its fade where it is and reports that state, which becomes the desired one.
     LightStateError (nothing stored) for a field or value the light's kind and range refuse.
     """
     locked = light_set_desired_in(
@@ -154,6 +160,7 @@ def light_set_desired(
         light_id=light.pk,
         state=_update_of(on, state),
         transition_ms=transition_ms,
+        wire={"hold": hold, "stop": stop, "cause": cause},
     )
     if locked is None:
         raise Light.DoesNotExist("no such light")
@@ -170,10 +177,16 @@ def _update_of(on: bool | None, state: dict[str, Any] | None) -> dict[str, Any]:
 
 @transaction.atomic
 def light_set_desired_in(
-    *, lights: QuerySet[Light], light_id: int, state: dict[str, Any], transition_ms: int | None = None
+    *,
+    lights: QuerySet[Light],
+    light_id: int,
+    state: dict[str, Any],
+    transition_ms: int | None = None,
+    wire: dict[str, Any] | None = None,
 ) -> Light | None:
     """light_set_desired for the light of `lights` (e.g. those a user may see) with this id; None
-    when there is none. Finding and locking it is one query (the API's hot path)."""
+    when there is none. Finding and locking it is one query (the API's hot path). wire: the
+    adaptive fields of light_set_desired (hold, stop, cause)."""
     # of=("self",): lock the light row only; PostgreSQL refuses FOR UPDATE on the outer-joined device.
     locked = (
         lights.select_for_update(of=("self",))
@@ -182,7 +195,7 @@ def light_set_desired_in(
         .order_by()
         .first()
     )
-    return None if locked is None else _store_desired(locked, state, transition_ms)
+    return None if locked is None else _store_desired(locked, state, transition_ms, wire)
 
 
 @transaction.atomic
@@ -216,12 +229,17 @@ def _member_light_sql() -> str:
     )
 
 
-def _store_desired(locked: Light, update: dict[str, Any], transition_ms: int | None) -> Light:
+def _store_desired(
+    locked: Light, update: dict[str, Any], transition_ms: int | None, wire: dict[str, Any] | None = None
+) -> Light:
     """Write the next desired state of a light read (and locked) in this transaction, then deliver it.
 
     LightStateError before anything is written when the light's kind or range refuses the update.
     """
     transition_ms = light_state.check_transition(transition_ms)
+    wire = {key: value for key, value in (wire or {}).items() if value}
+    if wire.get("hold"):  # a held target never switches the light: the desired `on` stays
+        update = {**update, "on": locked.desired_on}
     # Adaptive white (issue 23): a manual change pauses what it changes; off/on resumes.
     update = adaptive_hooks.desired_update(locked, update)
     if update.keys() == {"on"}:  # a switch: the brightness and colour stay as they are
@@ -250,7 +268,7 @@ def _store_desired(locked: Light, update: dict[str, Any], transition_ms: int | N
         # device goes first (on_commit keeps order): it is on the way to the confirmed state.
         transaction.on_commit(
             lambda: delivery.deliver_desired(
-                device=device, lights=[locked], fresh=True, transition_ms=transition_ms
+                device=device, lights=[locked], fresh=True, transition_ms=transition_ms, **wire
             )
         )
     _publish(locked)

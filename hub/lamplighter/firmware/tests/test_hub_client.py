@@ -132,7 +132,9 @@ async def test_local_change_while_away_is_reported_on_reconnect(flash):
             await wait_until(lambda: light(device, HALL)["version"] == 5)
             [hello] = hub.of_type(protocol.DEVICE_HELLO)
             [hall] = [e for e in hello["data"]["lights"] if e["room"] == "Hall"]
-            assert hall == protocol.light_entry("Hall", "Lamp", {"on": True}, 4, changed=True, kind="onoff")
+            assert hall == protocol.light_entry(
+                "Hall", "Lamp", {"on": True}, 4, changed=True, kind="onoff", cause=protocol.CAUSE_WEB
+            )
             assert hub.desired[HALL] == [True, 5]
             assert light(device, HALL)["changed"] is False and light(device, HALL)["state"] == {"on": True}
     finally:

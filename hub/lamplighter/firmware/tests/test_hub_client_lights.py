@@ -62,7 +62,7 @@ async def test_a_hub_that_knows_kinds_gets_full_states_and_can_fade(flash):
     try:
         async with running_device(flash, device_config([hub.url], lights=LIGHTS), fast()) as device:
             await wait_until(lambda: device.hub.status["connected"])
-            assert device.hub.hub_lights == 2
+            assert device.hub.hub_lights == protocol.LIGHTS_CAPABILITY
             await local(device, room="Hall", light="Strip", action="on", brightness="30")
             await wait_until(lambda: {"on": True, "brightness": 30} in reported(hub, STRIP))
             state = {"on": True, "brightness": 200, "rgb": [0, 255, 0]}

@@ -4,7 +4,7 @@ import unittest
 
 from .. import protocol
 from ..compat import join_path
-from ..light_output import LightOutputs
+from ..light_output import LightOutputs, duties, target_vector
 from ..state import LightStore
 from .support import ClockedHal, make_folder, remove_folder
 
@@ -53,7 +53,9 @@ class LightStoreTest(unittest.TestCase):
     def test_local_action_marks_changed_and_keeps_version(self):
         self.store.apply_hub([hub_entry("Hall", "Lamp", False, 5)])
         entry = self.store.local_action("Hall", "Lamp", protocol.ACTION_TOGGLE)
-        self.assertEqual(entry, protocol.light_entry("Hall", "Lamp", {"on": True}, 5, changed=True))
+        self.assertEqual(
+            entry, protocol.light_entry("Hall", "Lamp", {"on": True}, 5, changed=True, cause=protocol.CAUSE_WEB)
+        )
         self.assertTrue(self.pins[3])
         self.assertIsNone(self.store.local_action("Nowhere", "Lamp", protocol.ACTION_ON))
 
@@ -94,7 +96,8 @@ class LightStoreTest(unittest.TestCase):
         applied = self.store.replace([hub_entry("Hall", "Lamp", False, 5)])
         self.assertEqual(applied, [])
         self.assertEqual(
-            self.store.entry("Hall", "Lamp"), protocol.light_entry("Hall", "Lamp", {"on": True}, 5, True)
+            self.store.entry("Hall", "Lamp"),
+            protocol.light_entry("Hall", "Lamp", {"on": True}, 5, True, cause=protocol.CAUSE_WEB),
         )
 
     def test_corrupt_file_is_reported_and_the_initial_set_kept(self):
@@ -269,6 +272,227 @@ class RichLightStoreTest(unittest.TestCase):
         self.store.replace(self.store.entries()[:1])
         self.assertIsNone(self.store.get(*SHELF))
         self.assertEqual([self.hal.duty(pin) for pin in (8, 9, 10)], [0, 0, 0])
+
+
+HELD_WHITE = {
+    "room": "Bedroom",
+    "light": "Reading",
+    "kind": protocol.KIND_TUNABLE_WHITE,
+    "pins": {"cold": 6, "warm": 7},
+    "kelvin": [2000, 6500],
+}
+HELD = ("Bedroom", "Reading")
+HELD_KEY = "Bedroom/Reading"
+
+
+class RecordingHal(ClockedHal):
+    """ClockedHal that keeps every PWM write, to see what the light showed on its way."""
+
+    def __init__(self, flash_root):
+        super().__init__(flash_root)
+        self.writes = []
+
+    def pwm_set(self, pin, duty):
+        """Record the write, then set the duty."""
+        self.writes.append((pin, duty))
+        super().pwm_set(pin, duty)
+
+
+def white(on, brightness, kelvin):
+    return {"on": on, "brightness": brightness, "color_temp_kelvin": kelvin}
+
+
+class HeldFadeTest(unittest.TestCase):
+    """Lights capability 3 on the device: held targets, held fades, stop, cause, manual."""
+
+    def setUp(self):
+        self.folder = make_folder()
+        self.path = join_path(self.folder, "state.json")
+        self.hal = RecordingHal(self.folder)
+        self.outputs = LightOutputs(self.hal)
+        self.store = self.new_store()
+        self.version = 1
+        self.hub(white(False, 50, 2500))
+
+    def tearDown(self):
+        remove_folder(self.folder)
+
+    def new_store(self):
+        store = LightStore(self.path, [HELD_WHITE], self.outputs, self.hal.ticks_ms)
+        store.load()
+        return store
+
+    def hub(self, state, **fields):
+        self.version += 1
+        entry = protocol.light_entry("Bedroom", "Reading", state, self.version, **fields)
+        return self.store.apply_hub([entry])[0]
+
+    def hold(self, brightness, kelvin, transition_ms=0, on=True):
+        return self.hub(
+            white(on, brightness, kelvin),
+            hold=True,
+            transition_ms=transition_ms,
+            cause=protocol.CAUSE_ADAPTIVE,
+        )
+
+    def record(self):
+        return self.store.get(*HELD)
+
+    def shown(self):
+        return [self.hal.duty(6), self.hal.duty(7)]
+
+    def duties_of(self, state):
+        return duties(HELD_WHITE["kind"], target_vector(HELD_WHITE["kind"], state), HELD_WHITE["kelvin"])
+
+    def writes_since(self, mark):
+        return [duty for _, duty in self.hal.writes[mark:]]
+
+    def test_a_hold_never_switches_a_light_on(self):
+        self.assertEqual(self.hold(180, 3200, on=True), [HELD_KEY])
+        self.assertEqual(self.record()["state"], white(False, 180, 3200))
+        self.assertEqual(self.shown(), [0, 0])
+        entry = self.store.entry(*HELD)
+        self.assertEqual(entry["version"], self.version)
+        self.assertEqual(entry["cause"], protocol.CAUSE_ADAPTIVE)
+        self.assertFalse(entry.get("changed", False))
+
+    def test_a_hold_never_switches_a_light_off(self):
+        self.hub(white(True, 100, 3000))
+        self.hold(120, 3100, on=False)
+        self.assertEqual(self.record()["state"], white(True, 120, 3100))
+        self.assertEqual(self.shown(), self.duties_of(white(True, 120, 3100)))
+
+    def test_switched_on_by_a_person_it_goes_straight_to_the_held_target(self):
+        self.hold(180, 3200)
+        mark = len(self.hal.writes)
+        entry = self.store.local_action("Bedroom", "Reading", protocol.ACTION_ON, cause=protocol.CAUSE_BUTTON)
+        self.assertEqual(entry["state"], white(True, 180, 3200))
+        self.assertEqual(entry["cause"], protocol.CAUSE_BUTTON)
+        self.assertNotIn("manual", entry)  # switching alone pauses nothing
+        target = self.duties_of(white(True, 180, 3200))
+        self.assertEqual(self.writes_since(mark), target)  # one write per channel: nothing in between
+        self.hal.now += 5000
+        self.outputs.step()
+        self.assertEqual(self.writes_since(mark), target)
+
+    def test_switched_on_by_the_hub_it_goes_straight_to_the_held_target(self):
+        self.hold(180, 3200)
+        mark = len(self.hal.writes)
+        self.hub(white(True, 180, 3200))  # an ordinary on: the fields as held
+        self.assertEqual(self.writes_since(mark), self.duties_of(white(True, 180, 3200)))
+        self.assertEqual(self.store.entry(*HELD)["state"], white(True, 180, 3200))
+
+    def test_switched_on_during_a_held_fade_it_shows_the_fade_s_point_then_goes_on(self):
+        self.hold(250, 4500, transition_ms=100000)
+        self.assertEqual(self.shown(), [0, 0])
+        self.hal.now += 25000  # a quarter: brightness 50 -> 100, 2500 K -> 3000 K
+        point = white(True, 100, 3000)
+        self.assertEqual(self.store.point(HELD_KEY), white(False, 100, 3000))
+        mark = len(self.hal.writes)
+        entry = self.store.local_action("Bedroom", "Reading", protocol.ACTION_ON)
+        self.assertEqual(entry["state"], white(True, 250, 4500))  # the state is where the fade ends
+        self.assertEqual(self.writes_since(mark), self.duties_of(point))
+        self.hal.now += 75000
+        self.outputs.step()
+        self.assertEqual(self.shown(), self.duties_of(white(True, 250, 4500)))
+
+    def test_turned_off_during_a_held_fade_it_stays_off(self):
+        self.hub(white(True, 50, 2500))
+        self.hold(250, 4500, transition_ms=10000)
+        self.hal.now += 2000
+        self.outputs.step()
+        self.assertTrue(self.shown()[0] + self.shown()[1] > 0)
+        self.store.local_action("Bedroom", "Reading", protocol.ACTION_OFF)
+        self.hal.now += 4000
+        self.outputs.step()
+        self.assertEqual(self.shown(), [0, 0])
+        # 6 s in: the held target goes on moving while the light is off.
+        self.assertEqual(self.store.point(HELD_KEY), white(False, 170, 3700))
+        for _ in range(6):
+            self.hal.now += 2000
+            self.outputs.step()
+            self.assertEqual(self.shown(), [0, 0])
+        self.assertEqual(self.record()["state"], white(False, 250, 4500))
+        self.assertEqual(self.store.point(HELD_KEY), white(False, 250, 4500))
+        self.assertEqual(self.store.fades, {})  # over: dropped
+
+    def test_a_person_s_brightness_ends_the_held_fade_and_is_reported_as_manual(self):
+        self.hub(white(True, 50, 2500))
+        self.hold(250, 4500, transition_ms=10000)
+        self.hal.now += 2000
+        entry = self.store.local_action("Bedroom", "Reading", protocol.ACTION_ON, {"brightness": 40})
+        self.assertEqual(self.store.fades, {})
+        self.assertEqual(entry["state"], white(True, 40, 4500))
+        self.assertEqual(entry["manual"], [protocol.MANUAL_BRIGHTNESS])
+        self.assertEqual(entry["cause"], protocol.CAUSE_WEB)
+        self.assertTrue(entry.get("changed", False))
+        entry = self.store.local_action("Bedroom", "Reading", protocol.ACTION_ON, {"color_temp_kelvin": 3000})
+        self.assertEqual(entry["manual"], [protocol.MANUAL_BRIGHTNESS, protocol.MANUAL_COLOR])
+        self.hal.now += 20000
+        self.outputs.step()
+        self.assertEqual(self.shown(), self.duties_of(white(True, 40, 3000)))
+        self.hub(white(True, 40, 3000))  # the hub took it: changed and manual clear
+        entry = self.store.entry(*HELD)
+        self.assertFalse(entry.get("changed", False))
+        self.assertNotIn("manual", entry)
+
+    def test_a_hold_takes_only_the_version_over_a_change_the_hub_has_not_seen(self):
+        self.hub(white(True, 50, 2500))
+        self.store.local_action("Bedroom", "Reading", protocol.ACTION_ON, {"brightness": 90})
+        self.assertEqual(self.hold(250, 4500, transition_ms=10000), [HELD_KEY])
+        entry = self.store.entry(*HELD)
+        self.assertEqual((entry["version"], entry.get("changed", False)), (self.version, True))
+        self.assertEqual(entry["state"], white(True, 90, 2500))
+        self.assertEqual(entry["manual"], [protocol.MANUAL_BRIGHTNESS])
+        self.assertEqual(self.store.fades, {})
+
+    def test_stop_ends_the_held_fade_where_it_is(self):
+        self.hub(white(True, 50, 2500))
+        self.hold(250, 4500, transition_ms=10000)
+        self.hal.now += 5000
+        self.outputs.step()
+        self.assertEqual(self.hub(white(True, 1, 2000), stop=True), [HELD_KEY])
+        entry = self.store.entry(*HELD)
+        self.assertEqual(entry["state"], white(True, 150, 3500))
+        self.assertTrue(entry.get("changed", False))  # the hub adopts it as the desired state
+        self.assertNotIn("cause", entry)  # the hub's (the default)
+        self.assertEqual(self.shown(), self.duties_of(white(True, 150, 3500)))
+        self.hal.now += 10000
+        self.outputs.step()
+        self.assertEqual(self.shown(), self.duties_of(white(True, 150, 3500)))
+
+    def test_stop_of_a_light_that_is_off_keeps_the_held_point(self):
+        self.hold(250, 4500, transition_ms=10000)
+        self.hal.now += 5000
+        self.hub(white(True, 1, 2000), stop=True)
+        self.assertEqual(self.record()["state"], white(False, 150, 3500))
+        self.assertEqual(self.shown(), [0, 0])
+
+    def test_an_ordinary_switch_keeps_the_held_fade_and_a_new_colour_ends_it(self):
+        self.hub(white(True, 50, 2500))
+        self.hold(250, 4500, transition_ms=10000)
+        self.hub(white(False, 250, 4500))  # off: same fields
+        self.assertIn(HELD_KEY, self.store.fades)
+        self.hub(white(True, 250, 3000), cause=protocol.CAUSE_HA)
+        self.assertEqual(self.store.fades, {})
+        entry = self.store.entry(*HELD)
+        self.assertEqual(entry["cause"], protocol.CAUSE_HA)
+        self.assertNotIn("manual", entry)  # the hub knows what it asked
+
+    def test_a_state_that_changes_nothing_keeps_the_cause(self):
+        self.store.local_action("Bedroom", "Reading", protocol.ACTION_ON, cause=protocol.CAUSE_BUTTON)
+        state = self.record()["state"]
+        self.hub(state)  # the hub adopting the button's change sends it back
+        self.assertEqual(self.store.entry(*HELD)["cause"], protocol.CAUSE_BUTTON)
+
+    def test_cause_and_manual_survive_a_reboot_the_fade_does_not(self):
+        self.store.local_action("Bedroom", "Reading", protocol.ACTION_ON, {"brightness": 9})
+        self.hold(250, 4500, transition_ms=10000)
+        store = self.new_store()
+        entry = store.entry(*HELD)
+        self.assertEqual(entry["cause"], protocol.CAUSE_WEB)
+        self.assertEqual(entry["manual"], [protocol.MANUAL_BRIGHTNESS])
+        self.assertEqual(store.fades, {})
 
 
 if __name__ == "__main__":
