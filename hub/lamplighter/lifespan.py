@@ -1,5 +1,5 @@
 """Hub background work tied to the server's life: presence sweeper, LAN-push loop, scheduler,
-scheduled backups, MQTT bridge."""
+adaptive planner, scheduled backups, MQTT bridge."""
 
 import asyncio
 import contextlib
@@ -10,6 +10,7 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 
 from lamplighter import cache, collector, realtime
+from lamplighter.adaptive.planner import run_adaptive_forever
 from lamplighter.automations.scheduler import run_schedules_forever
 from lamplighter.backup.scheduler import run_backups_forever
 from lamplighter.devices import lan_push, poll_reader, services
@@ -78,6 +79,7 @@ class LifespanApp:
         self.tasks.append(asyncio.create_task(run_rollouts_forever()))
         self.tasks.append(asyncio.create_task(sweep_presence_forever()))
         self.tasks.append(asyncio.create_task(run_schedules_forever()))
+        self.tasks.append(asyncio.create_task(run_adaptive_forever()))
         self.tasks.append(asyncio.create_task(run_backups_forever()))
         if settings.MQTT_URL:
             # Every worker starts one; only the holder of the database lease connects.

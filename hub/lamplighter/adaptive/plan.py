@@ -3,7 +3,9 @@
 A fade is linear on the device (brightness and colour temperature move at constant speed), so the
 light's output is the piecewise-linear line through the curve's values at the fades' ends. The
 ends are chosen per solar day, the same for every light of the home: sunrise, noon and sunset
-(where the curve bends) and midnight are always ends; between them each fade is as long as it can
+(where the curve bends), midnight, and the instants at which the curve crosses a bound of one
+of the home's lights' colour-temperature ranges (where that light's clamped curve bends: so every
+light of the home, whatever its range, can share the same ends) are always ends; between them each fade is as long as it can
 be while the line stays within BRIGHTNESS_MARGIN and KELVIN_MARGIN of the curve at every minute,
 and at most a fade's longest transition (the protocol's hour).
 """
@@ -27,11 +29,13 @@ LONGEST_FADE = timedelta(milliseconds=protocol.MAX_TRANSITION_MS)
 
 @dataclass(frozen=True)
 class Place:
-    """Where a home's curve is computed, and for which profile (hashable: plans are cached)."""
+    """Where a home's curve is computed, for which profile, and the colour temperatures at which
+    one of its lights' ranges clamps the curve (hashable: plans are cached)."""
 
     latitude: float
     longitude: float
     profile: Profile
+    kelvin_bounds: tuple[int, ...] = ()
 
 
 def point(place: Place, at: datetime) -> CurvePoint:
@@ -57,15 +61,40 @@ def next_fade_end(place: Place, now: datetime, lead: timedelta = timedelta(secon
 @lru_cache(maxsize=512)
 def _day_plan(place: Place, start: datetime, end: datetime) -> tuple[datetime, ...]:
     day = solar_day(start + (end - start) / 2, latitude=place.latitude, longitude=place.longitude)
-    knots = sorted(
-        {t for t in (day.sunrise, day.noon, day.sunset) if t is not None and start < t < end} | {end}
-    )
+    knots = {t for t in (day.sunrise, day.noon, day.sunset) if t is not None and start < t < end} | {end}
+    knots |= _crossings(place, start, end)
     ends = [start]
     piece_start = start
-    for knot in knots:
+    for knot in sorted(knots):
         ends += _fit(lambda t: point(place, t), piece_start, knot)
         piece_start = knot
     return tuple(ends)
+
+
+def _crossings(place: Place, start: datetime, end: datetime) -> set[datetime]:
+    """The instants (to the second) at which the curve's colour temperature crosses one of the
+    place's kelvin bounds."""
+    bounds = [k for k in place.kelvin_bounds if place.profile.min_kelvin < k < place.profile.max_kelvin]
+    if not bounds:
+        return set()
+    found: set[datetime] = set()
+    previous_at, previous = start, point(place, start).kelvin
+    at = start
+    while at < end:
+        at = min(at + GRID, end)
+        value = point(place, at).kelvin
+        for bound in bounds:
+            if (previous - bound) * (value - bound) < 0:
+                low, high = previous_at, at
+                while high - low > timedelta(seconds=1):
+                    middle = low + (high - low) / 2
+                    if (point(place, middle).kelvin - bound) * (previous - bound) > 0:
+                        low = middle
+                    else:
+                        high = middle
+                found.add(high.replace(microsecond=0))
+        previous_at, previous = at, value
+    return {t for t in found if start < t < end}
 
 
 def _fit(curve: Callable[[datetime], CurvePoint], start: datetime, end: datetime) -> list[datetime]:

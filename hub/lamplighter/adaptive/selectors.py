@@ -41,11 +41,24 @@ def profile_payload(profile: Profile) -> dict[str, Any]:
     }
 
 
-def place_of(*, home: Home, profile: Profile | None = None) -> Place | None:
-    """Where the home's curve is computed (None while the home has no coordinates)."""
+def place_of(
+    *, home: Home, profile: Profile | None = None, lights: list[Light] | None = None
+) -> Place | None:
+    """Where the home's curve is computed (None while the home has no coordinates); with `lights`
+    (those that follow it), the bounds of their colour-temperature ranges, so that one plan of
+    fades suits them all (adaptive.plan)."""
     if home.latitude is None or home.longitude is None:
         return None
-    return Place(home.latitude, home.longitude, profile if profile is not None else profile_of(home=home))
+    bounds: set[int] = set()
+    for light in lights or []:
+        if light.kind == protocol.KIND_TUNABLE_WHITE:
+            bounds |= {light.min_kelvin, light.max_kelvin}
+    return Place(
+        home.latitude,
+        home.longitude,
+        profile if profile is not None else profile_of(home=home),
+        tuple(sorted(bounds)),
+    )
 
 
 def home_curve_now(*, home: Home, at: datetime) -> CurvePoint | None:

@@ -195,26 +195,26 @@ def adaptive_lights_advance(*, now: datetime) -> Advance:
         rooms__lights__adaptive=True, latitude__isnull=False, longitude__isnull=False
     ).distinct()
     for home in homes:
-        place = selectors.place_of(home=home)
-        if place is None:
+        lights = list(
+            Light.objects.filter(room__home=home, adaptive=True, device__isnull=False)
+            .exclude(kind=protocol.KIND_ONOFF)
+            .select_related("room", "device")
+            .order_by("pk")
+        )
+        place = selectors.place_of(home=home, lights=lights)
+        if place is None or not lights:
             continue
         end = next_fade_end(place, now)
         next_at = end if next_at is None else min(next_at, end)
-        sent += _home_advance(home, place, now, end)
+        sent += _lights_advance(lights, place, now, end)
     return Advance(sent=sent, next_at=next_at)
 
 
-def _home_advance(home: Home, place: Place, now: datetime, end: datetime) -> list[int]:
+def _lights_advance(lights: list[Light], place: Place, now: datetime, end: datetime) -> list[int]:
     from lamplighter.lights.services import light_set_desired
 
     target = point(place, end)
     transition_ms = min(int((end - now) / timedelta(milliseconds=1)), protocol.MAX_TRANSITION_MS)
-    lights = (
-        Light.objects.filter(room__home=home, adaptive=True, device__isnull=False)
-        .exclude(kind=protocol.KIND_ONOFF)
-        .select_related("room", "device")
-        .order_by("pk")
-    )
     sent = []
     for light in lights:
         following = hooks.parts_of(light) - hooks.paused_of(light)

@@ -30,7 +30,13 @@ def patch(client: Client, url: str, body: object, user: object):  # type: ignore
 def test_home_shows_the_default_profile_and_takes_changes(client: Client, home_setup: tuple) -> None:
     owner, _, home, *_ = home_setup
     shown = client.get(f"/api/v1/homes/{home.pk}", **bearer(owner)).json()["adaptive"]
-    assert shown == {"min_brightness": 51, "max_brightness": 255, "min_kelvin": 2000, "max_kelvin": 5500, "sleep": None}
+    assert shown == {
+        "min_brightness": 51,
+        "max_brightness": 255,
+        "min_kelvin": 2000,
+        "max_kelvin": 5500,
+        "sleep": None,
+    }
     changed = patch(
         client,
         f"/api/v1/homes/{home.pk}",
@@ -46,7 +52,9 @@ def test_home_shows_the_default_profile_and_takes_changes(client: Client, home_s
         "sleep": {"brightness": 5, "kelvin": 1800},
     }
     # Left out: kept; sleep null: removed.
-    cleared = patch(client, f"/api/v1/homes/{home.pk}", {"adaptive": {"sleep": None}}, owner).json()["adaptive"]
+    cleared = patch(client, f"/api/v1/homes/{home.pk}", {"adaptive": {"sleep": None}}, owner).json()[
+        "adaptive"
+    ]
     assert cleared["sleep"] is None and cleared["min_brightness"] == 20
 
 
@@ -104,7 +112,11 @@ def test_light_switch_and_fields(client: Client, home_setup: tuple) -> None:
     assert (before["adaptive"], before["adaptive_state"], before["adaptive_paused"]) == (False, None, [])
     on = patch(client, f"/api/v1/lights/{white.pk}", {"adaptive": True}, owner)
     assert on.status_code == 200
-    assert (on.json()["adaptive"], on.json()["adaptive_state"], on.json()["adaptive_paused"]) == (True, "following", [])
+    assert (on.json()["adaptive"], on.json()["adaptive_state"], on.json()["adaptive_paused"]) == (
+        True,
+        "following",
+        [],
+    )
     refused = patch(client, f"/api/v1/lights/{switch.pk}", {"adaptive": True, "name": "Renamed"}, owner)
     assert refused.status_code == 422 and "on/off" in refused.json()["detail"]
     switch.refresh_from_db()
@@ -124,7 +136,9 @@ def test_room_switch(client: Client, home_setup: tuple) -> None:
     listed = client.get("/api/v1/rooms", **bearer(member)).json()
     assert [r["adaptive"] for r in listed if r["id"] == room.pk] == [True]
     patch(client, f"/api/v1/lights/{dimmer.pk}", {"adaptive": False}, owner)
-    assert [r["adaptive"] for r in client.get("/api/v1/rooms", **bearer(member)).json() if r["id"] == room.pk] == [False]
+    assert [
+        r["adaptive"] for r in client.get("/api/v1/rooms", **bearer(member)).json() if r["id"] == room.pk
+    ] == [False]
     assert patch(client, f"/api/v1/rooms/{room.pk}", {"adaptive": True}, member).status_code == 403
     empty = RoomFactory(home=room.home, name="Hall")
     LightFactory(room=empty, kind="onoff")
@@ -135,7 +149,10 @@ def test_resume_clears_the_pause(client: Client, home_setup: tuple) -> None:
     owner, member, _, _, white, _ = home_setup
     patch(client, f"/api/v1/lights/{white.pk}", {"adaptive": True}, owner)
     dimmed = client.post(
-        f"/api/v1/lights/{white.pk}/state", {"brightness": 40}, content_type="application/json", **bearer(member)
+        f"/api/v1/lights/{white.pk}/state",
+        {"brightness": 40},
+        content_type="application/json",
+        **bearer(member),
     )
     assert dimmed.status_code == 202
     paused = client.get(f"/api/v1/lights/{white.pk}", **bearer(member)).json()
