@@ -111,11 +111,15 @@ def desired_update(light: Light, update: dict[str, Any]) -> dict[str, Any]:
 
 def lights_switched(lights: Iterable[Light], on: bool) -> None:
     """Lights locked in this transaction are switched (nothing else changes): off, or on from
-    off, resumes an adaptive light."""
+    off, resumes an adaptive light; a scene that switches it on pauses it."""
     if _PLANNER.get():
         return
     for light in lights:
-        if light.adaptive and (not on or not light.desired_on):
+        if not light.adaptive:
+            continue
+        if on and _SCENE.get():  # a scene that switches a light on sets its state: both paused
+            _store_paused(light, parts_of(light))
+        elif not on or not light.desired_on:
             _store_paused(light, set())
 
 
