@@ -61,7 +61,8 @@ def _poll_sql(many: bool = False) -> str:
     which = "= ANY(%s)" if many else "= %s"
     return (
         f"SELECT {rows.select_list(Device, 'd')}, r.name, l.name, l.desired_on, l.desired_version, "  # noqa: S608 - names from model metadata; values are bound parameters
-        "l.kind, l.desired_brightness, l.desired_color_temp_kelvin, l.desired_rgb, l.min_kelvin, l.max_kelvin "
+        "l.kind, l.desired_brightness, l.desired_color_temp_kelvin, l.desired_rgb, l.min_kelvin, l.max_kelvin, "
+        "l.desired_hold "
         f"FROM {devices} d LEFT JOIN {lights} l ON l.device_id = d.id "
         f"LEFT JOIN {rooms} r ON r.id = l.room_id WHERE d.device_id {which} ORDER BY r.name, l.name"
     )
@@ -157,7 +158,10 @@ def _answer(
         return 401, UNAUTHORIZED, None
     light_columns = rows.width(Device)
     if device.lights_capability >= RICH_LIGHTS:
-        entries = [_rich_entry(row[light_columns:]) for row in found if row[light_columns + 1] is not None]
+        held = protocol.adaptive_capable(device.lights_capability)
+        entries = [
+            _rich_entry(row[light_columns:], held) for row in found if row[light_columns + 1] is not None
+        ]
     else:
         entries = [
             protocol.light_entry(room, light, protocol.light_state(bool(on)), version)
@@ -170,10 +174,10 @@ def _answer(
     return 200, body, device
 
 
-def _rich_entry(columns: tuple[Any, ...]) -> dict[str, Any]:
+def _rich_entry(columns: tuple[Any, ...], held: bool) -> dict[str, Any]:
     """A light of the poll's read as a hub.welcome entry for a device that takes brightness and
-    colour (the light's kind and range included)."""
-    room, light, on, version, kind, brightness, kelvin, rgb, min_kelvin, max_kelvin = columns
+    colour (the light's kind and range included); held: the device takes hold (lights 3)."""
+    room, light, on, version, kind, brightness, kelvin, rgb, min_kelvin, max_kelvin, hold = columns
     fields = KIND_FIELDS.get(kind, ())
     state = protocol.light_state(
         bool(on),
@@ -183,7 +187,13 @@ def _rich_entry(columns: tuple[Any, ...]) -> dict[str, Any]:
     )
     tunable = kind == protocol.KIND_TUNABLE_WHITE
     return protocol.light_entry(
-        room, light, state, version, kind=kind, kelvin=(min_kelvin, max_kelvin) if tunable else None
+        room,
+        light,
+        state,
+        version,
+        kind=kind,
+        kelvin=(min_kelvin, max_kelvin) if tunable else None,
+        hold=held and bool(hold),
     )
 
 

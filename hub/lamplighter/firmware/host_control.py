@@ -92,6 +92,9 @@ def run(device, op, args):
         return True
     if op == "light":
         return device.store.entry(args[0], args[1])
+    if op == "held":  # a light's held fade: running or not, and the point it has reached
+        key = args[0] + "/" + args[1]
+        return {"fading": key in device.store.fades, "point": device.store.point(key)}
     if op == "wifi":
         return {"connected": device.wifi.connected, "joins": hal.wifi_joins, "power_save": hal.wifi_power_save}
     if op == "watchdog":

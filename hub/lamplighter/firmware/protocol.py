@@ -394,11 +394,14 @@ REPORT_LOCAL_CHANGE = "local_change"  # changed on the device: becomes the new d
 REPORT_CONFLICT = "conflict"  # changed on both sides while apart: the hub's state wins
 
 
-def classify_report(desired_version, entry):
-    """Decide what one reported light means, given the hub's desired version for it."""
+def classify_report(desired_version, entry, held=False):
+    """Decide what one reported light means, given the hub's desired version for it.
+
+    held: the desired state is a held target (adaptive lighting), which a device's change beats.
+    """
     version = entry["version"]
     if entry.get("changed"):
-        return REPORT_LOCAL_CHANGE if version >= desired_version else REPORT_CONFLICT
+        return REPORT_LOCAL_CHANGE if version >= desired_version or held else REPORT_CONFLICT
     if version == desired_version:
         return REPORT_APPLIED
     return REPORT_AHEAD if version > desired_version else REPORT_STALE

@@ -155,9 +155,12 @@ class LightStore:
             return None
         update = dict(fields or {})
         update["on"] = protocol.apply_action(record["state"], action)["on"]
-        state = self.merged(record, update)
+        key = light_key(room, light)
+        # A person's brightness or colour starts from where the held fade is, and ends it.
+        base = self.point(key) if fields else record["state"]
+        state = protocol.merge_state(base, update, record["kind"], record.get("kelvin"))
         if fields:
-            self.fades.pop(light_key(room, light), None)
+            self.fades.pop(key, None)
             manual = record.get("manual") or []
             for part in protocol.manual_parts(fields):
                 if part not in manual:
@@ -290,12 +293,13 @@ class LightStore:
 
     def _set(self, record, state, version, changed, transition_ms=0, cause=None):
         before = record["state"]
-        if cause is not None and state != before:  # a state that changes nothing keeps its cause
-            record["cause"] = cause
         record["state"] = state
         record["version"] = version
         record["changed"] = changed
-        self._drive(record, transition_ms, not before["on"])
+        if state != before:  # one that changes nothing keeps its cause, and a running fade
+            if cause is not None:
+                record["cause"] = cause
+            self._drive(record, transition_ms, not before["on"])
 
     def _drive(self, record, transition_ms=0, was_off=False):
         if self.output is None:

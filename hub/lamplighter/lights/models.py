@@ -35,6 +35,9 @@ class Light(models.Model):
     desired_color_temp_kelvin = models.PositiveIntegerField(null=True, blank=True)
     desired_rgb = models.PositiveIntegerField(null=True, blank=True, help_text="0xRRGGBB")
     desired_version = models.PositiveBigIntegerField(default=1)
+    # The desired state is a held target (adaptive lighting, docs/protocol.md): every entry of it
+    # goes out with hold, so it never switches the light, and a device's change beats it.
+    desired_hold = models.BooleanField(default=False)
     desired_at = models.DateTimeField(auto_now_add=True)
     reported_on = models.BooleanField(null=True, blank=True)
     reported_brightness = models.PositiveSmallIntegerField(null=True, blank=True)

@@ -96,7 +96,8 @@ def light_wire_entry(
 
     welcome: the entry goes in a hub.welcome, which tells the device the light's kind and range.
     hold, stop, cause (docs/protocol.md, "Adaptive lighting") go to a device of capability 3
-    only: an older one gets the ordinary state (its desired `on`, the target's fields).
+    only: an older one gets the ordinary state (its desired `on`, the target's fields). A held
+    desired state (desired_hold) always goes out with hold.
     """
     if capability < light_state.RICH_LIGHTS:
         return protocol.light_entry(
@@ -112,7 +113,11 @@ def light_wire_entry(
         transition_ms=transition_ms,
         kind=light.kind if welcome else None,
         kelvin=kelvin if welcome else None,
-        **({"hold": hold, "stop": stop, "cause": cause} if protocol.adaptive_capable(capability) else {}),
+        **(
+            {"hold": hold or light.desired_hold, "stop": stop, "cause": cause}
+            if protocol.adaptive_capable(capability)
+            else {}
+        ),
     )
 
 

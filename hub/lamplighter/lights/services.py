@@ -120,7 +120,13 @@ def _fit_kelvin(state: dict[str, Any], low: int, high: int) -> dict[str, Any]:
 
 
 # The desired state's columns, as _DESIRED_SQL writes them.
-_DESIRED_FIELDS = ["desired_on", "desired_brightness", "desired_color_temp_kelvin", "desired_rgb"]
+_DESIRED_FIELDS = [
+    "desired_on",
+    "desired_hold",
+    "desired_brightness",
+    "desired_color_temp_kelvin",
+    "desired_rgb",
+]
 
 
 def light_delete(*, light: Light) -> None:
@@ -158,7 +164,7 @@ def light_set_desired(
     locked = light_set_desired_in(
         lights=Light.objects.all(),
         light_id=light.pk,
-        state=_update_of(on, state),
+        state={} if stop else _update_of(on, state),  # a stop takes no state: the device says where
         transition_ms=transition_ms,
         wire={"hold": hold, "stop": stop, "cause": cause},
     )
@@ -238,7 +244,7 @@ def _store_desired(
     """
     transition_ms = light_state.check_transition(transition_ms)
     wire = {key: value for key, value in (wire or {}).items() if value}
-    if wire.get("hold"):  # a held target never switches the light: the desired `on` stays
+    if wire.get("hold") or wire.get("stop"):  # neither switches the light: the desired `on` stays
         update = {**update, "on": locked.desired_on}
     # Adaptive white (issue 23): a manual change pauses what it changes; off/on resumes.
     update = adaptive_hooks.desired_update(locked, update)
@@ -246,6 +252,7 @@ def _store_desired(
         locked.desired_on = update["on"]
     else:
         light_state.set_desired(locked, light_state.merged_desired(locked, update))
+    locked.desired_hold = bool(wire.get("hold"))
     locked.desired_version += 1
     locked.desired_at = timezone.now()
     # Written out, like the reads before it: Model.save() cost a third of a token's switch.
@@ -254,6 +261,7 @@ def _store_desired(
             _DESIRED_SQL.format(table=connection.ops.quote_name(Light._meta.db_table)),
             [
                 locked.desired_on,
+                locked.desired_hold,
                 locked.desired_brightness,
                 locked.desired_color_temp_kelvin,
                 locked.desired_rgb,
@@ -354,7 +362,7 @@ def lights_set_desired_states(
                     [light for light, _ in locked], on
                 )  # adaptive white: off/on resumes
                 for light, _ in locked:
-                    light.desired_on = on
+                    light.desired_on, light.desired_hold = on, False
             else:
                 # Each light merges the update into its own state (its kind, its range).
                 for light, _ in locked:
@@ -507,14 +515,19 @@ def _lights_of_devices_sql(count: int) -> str:
     )
 
 
-_DESIRED_MANY_SQL = "UPDATE {table} SET desired_on = %s, desired_version = desired_version + 1, desired_at = %s WHERE id IN ({ids})"
+# Every desired write sets desired_hold: only a held target (_store_desired with hold) keeps it.
+_DESIRED_MANY_SQL = (
+    "UPDATE {table} SET desired_on = %s, desired_hold = FALSE, desired_version = desired_version + 1, "
+    "desired_at = %s WHERE id IN ({ids})"
+)
 _DESIRED_STATE_SQL = (
-    "UPDATE {table} SET desired_on = %s, desired_brightness = %s, desired_color_temp_kelvin = %s, "
-    "desired_rgb = %s, desired_version = desired_version + 1, desired_at = %s WHERE id = %s"
+    "UPDATE {table} SET desired_on = %s, desired_hold = FALSE, desired_brightness = %s, "
+    "desired_color_temp_kelvin = %s, desired_rgb = %s, desired_version = desired_version + 1, "
+    "desired_at = %s WHERE id = %s"
 )
 _DESIRED_SQL = (
-    "UPDATE {table} SET desired_on = %s, desired_brightness = %s, desired_color_temp_kelvin = %s, "
-    "desired_rgb = %s, desired_version = %s, desired_at = %s WHERE id = %s"
+    "UPDATE {table} SET desired_on = %s, desired_hold = %s, desired_brightness = %s, "
+    "desired_color_temp_kelvin = %s, desired_rgb = %s, desired_version = %s, desired_at = %s WHERE id = %s"
 )
 _REPORTED_SQL = (
     "UPDATE {table} SET reported_on = %s, reported_brightness = %s, reported_color_temp_kelvin = %s, "
@@ -552,13 +565,16 @@ def _reconcile(
             if light is None:
                 unknown.append(entry["room"] + "/" + entry["light"])
                 continue
-            outcome = protocol.classify_report(light.desired_version, entry)
+            outcome = protocol.classify_report(light.desired_version, entry, light.desired_hold)
             reported = entry["state"]
             if outcome == protocol.REPORT_APPLIED and light.reported_version != entry["version"]:
                 # The first report of this version: the toggle's round trip is over.
                 metrics.TOGGLE_SECONDS.observe((now - light.desired_at).total_seconds())
             light_state.set_reported(light, reported)
-            light.reported_cause = entry.get("cause") or ""
+            cause = entry.get("cause")
+            if cause is None and protocol.adaptive_capable(light.device.lights_capability):  # type: ignore[union-attr]
+                cause = protocol.CAUSE_HUB  # a lights-3 device leaves the hub's cause out
+            light.reported_cause = cause or ""
             light.reported_version, light.reported_at = entry["version"], now
             fields = [*_REPORTED_FIELDS, "reported_version", "reported_at"]
             if outcome == protocol.REPORT_LOCAL_CHANGE:
@@ -623,7 +639,7 @@ def _take_local_change(light: Light, reported: dict[str, Any]) -> None:
     try:
         light_state.set_desired(light, light_state.merged_desired(light, update))
     except LightStateError:
-        light.desired_on = bool(reported["on"])
+        light.desired_on, light.desired_hold = bool(reported["on"]), False
 
 
 def _take_device_support(light: Light, entry: dict[str, Any]) -> list[str]:

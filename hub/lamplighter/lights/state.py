@@ -95,6 +95,7 @@ def set_desired(light: Light, state: dict[str, Any]) -> None:
     """Put a (checked) state into the light's desired columns; fields its kind lacks become NULL."""
     fields = KIND_FIELDS.get(light.kind, ())
     light.desired_on = bool(state["on"])
+    light.desired_hold = False  # an ordinary state; _store_desired marks a held one
     light.desired_brightness = state.get("brightness") if "brightness" in fields else None
     light.desired_color_temp_kelvin = (
         state.get("color_temp_kelvin") if "color_temp_kelvin" in fields else None

@@ -11,6 +11,7 @@ from channels.layers import get_channel_layer
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from lamplighter.firmware import protocol
 from lamplighter.lights.models import Light
 from lamplighter.lights.services import light_set_desired
 from lamplighter.lights.state import LightStateError
@@ -116,7 +117,9 @@ def bridge_light_command(*, light_id: int, payload: bytes) -> Light | None:
         logger.warning("MQTT command for unknown light %s ignored", light_id)
         return None
     try:
-        return light_set_desired(light=light, state=state, transition_ms=transition_ms)
+        return light_set_desired(
+            light=light, state=state, transition_ms=transition_ms, cause=protocol.CAUSE_HA
+        )
     except LightStateError as error:
         logger.warning("MQTT command for light %s ignored: %s", light_id, "; ".join(error.messages))
         return None

@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('homes', '0002_home_timezone_location'),
-        ('lights', '0004_light_adaptive'),
+        ('lights', '0005_light_adaptive'),
     ]
 
     operations = [

@@ -82,7 +82,11 @@ def test_websocket_path(
 ) -> None:
     owner, device, strip, colour = home
     simulated = boot(start_device, tmp_path, live_hub, device)
-    wait_for(lambda: Device.objects.get(pk=device.pk).lights_capability == 2, 10, "the rich hello")
+    wait_for(
+        lambda: Device.objects.get(pk=device.pk).lights_capability >= protocol.LIGHTS_RICH,
+        10,
+        "the rich hello",
+    )
     set_and_confirm(live_hub, owner, strip, colour, simulated)
     strip.refresh_from_db()
     assert strip.device_kind == "dimmable"
@@ -94,7 +98,11 @@ def test_http_polling_only(
     owner, device, strip, colour = home
     simulated = boot(start_device, tmp_path, live_hub, device, transport="http", poll_interval=0.3)
     wait_for(lambda: Device.objects.get(pk=device.pk).connection == "http", 10, "the first poll")
-    wait_for(lambda: Device.objects.get(pk=device.pk).lights_capability == 2, 10, "the rich hello")
+    wait_for(
+        lambda: Device.objects.get(pk=device.pk).lights_capability >= protocol.LIGHTS_RICH,
+        10,
+        "the rich hello",
+    )
     set_and_confirm(live_hub, owner, strip, colour, simulated)
 
 

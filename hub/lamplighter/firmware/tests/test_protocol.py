@@ -185,6 +185,9 @@ class VersionRulesTest(unittest.TestCase):
         self.assertEqual(protocol.classify_report(4, entry(5)), protocol.REPORT_AHEAD)
         self.assertEqual(protocol.classify_report(4, entry(4, changed=True)), protocol.REPORT_LOCAL_CHANGE)
         self.assertEqual(protocol.classify_report(5, entry(4, changed=True)), protocol.REPORT_CONFLICT)
+        # A device's change beats a held desired state (adaptive lighting).
+        self.assertEqual(protocol.classify_report(5, entry(4, changed=True), True), protocol.REPORT_LOCAL_CHANGE)
+        self.assertEqual(protocol.classify_report(5, entry(4), True), protocol.REPORT_STALE)
 
 
 if __name__ == "__main__":

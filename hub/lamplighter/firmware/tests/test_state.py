@@ -422,7 +422,7 @@ class HeldFadeTest(unittest.TestCase):
         self.hal.now += 2000
         entry = self.store.local_action("Bedroom", "Reading", protocol.ACTION_ON, {"brightness": 40})
         self.assertEqual(self.store.fades, {})
-        self.assertEqual(entry["state"], white(True, 40, 4500))
+        self.assertEqual(entry["state"], white(True, 40, 2900))  # the colour stays where the fade was
         self.assertEqual(entry["manual"], [protocol.MANUAL_BRIGHTNESS])
         self.assertEqual(entry["cause"], protocol.CAUSE_WEB)
         self.assertTrue(entry.get("changed", False))

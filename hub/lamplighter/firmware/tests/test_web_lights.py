@@ -168,6 +168,41 @@ async def test_the_hubs_control_query_round_trips(device):
     assert response.json() == dict(white, room="Bed", light="Reading", version=8)
 
 
+async def test_a_held_push_never_switches_and_a_person_is_web_a_hub_cause_only_from_the_hub(device):
+    hub = (protocol.HUB_LAN_USER, device.lan_token)
+    held = protocol.light_entry(
+        "Bed",
+        "Reading",
+        {"on": True, "brightness": 40, "color_temp_kelvin": 3000},
+        9,
+        hold=True,
+        cause=protocol.CAUSE_ADAPTIVE,
+    )
+    response = await control(device, hub, **protocol.entry_query(held))
+    assert response.json() == {
+        "room": "Bed",
+        "light": "Reading",
+        "on": False,
+        "brightness": 40,
+        "color_temp_kelvin": 3000,
+        "version": 9,
+    }
+    assert (device.hal.duty(6), device.hal.duty(7)) == (0, 0)
+    assert device.store.entry("Bed", "Reading")["cause"] == protocol.CAUSE_ADAPTIVE
+    # A person cannot claim a cause, a hold or a version: it is a local change from the page.
+    response = await control(device, room="Bed", light="Reading", action="on", cause="ha", hold="1", version="20")
+    assert response.json()["on"] is True and response.json()["version"] == 9
+    entry = device.store.entry("Bed", "Reading")
+    assert entry["cause"] == protocol.CAUSE_WEB and entry["changed"] is True
+    stop = protocol.light_entry("Bed", "Reading", {"on": True}, 10, stop=True, cause=protocol.CAUSE_HA)
+    response = await control(device, hub, **protocol.entry_query(stop))
+    assert response.json()["version"] == 10 and response.json()["brightness"] == 40
+    bad = await control(device, hub, **dict(protocol.entry_query(stop), version="11", cause="x" * 17))
+    assert bad.status_code == 400 and "cause" in bad.json()["error"]
+    both = await control(device, hub, **dict(protocol.entry_query(held), version="11", stop="1"))
+    assert both.status_code == 400 and device.store.entry("Bed", "Reading")["version"] == 10
+
+
 async def test_status_shows_each_kinds_fields(device):
     await control(device, room="Hall", light="Strip", action="on", brightness="40")
     async with httpx.AsyncClient(base_url=base(device), auth=PERSON) as client:

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('lights', '0003_light_reported_cause'),
+        ('lights', '0004_light_desired_hold'),
     ]
 
     operations = [
