@@ -98,7 +98,9 @@ def desired_update(light: Light, update: dict[str, Any]) -> dict[str, Any]:
     if update.get("on") is False or (update.get("on") is True and not light.desired_on):
         paused = set()
     paused |= touched
-    _store_paused(light, paused)
+    # A change of brightness or colour ends the device's fade (of both): the part still followed
+    # needs its next fade, even when nothing new is paused.
+    _store_paused(light, paused, force=bool(touched))
     following = parts - paused
     if touched and following and update.get("on", light.desired_on):
         from lamplighter.adaptive import selectors  # the curve's value for this light now
@@ -158,7 +160,7 @@ def fields_of(parts: set[str]) -> set[str]:
 
 def _store_paused(light: Light, paused: set[str], *, force: bool = False) -> None:
     """Set what is paused (saved at once: the caller's write does not cover these columns) and,
-    when it changed, have the planner send the light its next fade."""
+    when it changed (or `force`), have the planner send the light its next fade."""
     brightness, color = BRIGHTNESS in paused, COLOR in paused
     if (brightness, color) == (light.adaptive_paused_brightness, light.adaptive_paused_color) and not force:
         return

@@ -142,3 +142,13 @@ def test_the_planner_pauses_nothing(lights: tuple[Light, Light]) -> None:
         sent = services.adaptive_lights_advance(now=timezone.now()).sent
     assert sorted(sent) == sorted([white.pk, strip.pk])
     assert _paused(white) == ("following", []) and _paused(strip) == ("following", [])
+
+
+def test_a_second_dim_restarts_the_colour_fade(lights: tuple[Light, Light]) -> None:
+    white, _ = lights
+    light_services.light_set_desired(light=white, state={"brightness": 40})
+    services.adaptive_lights_advance(now=timezone.now())
+    assert AdaptiveFade.objects.get(light=white).ends_at is not None
+    light_services.light_set_desired(light=white, state={"brightness": 60})  # already paused
+    assert AdaptiveFade.objects.get(light=white).ends_at is None  # its colour is sent a new fade
+    assert services.adaptive_lights_advance(now=timezone.now()).sent == [white.pk]
