@@ -74,7 +74,11 @@ def _day_plan(place: Place, start: datetime, end: datetime) -> tuple[datetime, .
 def _crossings(place: Place, start: datetime, end: datetime) -> set[datetime]:
     """The instants (to the second) at which the curve's colour temperature crosses one of the
     place's kelvin bounds."""
-    bounds = [k for k in place.kelvin_bounds if place.profile.min_kelvin < k < place.profile.max_kelvin]
+    profile = place.profile
+    whites = [profile.min_kelvin, profile.max_kelvin] + (
+        [profile.sleep_kelvin] if profile.sleep_kelvin else []
+    )
+    bounds = [k for k in place.kelvin_bounds if min(whites) < k < max(whites)]
     if not bounds:
         return set()
     found: set[datetime] = set()

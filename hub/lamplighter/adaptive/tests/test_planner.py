@@ -53,7 +53,34 @@ def _room_of_lights(latitude: float, longitude: float, zone: str, *, on: bool = 
 def test_a_whole_day(
     place: str, latitude: float, longitude: float, zone: str, day: str, capsys: pytest.CaptureFixture
 ) -> None:
+    _whole_day(place, latitude, longitude, zone, day, capsys)
+
+
+def test_a_whole_day_with_a_sleep_setting(capsys: pytest.CaptureFixture) -> None:
+    """The night goes below the profile's warmest white, through a light's own range bound."""
+    _whole_day(
+        "Berlin, sleep 10 / 1800 K",
+        52.52,
+        13.405,
+        "Europe/Berlin",
+        "2026-10-25",
+        capsys,
+        changes={"sleep": {"brightness": 10, "kelvin": 1800}},
+    )
+
+
+def _whole_day(
+    place: str,
+    latitude: float,
+    longitude: float,
+    zone: str,
+    day: str,
+    capsys: pytest.CaptureFixture,
+    changes: dict | None = None,
+) -> None:
     lights = _room_of_lights(latitude, longitude, zone)
+    if changes:
+        services.home_adaptive_update(home=lights[0].room.home, changes=changes)
     start = datetime.fromisoformat(day).replace(tzinfo=ZoneInfo(zone)).astimezone(UTC)
     end = (datetime.fromisoformat(day).replace(tzinfo=ZoneInfo(zone)) + timedelta(days=1)).astimezone(UTC)
     simulation = DaySimulation(lights)
