@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "lamplighter.lights",
     "lamplighter.dashboard",
     "lamplighter.automations",
+    "lamplighter.adaptive",
     "lamplighter.mqtt_bridge",
     "lamplighter.ota",
     "lamplighter.backup",
@@ -226,6 +227,9 @@ LAMPLIGHTER_LAN_PUSH_TIMEOUT = _env_int("LAMPLIGHTER_LAN_PUSH_TIMEOUT", 3)
 # event may still fire; older missed events are skipped.
 LAMPLIGHTER_SCHEDULE_TICK = _env_int("LAMPLIGHTER_SCHEDULE_TICK", 10)
 LAMPLIGHTER_SCHEDULE_CATCH_UP = _env_int("LAMPLIGHTER_SCHEDULE_CATCH_UP", 15 * 60)
+# Adaptive white: how often (seconds) the planner looks again at the curve and the adaptive lights,
+# besides waking at each planned fade's end (docs/adaptive.md).
+LAMPLIGHTER_ADAPTIVE_REPLAN_SECONDS = _env_int("LAMPLIGHTER_ADAPTIVE_REPLAN_SECONDS", 60)
 
 # MQTT bridge to Home Assistant: off unless MQTT_URL is set (mqtt://user:pass@host:1883, mqtts://...).
 MQTT_URL = os.environ.get("MQTT_URL", "")

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from lamplighter.adaptive import hooks as adaptive_hooks
 from lamplighter.automations.models import WEEKDAY_NAMES, Scene, SceneLight, Schedule, ScheduleRun
 from lamplighter.automations.occurrences import occurrences
 from lamplighter.automations.selectors import schedule_when
@@ -104,7 +105,8 @@ def scene_apply(*, scene: Scene, transition_ms: int | None = None) -> list[dict[
             if value is not None:
                 state[field] = light_state.unpack_rgb(value) if field == "rgb" else value
         groups.append((Light.objects.filter(condition), state))
-    return lights_set_desired_states(groups=groups, transition_ms=transition_ms)
+    with adaptive_hooks.scene_recall():  # adaptive white: a scene is a manual change of both
+        return lights_set_desired_states(groups=groups, transition_ms=transition_ms)
 
 
 def _scene_set_lights(scene: Scene, lights: Sequence[tuple[int, bool | dict[str, Any]]]) -> None:

@@ -33,6 +33,68 @@ class HomeSettingsForm(forms.Form):
     )
 
 
+class AdaptiveProfileForm(forms.Form):
+    """A home's adaptive curve: between which brightness and which whites its lights follow the day."""
+
+    adaptive_min_brightness = forms.IntegerField(
+        required=False,
+        label=_("Adaptive: night brightness"),
+        min_value=0,
+        max_value=255,
+        help_text=_("0-255, at solar midnight."),
+    )
+    adaptive_max_brightness = forms.IntegerField(
+        required=False,
+        label=_("Adaptive: day brightness"),
+        min_value=0,
+        max_value=255,
+        help_text=_("0-255, from sunrise to sunset."),
+    )
+    adaptive_min_kelvin = forms.IntegerField(
+        required=False,
+        label=_("Adaptive: warmest white (K)"),
+        min_value=1000,
+        max_value=20000,
+        help_text=_("At sunset, sunrise and at night."),
+    )
+    adaptive_max_kelvin = forms.IntegerField(
+        required=False,
+        label=_("Adaptive: coolest white (K)"),
+        min_value=1000,
+        max_value=20000,
+        help_text=_("At solar noon."),
+    )
+    adaptive_sleep_brightness = forms.IntegerField(
+        label=_("Adaptive: sleep brightness"),
+        min_value=0,
+        max_value=255,
+        required=False,
+        help_text=_("Optional, with the sleep white: the night goes to these at solar midnight."),
+    )
+    adaptive_sleep_kelvin = forms.IntegerField(
+        label=_("Adaptive: sleep white (K)"), min_value=1000, max_value=20000, required=False
+    )
+
+    def adaptive_changes(self) -> dict[str, object]:
+        """The profile as home_adaptive_update takes it: empty fields keep their value, but both sleep
+        fields empty remove the sleep setting."""
+        data = self.cleaned_data
+        sleep = None
+        if data["adaptive_sleep_brightness"] is not None or data["adaptive_sleep_kelvin"] is not None:
+            sleep = {"brightness": data["adaptive_sleep_brightness"], "kelvin": data["adaptive_sleep_kelvin"]}
+        changes: dict[str, object] = {
+            name: data["adaptive_" + name]
+            for name in ("min_brightness", "max_brightness", "min_kelvin", "max_kelvin")
+            if data["adaptive_" + name] is not None  # left empty: kept
+        }
+        changes["sleep"] = sleep
+        return changes
+
+
+class HomeAndAdaptiveForm(HomeSettingsForm, AdaptiveProfileForm):
+    """The home's settings page: name, time zone, place, and its adaptive curve."""
+
+
 class LanguageForm(forms.Form):
     """The language the user wants the dashboard in; empty: the browser's."""
 

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from lamplighter.dashboard import views, views_automations, views_settings
+from lamplighter.dashboard import views, views_adaptive, views_automations, views_settings
 
 app_name = "dashboard"
 
@@ -33,4 +33,11 @@ urlpatterns = [
     path("schedules/<int:schedule_id>/edit/", views_automations.schedule_edit, name="schedule-edit"),
     path("schedules/<int:schedule_id>/delete/", views_automations.schedule_delete, name="schedule-delete"),
     path("language/", views_settings.language_set, name="language"),
+    path("lights/<int:light_id>/adaptive/", views_adaptive.light_adaptive, name="light-adaptive"),
+    path(
+        "lights/<int:light_id>/adaptive/resume/",
+        views_adaptive.light_adaptive_resume,
+        name="light-adaptive-resume",
+    ),
+    path("rooms/<int:room_id>/adaptive/", views_adaptive.room_adaptive, name="room-adaptive"),
 ]

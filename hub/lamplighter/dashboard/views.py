@@ -16,6 +16,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from lamplighter.automations.selectors import scene_list
+from lamplighter.dashboard.adaptive_chart import adaptive_context
 from lamplighter.dashboard.forms import LightForm, NameForm
 from lamplighter.devices import services as device_services
 from lamplighter.devices.models import Device
@@ -146,6 +147,7 @@ def home_detail(request: HttpRequest, home_id: int) -> HttpResponse:
         "role": role,
         "is_owner": role == "owner",
         "rooms": rooms,
+        **adaptive_context(home=home, rooms=[room for room, _ in rooms], lights=lights),
         "devices": devices,
         "scenes": list(scene_list(user=request.user, home_id=home.pk)),
         # The same shapes the live events carry, so the page's JavaScript starts from them.

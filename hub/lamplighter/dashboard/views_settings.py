@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -10,7 +11,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from lamplighter.accounts.services import preference_set_language
-from lamplighter.dashboard.forms_settings import HomeSettingsForm, LanguageForm
+from lamplighter.adaptive.selectors import profile_of
+from lamplighter.adaptive.services import home_adaptive_update
+from lamplighter.dashboard.forms_settings import HomeAndAdaptiveForm, LanguageForm
 from lamplighter.dashboard.views import _owned_home, _run
 from lamplighter.homes import services as home_services
 
@@ -18,31 +21,37 @@ from lamplighter.homes import services as home_services
 @login_required
 @require_http_methods(["GET", "POST"])
 def home_settings(request: HttpRequest, home_id: int) -> HttpResponse:
-    """A home's name, time zone and place (owners)."""
+    """A home's name, time zone and place, and its adaptive profile (owners)."""
     home = _owned_home(request, home_id)
+    profile = profile_of(home=home)
     initial = {
         "name": home.name,
         "timezone": home.timezone,
         "latitude": home.latitude,
         "longitude": home.longitude,
+        "adaptive_min_brightness": profile.min_brightness,
+        "adaptive_max_brightness": profile.max_brightness,
+        "adaptive_min_kelvin": profile.min_kelvin,
+        "adaptive_max_kelvin": profile.max_kelvin,
+        "adaptive_sleep_brightness": profile.sleep_brightness,
+        "adaptive_sleep_kelvin": profile.sleep_kelvin,
     }
-    form = HomeSettingsForm(request.POST if request.method == "POST" else None, initial=initial)
+    form = HomeAndAdaptiveForm(request.POST if request.method == "POST" else None, initial=initial)
     home_url = reverse("dashboard:home", kwargs={"home_id": home.pk})
-    if (
-        request.method == "POST"
-        and _run(
-            form,
-            lambda data: home_services.home_update(
-                home=home,
-                name=data["name"],
-                timezone=data["timezone"],
-                latitude=data["latitude"],
-                longitude=data["longitude"],
-                clear_location=data["latitude"] is None and data["longitude"] is None,
-            ),
+
+    @transaction.atomic  # a refused profile stores nothing of the rest
+    def save(data: dict) -> object:
+        home_services.home_update(
+            home=home,
+            name=data["name"],
+            timezone=data["timezone"],
+            latitude=data["latitude"],
+            longitude=data["longitude"],
+            clear_location=data["latitude"] is None and data["longitude"] is None,
         )
-        is not None
-    ):
+        return home_adaptive_update(home=home, changes=form.adaptive_changes())
+
+    if request.method == "POST" and _run(form, save) is not None:
         return redirect(home_url)
     context = {
         "form": form,

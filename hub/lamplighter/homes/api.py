@@ -1,11 +1,16 @@
 """REST endpoints for homes and rooms."""
 
+from django.db import transaction
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
+from pydantic import StrictBool
 
+from lamplighter.adaptive.api import AdaptiveProfileIn, AdaptiveProfileOut
+from lamplighter.adaptive.selectors import profile_of, profile_payload, rooms_adaptive
+from lamplighter.adaptive.services import home_adaptive_update, room_adaptive_set
 from lamplighter.homes import permissions, selectors, services
-from lamplighter.homes.models import Home
-from lamplighter.infra.api_types import DatabaseId
+from lamplighter.homes.models import Home, Room
+from lamplighter.infra.api_types import DatabaseId, Refused
 
 router = Router(tags=["homes"])
 
@@ -19,6 +24,7 @@ class HomeOut(Schema):
     timezone: str
     latitude: float | None
     longitude: float | None
+    adaptive: AdaptiveProfileOut
 
 
 class HomeIn(Schema):
@@ -35,14 +41,16 @@ class HomePatch(Schema):
     latitude: float | None = None
     longitude: float | None = None
     location_clear: bool = False
+    adaptive: AdaptiveProfileIn | None = None
 
 
 class RoomOut(Schema):
-    """A room."""
+    """A room; adaptive: every light of it that dims follows the home's adaptive curve."""
 
     id: int
     home_id: DatabaseId
     name: str
+    adaptive: bool
 
 
 class RoomIn(Schema):
@@ -53,9 +61,11 @@ class RoomIn(Schema):
 
 
 class RoomPatch(Schema):
-    """A room's new name."""
+    """A room's new name, or the adaptive switch of all its lights that dim (fields left out keep
+    their value)."""
 
-    name: str
+    name: str | None = None
+    adaptive: StrictBool | None = None
 
 
 class Error(Schema):
@@ -72,6 +82,7 @@ def _home_out(request: HttpRequest, home: Home) -> HomeOut:
         timezone=home.timezone,
         latitude=home.latitude,
         longitude=home.longitude,
+        adaptive=AdaptiveProfileOut(**profile_payload(profile_of(home=home))),
     )
 
 
@@ -94,12 +105,21 @@ def home_detail(request: HttpRequest, home_id: DatabaseId) -> HomeOut:
     return _home_out(request, selectors.home_get(user=request.user, home_id=home_id))
 
 
-@router.patch("/homes/{home_id}", response={200: HomeOut, 400: Error, 403: Error, 404: Error})
+@router.patch("/homes/{home_id}", response={200: HomeOut, 400: Error, 403: Error, 404: Error, 422: Refused})
 def home_update(request: HttpRequest, home_id: DatabaseId, payload: HomePatch) -> HomeOut:
-    """Rename a home, set its time zone (IANA name) or its coordinates for sunrise/sunset (owners)."""
+    """Rename a home, set its time zone (IANA name), its coordinates for sunrise/sunset and the
+    adaptive curve, or its adaptive profile (`adaptive`, docs/adaptive.md) (owners)."""
     home = selectors.home_get(user=request.user, home_id=home_id)
     permissions.home_require_owner(user=request.user, home=home)
-    home = services.home_update(
+    with transaction.atomic():  # a refused profile stores nothing of the rest
+        home = _home_update(home, payload)
+    return _home_out(request, home)
+
+
+def _home_update(home: Home, payload: HomePatch) -> Home:
+    if payload.adaptive is not None:
+        home_adaptive_update(home=home, changes=payload.adaptive.changes())
+    return services.home_update(
         home=home,
         name=payload.name,
         timezone=payload.timezone,
@@ -107,16 +127,20 @@ def home_update(request: HttpRequest, home_id: DatabaseId, payload: HomePatch) -
         longitude=payload.longitude,
         clear_location=payload.location_clear,
     )
-    return _home_out(request, home)
 
 
 @router.get("/rooms", response=list[RoomOut])
 def room_list(request: HttpRequest, home_id: DatabaseId | None = None) -> list[RoomOut]:
     """Rooms of the caller's homes."""
-    return [
-        RoomOut(id=r.pk, home_id=r.home_id, name=r.name)
-        for r in selectors.room_list(user=request.user, home_id=home_id)
-    ]
+    rooms = list(selectors.room_list(user=request.user, home_id=home_id))
+    adaptive = rooms_adaptive(room_ids=[room.pk for room in rooms])
+    return [_room_out(room, adaptive) for room in rooms]
+
+
+def _room_out(room: Room, adaptive: set[int] | None = None) -> RoomOut:
+    if adaptive is None:
+        adaptive = rooms_adaptive(room_ids=[room.pk])
+    return RoomOut(id=room.pk, home_id=room.home_id, name=room.name, adaptive=room.pk in adaptive)
 
 
 @router.post("/rooms", response={201: RoomOut, 400: Error, 403: Error, 404: Error})
@@ -125,16 +149,21 @@ def room_create(request: HttpRequest, payload: RoomIn) -> Status[RoomOut]:
     home = selectors.home_get(user=request.user, home_id=payload.home_id)
     permissions.home_require_owner(user=request.user, home=home)
     room = services.room_create(home=home, name=payload.name)
-    return Status(201, RoomOut(id=room.pk, home_id=room.home_id, name=room.name))
+    return Status(201, _room_out(room, set()))
 
 
-@router.patch("/rooms/{room_id}", response={200: RoomOut, 400: Error, 403: Error, 404: Error})
+@router.patch("/rooms/{room_id}", response={200: RoomOut, 400: Error, 403: Error, 404: Error, 422: Refused})
 def room_update(request: HttpRequest, room_id: DatabaseId, payload: RoomPatch) -> RoomOut:
-    """Rename a room (owners)."""
+    """Rename a room, or switch adaptive white for all its lights that dim (owners; 422 when it
+    has none, or its home has no coordinates)."""
     room = selectors.room_get(user=request.user, room_id=room_id)
     permissions.home_require_owner(user=request.user, home=room.home)
-    room = services.room_rename(room=room, name=payload.name)
-    return RoomOut(id=room.pk, home_id=room.home_id, name=room.name)
+    with transaction.atomic():  # a refused switch stores nothing of the rest
+        if payload.name is not None:
+            room = services.room_rename(room=room, name=payload.name)
+        if payload.adaptive is not None:
+            room_adaptive_set(room=room, adaptive=payload.adaptive)
+    return _room_out(room)
 
 
 @router.delete("/rooms/{room_id}", response={204: None, 403: Error, 404: Error})

@@ -3,10 +3,12 @@
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
+from django.db import transaction
 from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 from pydantic import StrictBool, StrictInt, model_validator
 
+from lamplighter.adaptive.services import light_adaptive_set
 from lamplighter.devices.models import Device
 from lamplighter.firmware import protocol
 from lamplighter.homes import permissions
@@ -58,6 +60,15 @@ class LightOut(Schema):
     )
     pending: bool
     device_kind: str | None = Field(description="The kind the device's hello announced (null: on/off device)")
+    adaptive: bool = Field(
+        description="Whether the light follows its home's adaptive curve (docs/adaptive.md)"
+    )
+    adaptive_state: Literal["following", "paused"] | None = Field(
+        description="following, paused (a manual change paused something), or null when not adaptive"
+    )
+    adaptive_paused: list[Literal["brightness", "color"]] = Field(
+        description="What a manual change paused, until the light is turned off and on or resumed"
+    )
 
 
 class LightIn(Schema):
@@ -84,6 +95,9 @@ class LightPatch(Schema):
     kind: Kind | None = None
     min_kelvin: Kelvin | None = None
     max_kelvin: Kelvin | None = None
+    adaptive: StrictBool | None = Field(
+        None, description="follow the home's adaptive curve (lights that dim)"
+    )
 
 
 class LightStateIn(Schema):
@@ -167,11 +181,21 @@ def light_create(request: HttpRequest, payload: LightIn) -> Status[dict]:
     "/lights/{light_id}", response={200: LightOut, 400: Error, 403: Error, 404: Error, 422: Refused}
 )
 def light_update(request: HttpRequest, light_id: DatabaseId, payload: LightPatch) -> dict:
-    """Rename a light, move it, or give it another device (owners; device_id "" removes it)."""
+    """Rename a light, move it, give it another device (owners; device_id "" removes it), or make it
+    follow the home's adaptive curve (`adaptive`; 422 for an on/off light or a home without
+    coordinates)."""
     light = selectors.light_get(user=request.user, light_id=light_id)
     permissions.home_require_owner(user=request.user, home=light.room.home)
     room = room_get(user=request.user, room_id=payload.room_id) if payload.room_id is not None else light.room
     device = light.device if payload.device_id is None else _device(light.room.home_id, payload.device_id)
+    with transaction.atomic():  # a refused adaptive switch stores nothing of the rest
+        _light_update(request, light, room, device, payload)
+    return selectors.light_payload(selectors.light_get(user=request.user, light_id=light_id))
+
+
+def _light_update(
+    request: HttpRequest, light: Light, room: Any, device: Device | None, payload: LightPatch
+) -> None:
     services.light_update(
         light=light,
         name=payload.name or light.name,
@@ -181,7 +205,10 @@ def light_update(request: HttpRequest, light_id: DatabaseId, payload: LightPatch
         min_kelvin=payload.min_kelvin,
         max_kelvin=payload.max_kelvin,
     )
-    return selectors.light_payload(selectors.light_get(user=request.user, light_id=light_id))
+    if payload.adaptive is not None:
+        light_adaptive_set(
+            light=selectors.light_get(user=request.user, light_id=light.pk), adaptive=payload.adaptive
+        )
 
 
 @router.delete("/lights/{light_id}", response={204: None, 403: Error, 404: Error})

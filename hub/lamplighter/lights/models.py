@@ -53,6 +53,11 @@ class Light(models.Model):
     device_kind = models.CharField(max_length=16, blank=True)
     device_min_kelvin = models.PositiveIntegerField(null=True, blank=True)
     device_max_kelvin = models.PositiveIntegerField(null=True, blank=True)
+    # Adaptive white (lamplighter.adaptive): whether the light follows its home's curve, and what
+    # a manual change paused (until the light is turned off and on again, or resumed).
+    adaptive = models.BooleanField(default=False)
+    adaptive_paused_brightness = models.BooleanField(default=False)
+    adaptive_paused_color = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["room__name", "name"]

@@ -64,7 +64,23 @@ def light_payload_of(light: Light, *, device: tuple[str, str] | None) -> dict[st
         "reported_cause": light.reported_cause or None,
         "pending": light.pending,
         "device_kind": light.device_kind or None,
+        **_adaptive_fields(light),
     }
+
+
+def _adaptive_fields(light: Light) -> dict[str, Any]:
+    """Adaptive white (lamplighter.adaptive): whether the light follows the curve, and what a
+    manual change paused ("following", "paused" or null; ["brightness", "color"] or part of it)."""
+    paused = [
+        part
+        for part, is_paused in (
+            ("brightness", light.adaptive_paused_brightness),
+            ("color", light.adaptive_paused_color),
+        )
+        if is_paused
+    ]
+    state = ("paused" if paused else "following") if light.adaptive else None
+    return {"adaptive": light.adaptive, "adaptive_state": state, "adaptive_paused": paused}
 
 
 def light_wire_entry(

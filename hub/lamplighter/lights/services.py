@@ -1,8 +1,8 @@
 """Writes for lights: create/edit, set the desired state, and take in what devices report."""
 
-from collections.abc import Callable
+from collections.abc import Iterable
 from functools import cache, partial
-from typing import Any
+from typing import Any, Protocol
 
 from django.core.exceptions import EmptyResultSet, ValidationError
 from django.db import connection, transaction
@@ -19,6 +19,44 @@ from lamplighter.lights import state as light_state
 from lamplighter.lights.models import Light
 from lamplighter.lights.selectors import light_payload, light_payload_of, light_wire_entry
 from lamplighter.lights.state import LightStateError
+
+
+class WriteWatcher(Protocol):
+    """What an app above lights (adaptive white) learns from the lights' write path, inside its
+    transaction. Lights imports no such app: the app sets `write_watcher` when it is ready."""
+
+    def desired_update(self, light: Light, update: dict[str, Any]) -> dict[str, Any]:
+        """A new desired state asked for a locked light (not a device's report): the update to store."""
+        ...
+
+    def lights_switched(self, lights: Iterable[Light], on: bool) -> None:
+        """Locked lights are switched on or off, nothing else changes."""
+        ...
+
+    def local_change(self, light: Light, reported: dict[str, Any]) -> list[str]:
+        """A change made on the device, before it becomes the desired state: the light's fields it changed."""
+        ...
+
+    def device_manual_change(self, light: Light, parts: list[str], cause: str) -> None:
+        """A person changed these parts (brightness, color) on the device itself, for this cause."""
+        ...
+
+
+class _NoWatcher:
+    def desired_update(self, light: Light, update: dict[str, Any]) -> dict[str, Any]:
+        return update
+
+    def lights_switched(self, lights: Iterable[Light], on: bool) -> None:
+        return None
+
+    def local_change(self, light: Light, reported: dict[str, Any]) -> list[str]:
+        return []
+
+    def device_manual_change(self, light: Light, parts: list[str], cause: str) -> None:
+        return None
+
+
+write_watcher: WriteWatcher = _NoWatcher()
 
 
 def light_create(
@@ -245,6 +283,8 @@ def _store_desired(
     wire = {key: value for key, value in (wire or {}).items() if value}
     if wire.get("hold") or wire.get("stop"):  # neither switches the light: the desired `on` stays
         update = {**update, "on": locked.desired_on}
+    # Adaptive white (issue 23): a manual change pauses what it changes; off/on resumes.
+    update = write_watcher.desired_update(locked, update)
     if update.keys() == {"on"}:  # a switch: the brightness and colour stay as they are
         locked.desired_on = update["on"]
     else:
@@ -355,12 +395,17 @@ def lights_set_desired_states(
                         ),
                         [on, at, *chunk],
                     )
+                write_watcher.lights_switched(
+                    [light for light, _ in locked], on
+                )  # adaptive white: off/on resumes
                 for light, _ in locked:
                     light.desired_on, light.desired_hold = on, False
             else:
                 # Each light merges the update into its own state (its kind, its range).
                 for light, _ in locked:
-                    light_state.set_desired(light, light_state.merged_desired_lenient(light, update))
+                    # Adaptive white: a manual change pauses what it changes.
+                    light_update = write_watcher.desired_update(light, update)
+                    light_state.set_desired(light, light_state.merged_desired_lenient(light, light_update))
                 cursor.executemany(
                     _DESIRED_STATE_SQL.format(table=connection.ops.quote_name(Light._meta.db_table)),
                     [
@@ -534,11 +579,6 @@ _REPORTED_FIELDS = [
     "reported_cause",
 ]
 
-# Run, inside the report's transaction, for each reported light whose entry names what a person
-# changed on the device (`manual`: "brightness" and/or "color"), with the light, those parts and
-# the entry's cause: the adaptive planner pauses what was changed.
-MANUAL_CHANGE_HOOKS: list[Callable[[Light, list[str], str], None]] = []
-
 
 def _reconcile(
     reports: list[tuple[dict[tuple[str, str], Light], list[dict[str, Any]]]],
@@ -570,6 +610,7 @@ def _reconcile(
             light.reported_version, light.reported_at = entry["version"], now
             fields = [*_REPORTED_FIELDS, "reported_version", "reported_at"]
             if outcome == protocol.REPORT_LOCAL_CHANGE:
+                fields += write_watcher.local_change(light, reported)  # adaptive white: off/on resumes
                 _take_local_change(light, reported)
                 light.desired_version = max(light.desired_version, entry["version"]) + 1
                 light.desired_at = now
@@ -592,8 +633,9 @@ def _reconcile(
                 light.save(update_fields=fields)
             changed.append(light)
             if entry.get("manual"):
-                for hook in MANUAL_CHANGE_HOOKS:
-                    hook(light, entry["manual"], entry.get("cause") or protocol.CAUSE_HUB)
+                write_watcher.device_manual_change(
+                    light, entry["manual"], entry.get("cause") or protocol.CAUSE_HUB
+                )
         results.append((resend, unknown))
     if plain:
         with connection.cursor() as cursor:

@@ -23,7 +23,8 @@ from django.conf import settings
 
 from lamplighter.homes.models import Home
 from lamplighter.infra import realtime
-from lamplighter.mqtt_bridge import discovery, holders, selectors, services
+from lamplighter.mqtt_bridge import adaptive, discovery, holders, selectors, services
+from lamplighter.mqtt_bridge.adaptive import AdaptiveSwitches
 from lamplighter.mqtt_bridge.discovery import OFFLINE, ONLINE, Topics
 
 logger = logging.getLogger(__name__)
@@ -96,6 +97,7 @@ class MqttBridge:
         self._published: dict[str, str] = {}  # retained topic -> payload last sent in this session
         self._light_ids: set[int] = set()
         self._scene_ids: set[int] = set()
+        self.adaptive = AdaptiveSwitches(self.topics, self.hub_version)  # adaptive white's switches
         # Full syncs run one at a time: interleaved, an older snapshot would remove what a
         # newer one just announced.
         self._sync_lock = asyncio.Lock()
@@ -195,6 +197,8 @@ class MqttBridge:
                 filters = [
                     *self.topics.command_filters(),
                     *self.topics.config_filters(),
+                    *adaptive.command_filters(self.topics),
+                    *adaptive.config_filters(self.topics),
                     self.topics.ha_status,
                 ]
                 await client.subscribe([(topic, 1) for topic in filters])
@@ -259,6 +263,8 @@ class MqttBridge:
             if payload.strip() == ONLINE.encode():
                 await self._sync_all(force=True)  # HA restarted: it wants discovery again
             return
+        if await self.adaptive.handle_command(topic, payload, retained=retained):
+            return
         command = self.topics.parse_command(topic)
         if command is not None:
             if retained:
@@ -311,6 +317,11 @@ class MqttBridge:
         )
         for row in rows:
             await self._publish_light(row)
+        switched = self.adaptive.switched(
+            [event["light"] for event in events if event.get("type") == realtime.LIGHT_STATE]
+        )
+        if switched:  # adaptive white: a light's switch changed (and so may its room's)
+            await self.adaptive.sync(self._publish, light_ids=switched)
 
     async def _resync_periodically(self, channel: str | None) -> None:
         while True:
@@ -321,9 +332,11 @@ class MqttBridge:
     # ---- outbound --------------------------------------------------------------------------
 
     def _expected_configs(self) -> set[str]:
-        return {self.topics.light_config(i) for i in self._light_ids} | {
-            self.topics.scene_config(i) for i in self._scene_ids
-        }
+        return (
+            {self.topics.light_config(i) for i in self._light_ids}
+            | {self.topics.scene_config(i) for i in self._scene_ids}
+            | self.adaptive.expected_configs()
+        )
 
     async def _sync_all(self, *, force: bool = False) -> None:
         async with self._sync_lock:
@@ -352,6 +365,7 @@ class MqttBridge:
                 await self._publish(topic, "", force=True)  # an empty retained message removes it
         for scene_id in gone_scenes:
             await self._publish(self.topics.scene_config(scene_id), "", force=True)
+        await self.adaptive.sync(self._publish, force=force)
 
     async def _publish_light(self, row: dict[str, Any], *, force: bool = False) -> None:
         light_id = row["id"]

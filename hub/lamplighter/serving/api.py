@@ -75,6 +75,7 @@ def not_found(request: HttpRequest, error: ObjectDoesNotExist) -> HttpResponse:
 
 
 def _add_routers() -> None:
+    from lamplighter.adaptive.api import router as adaptive_router
     from lamplighter.automations.api import router as automations_router
     from lamplighter.devices.api import router as devices_router
     from lamplighter.homes.api import router as homes_router
@@ -86,6 +87,7 @@ def _add_routers() -> None:
     api.add_router("/", devices_router)
     api.add_router("/", automations_router)
     api.add_router("/", ota_router)
+    api.add_router("/", adaptive_router)
 
 
 _add_routers()

@@ -1,5 +1,5 @@
 """Hub background work tied to the server's life: presence sweeper, LAN-push loop, scheduler,
-scheduled backups, MQTT bridge."""
+adaptive planner, scheduled backups, MQTT bridge."""
 
 import asyncio
 import contextlib
@@ -9,6 +9,7 @@ from typing import Any
 from channels.db import database_sync_to_async
 from django.conf import settings
 
+from lamplighter.adaptive.planner import run_adaptive_forever
 from lamplighter.automations.scheduler import run_schedules_forever
 from lamplighter.backup.scheduler import run_backups_forever
 from lamplighter.devices import services
@@ -75,6 +76,7 @@ class LifespanApp:
             )
         )
         self.tasks.append(asyncio.create_task(run_schedules_forever()))
+        self.tasks.append(asyncio.create_task(run_adaptive_forever()))
         self.tasks.append(asyncio.create_task(run_backups_forever()))
         if settings.MQTT_URL:
             # Every worker starts one; only the holder of the database lease connects.

@@ -86,6 +86,12 @@ OPERATIONS: dict[tuple[str, str], tuple[str, Callable[[dict], dict], Callable[[d
         lambda w: {"light_id": w["light"].pk},
         lambda w: {"on": True},
     ),
+    ("GET", "/api/v1/homes/{home_id}/adaptive"): (READ, lambda w: {"home_id": w["home"].pk}, lambda w: None),
+    ("POST", "/api/v1/lights/{light_id}/adaptive_resume"): (
+        USE,
+        lambda w: {"light_id": w["light"].pk},
+        lambda w: None,
+    ),
     ("GET", "/api/v1/devices"): (LIST, lambda w: {}, lambda w: None),
     ("POST", "/api/v1/devices"): (
         MANAGE,
@@ -184,7 +190,7 @@ OPERATIONS: dict[tuple[str, str], tuple[str, Callable[[dict], dict], Callable[[d
 def world(settings: Any) -> dict:
     settings.LAMPLIGHTER_ALLOW_UNSIGNED_FIRMWARE = True
     owner, member, stranger = UserFactory(), UserFactory(), UserFactory()
-    home = HomeFactory(owner=owner, member=member, name=MARK)
+    home = HomeFactory(owner=owner, member=member, name=MARK, latitude=48.85, longitude=2.35)
     HomeFactory(owner=stranger, name="Stranger's home")
     room = RoomFactory(home=home, name=MARK + " room")
     device = DeviceFactory(home=home, name=MARK + "-device", secret="our-device-secret")

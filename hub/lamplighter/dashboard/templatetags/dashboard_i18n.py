@@ -40,6 +40,11 @@ JS_MESSAGES = [
     gettext_noop("Update of %(device)s to %(version)s: %(state)s"),
     gettext_noop("Lost the connection to the hub. Reconnecting…"),
     gettext_noop("Connected to the hub again."),
+    gettext_noop("off"),
+    gettext_noop("following the day"),
+    gettext_noop("paused (brightness and colour)"),
+    gettext_noop("paused (brightness); the colour follows the day"),
+    gettext_noop("paused (colour); the brightness follows the day"),
 ]
 
 

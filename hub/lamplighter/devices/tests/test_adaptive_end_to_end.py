@@ -57,12 +57,12 @@ def reports(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
 
 @pytest.fixture
 def manual_changes(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, list[str], str]]:
-    """What MANUAL_CHANGE_HOOKS are given: (light id, parts, cause)."""
+    """What the lights' write watcher are given: (light id, parts, cause)."""
     seen: list[tuple[int, list[str], str]] = []
     monkeypatch.setattr(
-        light_services,
-        "MANUAL_CHANGE_HOOKS",
-        [lambda light, parts, cause: seen.append((light.pk, list(parts), cause))],
+        light_services.write_watcher,
+        "device_manual_change",
+        lambda light, parts, cause: seen.append((light.pk, list(parts), cause)),
     )
     return seen
 

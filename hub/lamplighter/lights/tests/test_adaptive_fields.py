@@ -1,6 +1,6 @@
 """The hub's side of the adaptive protocol fields (docs/protocol.md, "Adaptive lighting"): hold,
 stop and cause go to lights-3 devices only, the reported cause is stored, a person's change
-reaches MANUAL_CHANGE_HOOKS."""
+reaches the lights' write watcher."""
 
 import base64
 from typing import Any
@@ -108,9 +108,9 @@ def test_a_persons_change_reaches_the_manual_change_hooks(
 ) -> None:
     seen: list[tuple[int, list[str], str]] = []
     monkeypatch.setattr(
-        light_services,
-        "MANUAL_CHANGE_HOOKS",
-        [lambda light, parts, cause: seen.append((light.pk, parts, cause))],
+        light_services.write_watcher,
+        "device_manual_change",
+        lambda light, parts, cause: seen.append((light.pk, parts, cause)),
     )
     report(reading, {"on": True, "brightness": 30, "color_temp_kelvin": 3000}, cause=protocol.CAUSE_BUTTON)
     assert seen == []  # a switch pauses nothing

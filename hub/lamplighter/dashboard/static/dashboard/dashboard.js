@@ -176,6 +176,36 @@
     mark.hidden = !payload.pending;
     mark.textContent = payload.desired_on ? tr("pending: on") : tr("pending: off");
     lightControls.show(row, payload);
+    showAdaptive(row, payload);
+  }
+
+  // Adaptive white: the light's switch, what is paused, and the resume button.
+  function showAdaptive(row, payload) {
+    const state = row.querySelector('[data-role="adaptive-state"]');
+    if (!state || !("adaptive" in payload)) {
+      return;
+    }
+    const paused = payload.adaptive_paused || [];
+    let text = tr("following the day");
+    if (!payload.adaptive) {
+      text = tr("off");
+    } else if (paused.length === 2) {
+      text = tr("paused (brightness and colour)");
+    } else if (paused.indexOf("brightness") >= 0) {
+      text = tr("paused (brightness); the colour follows the day");
+    } else if (paused.indexOf("color") >= 0) {
+      text = tr("paused (colour); the brightness follows the day");
+    }
+    state.textContent = text;
+    const resume = row.querySelector('[data-role="adaptive-resume"]');
+    if (resume) {
+      resume.hidden = !payload.adaptive || paused.length === 0;
+    }
+    const toggle = row.querySelector(".adaptive-switch");
+    if (toggle) {
+      toggle.setAttribute("aria-checked", payload.adaptive ? "true" : "false");
+      toggle.form.elements.adaptive.value = payload.adaptive ? "0" : "1";
+    }
   }
 
   // A light's change over the dashboard socket when it is open (no HTTP request per slider
