@@ -1,12 +1,26 @@
-"""Answer 503 when the database is momentarily unavailable (locked, restarting), never a 500."""
+"""The hub's middleware chain, async from end to end, and its 503 for an unavailable database.
+
+Django's own middleware classes are async-capable, but in async mode their MiddlewareMixin hands
+every process_request and process_response to a worker thread (two crossings each, ~16 per
+request for the chain). Those methods only read and write headers and cookies, so the classes
+below run them on the event loop; work that touches the database (saving a session, messages
+kept in the session) goes to the database thread (lamplighter.dbthread), as one hand-over.
+"""
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
+from django.conf import settings
+from django.contrib.auth import middleware as auth_middleware
+from django.contrib.messages import middleware as messages_middleware
+from django.contrib.sessions import middleware as sessions_middleware
 from django.db import InterfaceError, OperationalError
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
+from django.middleware import clickjacking, common, csrf, locale, security
+from django.utils.deprecation import MiddlewareMixin
 
-from lamplighter import metrics
+from lamplighter import dbthread, metrics
 
 logger = logging.getLogger(__name__)
 
@@ -23,18 +37,90 @@ def database_unavailable_response(error: Exception) -> HttpResponse:
     return response
 
 
-class DatabaseUnavailableMiddleware:
+class DatabaseUnavailableMiddleware(MiddlewareMixin):
     """Turns OperationalError/InterfaceError from any view into a clear 503 (the transaction was rolled back)."""
-
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        """Pass the request on."""
-        return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         """Runs when a view raised: only database availability errors are answered here."""
         if isinstance(exception, OperationalError | InterfaceError):
             return database_unavailable_response(exception)
         return None
+
+
+class OnLoopMixin:
+    """Runs a Django middleware's hooks on the event loop in async mode (they do no I/O)."""
+
+    async_mode: bool
+    get_response: Callable[[HttpRequest], Awaitable[HttpResponseBase]]
+
+    def __init__(self, get_response: Any) -> None:
+        super().__init__(get_response)  # type: ignore[call-arg]
+        process_view = getattr(super(), "process_view", None)
+        if self.async_mode and process_view is not None:
+            # The handler would hand a sync process_view to a thread: give it a coroutine instead.
+            async def process_view_on_loop(*args: Any) -> HttpResponseBase | None:
+                return process_view(*args)  # type: ignore[no-any-return]
+
+            self.process_view = process_view_on_loop
+
+    def __call__(self, request: HttpRequest) -> Any:
+        if self.async_mode:
+            return self._call_on_loop(request)
+        return super().__call__(request)  # type: ignore[misc]
+
+    async def _call_on_loop(self, request: HttpRequest) -> HttpResponseBase:
+        response = self.process_request(request) if hasattr(self, "process_request") else None
+        response = response or await self.get_response(request)
+        if hasattr(self, "process_response"):
+            response = await self.respond(request, response)
+        return response  # type: ignore[no-any-return]
+
+    async def respond(self, request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:
+        """process_response, on the loop (overridden where it may touch the database)."""
+        return self.process_response(request, response)  # type: ignore[attr-defined,no-any-return]
+
+
+class SecurityMiddleware(OnLoopMixin, security.SecurityMiddleware):
+    """Django's SecurityMiddleware (HSTS, SSL redirect, nosniff, referrer and opener policies), on the loop."""
+
+
+class SessionMiddleware(OnLoopMixin, sessions_middleware.SessionMiddleware):
+    """Django's SessionMiddleware; a session is read lazily and saved in the database thread."""
+
+    async def respond(self, request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:
+        """process_response in the database thread only when the session must be saved."""
+        session = request.session
+        if session.modified or settings.SESSION_SAVE_EVERY_REQUEST:
+            return await dbthread.run(self.process_response, request, response)  # type: ignore[arg-type]
+        return self.process_response(request, response)  # type: ignore[arg-type]
+
+
+class LocaleMiddleware(OnLoopMixin, locale.LocaleMiddleware):
+    """Django's LocaleMiddleware (the browser's language), on the loop."""
+
+
+class CommonMiddleware(OnLoopMixin, common.CommonMiddleware):
+    """Django's CommonMiddleware (host check, trailing slash), on the loop."""
+
+
+class CsrfViewMiddleware(OnLoopMixin, csrf.CsrfViewMiddleware):
+    """Django's CsrfViewMiddleware (the token lives in a cookie, not the session), on the loop."""
+
+
+class AuthenticationMiddleware(OnLoopMixin, auth_middleware.AuthenticationMiddleware):
+    """Django's AuthenticationMiddleware (request.user, read lazily), on the loop."""
+
+
+class MessageMiddleware(OnLoopMixin, messages_middleware.MessageMiddleware):
+    """Django's MessageMiddleware; messages are stored in the database thread when there are any."""
+
+    async def respond(self, request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:
+        """process_response in the database thread only when messages were added or shown."""
+        storage = getattr(request, "_messages", None)
+        if storage is not None and (storage.used or storage.added_new):
+            return await dbthread.run(self.process_response, request, response)  # type: ignore[arg-type]
+        return self.process_response(request, response)  # type: ignore[arg-type]
+
+
+class XFrameOptionsMiddleware(OnLoopMixin, clickjacking.XFrameOptionsMiddleware):
+    """Django's XFrameOptionsMiddleware, on the loop."""

@@ -73,19 +73,21 @@ INSTALLED_APPS = [
     "lamplighter.backup",
 ]
 
+# Async from end to end (lamplighter.middleware: Django's classes with their hooks on the event
+# loop): every HTTP request, the device poll, health and metrics included, goes through this chain.
 MIDDLEWARE = [
-    "django.middleware.security.SecurityMiddleware",
+    "lamplighter.middleware.SecurityMiddleware",
     # Static files straight from the apps (no build step, no CDN); a proxy may serve STATIC_ROOT instead.
-    "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    "servestatic.middleware.ServeStaticMiddleware",
+    "lamplighter.middleware.SessionMiddleware",
     # The browser's language (Accept-Language, or the language cookie); the user's choice below wins.
-    "django.middleware.locale.LocaleMiddleware",
-    "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "lamplighter.middleware.LocaleMiddleware",
+    "lamplighter.middleware.CommonMiddleware",
+    "lamplighter.middleware.CsrfViewMiddleware",
+    "lamplighter.middleware.AuthenticationMiddleware",
     "lamplighter.accounts.middleware.user_language_middleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "lamplighter.middleware.MessageMiddleware",
+    "lamplighter.middleware.XFrameOptionsMiddleware",
     "lamplighter.middleware.DatabaseUnavailableMiddleware",
 ]
 
@@ -197,10 +199,10 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
-STATIC_ROOT.mkdir(exist_ok=True)  # WhiteNoise warns when it is missing
+STATIC_ROOT.mkdir(exist_ok=True)  # ServeStatic warns when it is missing
 # Serve from the apps' static folders, so neither the demo nor the tests need collectstatic.
-WHITENOISE_USE_FINDERS = True
-WHITENOISE_AUTOREFRESH = DEBUG
+SERVESTATIC_USE_FINDERS = True
+SERVESTATIC_AUTOREFRESH = DEBUG
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard:index"
 LOGOUT_REDIRECT_URL = "login"
@@ -266,6 +268,9 @@ LAMPLIGHTER_METRICS_TOKEN = os.environ.get("LAMPLIGHTER_METRICS_TOKEN", "")
 if PRODUCTION:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = _env_bool("LAMPLIGHTER_SSL_REDIRECT", True)
+    # Answered over plain HTTP as well, as before they went through this chain: probes and
+    # scrapers that know only the address, and the seed's poll (its firmware speaks plain HTTP).
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$", r"^lights_status/$"]
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = _env_int("LAMPLIGHTER_HSTS_SECONDS", 31536000)

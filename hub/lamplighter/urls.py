@@ -4,10 +4,14 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from lamplighter import health
 from lamplighter.accounts.views import ThrottledLoginView
 from lamplighter.api import api
 
 urlpatterns = [
+    path(health.HEALTH_PATH.lstrip("/"), health.healthz, name="healthz"),
+    path(health.READY_PATH.lstrip("/"), health.readyz, name="readyz"),
+    path(health.METRICS_PATH.lstrip("/"), health.metrics_view, name="metrics"),
     path("", include("lamplighter.dashboard.urls")),
     path("", include("lamplighter.devices.urls")),
     path("", include("lamplighter.ota.urls")),

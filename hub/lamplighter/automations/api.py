@@ -9,7 +9,7 @@ from django.utils import timezone
 from ninja import Field, Router, Schema, Status
 from pydantic import StrictBool, StrictInt
 
-from lamplighter.api_types import DatabaseId, Refused
+from lamplighter.api_types import DatabaseId, Error, InputSchema, Refused
 from lamplighter.automations import selectors, services
 from lamplighter.firmware import protocol
 from lamplighter.homes import permissions
@@ -18,18 +18,13 @@ from lamplighter.homes.selectors import home_get
 router = Router(tags=["automations"])
 
 
-class Error(Schema):
-    """An error."""
-
-    detail: str
-
 
 Byte = Annotated[StrictInt, Field(ge=0, le=protocol.MAX_BRIGHTNESS)]
 Kelvin = Annotated[StrictInt, Field(ge=protocol.MIN_KELVIN, le=protocol.MAX_KELVIN)]
 TransitionMs = Annotated[StrictInt, Field(ge=0, le=protocol.MAX_TRANSITION_MS)]
 
 
-class SceneLightIn(Schema):
+class SceneLightIn(InputSchema):
     """A light of a scene and the state the scene gives it (the fields its kind has; those left
     out stay as they are when the scene is applied)."""
 
@@ -72,7 +67,7 @@ class SceneOut(Schema):
     lights: list[SceneLightOut]
 
 
-class SceneIn(Schema):
+class SceneIn(InputSchema):
     """A new scene."""
 
     home_id: DatabaseId
@@ -80,14 +75,14 @@ class SceneIn(Schema):
     lights: list[SceneLightIn] = []
 
 
-class ScenePatch(Schema):
+class ScenePatch(InputSchema):
     """Changes to a scene (fields left out keep their value; lights replaces the whole set)."""
 
     name: str | None = None
     lights: list[SceneLightIn] | None = None
 
 
-class SceneApplyIn(Schema):
+class SceneApplyIn(InputSchema):
     """How to apply a scene."""
 
     transition_ms: TransitionMs | None = Field(None, description="fade every light over this many ms")
@@ -121,7 +116,7 @@ class ScheduleOut(Schema):
     next_at: datetime | None
 
 
-class ScheduleIn(Schema):
+class ScheduleIn(InputSchema):
     """A new schedule: switch a light, room or scene on/off at a time of day or at sunrise/sunset."""
 
     home_id: DatabaseId
@@ -141,7 +136,7 @@ class ScheduleIn(Schema):
     )
 
 
-class SchedulePatch(Schema):
+class SchedulePatch(InputSchema):
     """Changes to a schedule (fields left out keep their value)."""
 
     name: str | None = None

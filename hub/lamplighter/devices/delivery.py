@@ -79,17 +79,9 @@ def deliver_desired_many(
 
 def deliver_snapshot(*, device: Device) -> None:
     """Send a connected device the full, authoritative list of its lights (after the set changed)."""
-    from django.conf import settings
-
-    from lamplighter.lights.selectors import device_desired_entries
+    from lamplighter.lights.selectors import device_lights, device_welcome
 
     found = Device.objects.filter(pk=device.pk).values_list("channel_name", "lights_capability").first()
     if found and found[0]:
         device.lights_capability = found[1]
-        welcome = protocol.build_hub_welcome(
-            device.device_id,
-            settings.LAMPLIGHTER_HEARTBEAT_INTERVAL,
-            device_desired_entries(device=device),
-            protocol.capabilities(),
-        )
-        realtime.send_to_device(device.device_id, welcome)
+        realtime.send_to_device(device.device_id, device_welcome(device=device, lights=device_lights(device=device)))

@@ -111,7 +111,7 @@ def _presence_sql() -> str:
 
 def device_hello(*, device: Device, data: dict[str, Any], connection: str) -> dict[str, Any]:
     """Take in a device.hello: who the device is now and its lights; answer with hub.welcome."""
-    from lamplighter.lights.selectors import light_wire_entry
+    from lamplighter.lights.selectors import device_welcome
     from lamplighter.lights.services import device_lights_reconcile
 
     lan_url = data.get("lan_url") or ""
@@ -135,13 +135,7 @@ def device_hello(*, device: Device, data: dict[str, Any], connection: str) -> di
                 setattr(device, name, value)
         lights, _, _ = device_lights_reconcile(device=device, entries=data["lights"])
         device_seen(device=device, connection=connection)
-    capability = device.lights_capability
-    return protocol.build_hub_welcome(
-        device.device_id,
-        settings.LAMPLIGHTER_HEARTBEAT_INTERVAL,
-        [light_wire_entry(light, capability=capability, welcome=True) for light in lights],
-        protocol.capabilities(),
-    )
+    return device_welcome(device=device, lights=lights)
 
 
 def device_report(*, device: Device, data: dict[str, Any], connection: str) -> list[dict[str, Any]]:

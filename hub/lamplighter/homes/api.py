@@ -3,7 +3,7 @@
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
 
-from lamplighter.api_types import DatabaseId
+from lamplighter.api_types import DatabaseId, Error, InputSchema
 from lamplighter.homes import permissions, selectors, services
 from lamplighter.homes.models import Home
 
@@ -21,13 +21,13 @@ class HomeOut(Schema):
     longitude: float | None
 
 
-class HomeIn(Schema):
+class HomeIn(InputSchema):
     """A new home."""
 
     name: str
 
 
-class HomePatch(Schema):
+class HomePatch(InputSchema):
     """Changes to a home (fields left out keep their value); location_clear removes the coordinates."""
 
     name: str | None = None
@@ -45,23 +45,18 @@ class RoomOut(Schema):
     name: str
 
 
-class RoomIn(Schema):
+class RoomIn(InputSchema):
     """A new room."""
 
     home_id: DatabaseId
     name: str
 
 
-class RoomPatch(Schema):
+class RoomPatch(InputSchema):
     """A room's new name."""
 
     name: str
 
-
-class Error(Schema):
-    """An error."""
-
-    detail: str
 
 
 def _home_out(request: HttpRequest, home: Home) -> HomeOut:

@@ -1,7 +1,9 @@
 """Reads for lights, scoped to the user's homes, and their wire/JSON shapes."""
 
+from collections.abc import Iterable
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import QuerySet
 
@@ -94,9 +96,17 @@ def device_lights(*, device: Device) -> QuerySet[Light]:
     return Light.objects.filter(device=device).select_related("room", "device").order_by("room__name", "name")
 
 
-def device_desired_entries(*, device: Device) -> list[dict[str, Any]]:
-    """Desired state of every light the device drives, ready for its hub.welcome."""
+def device_welcome(*, device: Device, lights: Iterable[Light]) -> dict[str, Any]:
+    """The hub.welcome for a device: its lights' desired states (as its lights capability takes
+    them, kind and range included), the heartbeat interval and the hub's capabilities.
+
+    The one builder of the message: the socket's device.hello, the poll and the resync after the
+    set of a device's lights changed all answer with it.
+    """
     capability = device.lights_capability
-    return [
-        light_wire_entry(light, capability=capability, welcome=True) for light in device_lights(device=device)
-    ]
+    return protocol.build_hub_welcome(  # type: ignore[no-any-return]
+        device.device_id,
+        settings.LAMPLIGHTER_HEARTBEAT_INTERVAL,
+        [light_wire_entry(light, capability=capability, welcome=True) for light in lights],
+        protocol.capabilities(),
+    )

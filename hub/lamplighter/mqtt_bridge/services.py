@@ -12,8 +12,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from lamplighter.lights.models import Light
-from lamplighter.lights.services import light_set_desired
-from lamplighter.lights.state import LightStateError
+from lamplighter.lights.services import light_command_apply
+from lamplighter.lights.state import LightStateError, light_command
 from lamplighter.mqtt_bridge.models import BridgeLease
 
 logger = logging.getLogger(__name__)
@@ -111,15 +111,15 @@ def bridge_light_command(*, light_id: int, payload: bytes) -> Light | None:
     except (ValueError, UnicodeDecodeError) as error:
         logger.warning("MQTT command for light %s ignored: %s", light_id, error)
         return None
-    light = Light.objects.filter(pk=light_id).first()
-    if light is None:
-        logger.warning("MQTT command for unknown light %s ignored", light_id)
-        return None
     try:
-        return light_set_desired(light=light, state=state, transition_ms=transition_ms)
+        command = light_command({**state, "transition_ms": transition_ms})
+        light = light_command_apply(light_id=light_id, command=command)
     except LightStateError as error:
         logger.warning("MQTT command for light %s ignored: %s", light_id, "; ".join(error.messages))
         return None
+    if light is None:
+        logger.warning("MQTT command for unknown light %s ignored", light_id)
+    return light
 
 
 def bridge_scene_command(*, scene_id: int, payload: bytes) -> bool:

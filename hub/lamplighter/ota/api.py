@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
 
-from lamplighter.api_types import DatabaseId
+from lamplighter.api_types import DatabaseId, Error, InputSchema
 from lamplighter.devices.models import Device
 from lamplighter.devices.selectors import device_list
 from lamplighter.homes import permissions
@@ -19,11 +19,6 @@ from lamplighter.ota.models import Artifact, Rollout
 router = Router(tags=["firmware"])
 SIGNATURE_HEADER = "X-Lamplighter-Signature-File"  # base64 of the .sig file
 
-
-class Error(Schema):
-    """An error."""
-
-    detail: str
 
 
 class ArtifactOut(Schema):
@@ -39,7 +34,7 @@ class ArtifactOut(Schema):
     created_at: str
 
 
-class RolloutIn(Schema):
+class RolloutIn(InputSchema):
     """A rollout to start: an artifact to some devices (by id) or to every device of a home."""
 
     artifact_id: DatabaseId
