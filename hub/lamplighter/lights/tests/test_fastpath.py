@@ -1,11 +1,13 @@
 """POST /api/v1/lights/<id>/state as the hub serves it (the async view behind Django's middleware
 chain, one hand-over to the database thread), over a real server, against the test client's answers."""
 
+from typing import Any
 from unittest import mock
 
 import httpx
 import pytest
-from django.test import Client
+from asgiref.sync import sync_to_async
+from django.test import AsyncClient, Client
 
 from conftest import LiveHub
 from factories import DeviceFactory, HomeFactory, LightFactory, RoomFactory, UserFactory
@@ -146,3 +148,31 @@ def test_brightness_and_colour_take_one_hand_over_and_refusals_are_djangos(live_
             assert live.status_code == 422
     light.refresh_from_db()
     assert (light.desired_brightness, light.desired_version) == (80, 2)
+
+
+async def test_under_production_settings_the_state_call_carries_every_security_header(settings: Any) -> None:
+    """The call goes through the one chain: HSTS and the SSL redirect as every other answer has them."""
+    settings.SECURE_SSL_REDIRECT = True
+    settings.SECURE_HSTS_SECONDS = 31536000
+    settings.SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$", r"^lights_status/$"]
+
+    def make() -> tuple[int, str]:
+        owner = UserFactory()
+        light = LightFactory(room=RoomFactory(home=HomeFactory(owner=owner)), device=None)
+        return light.pk, api_token_create(user=owner)[1]
+
+    light_id, token = await sync_to_async(make)()
+    client = AsyncClient()  # built now: its middleware reads the settings above
+    url = f"/api/v1/lights/{light_id}/state"
+    headers = {"Authorization": f"Bearer {token}"}
+    plain = await client.post(url, {"on": True}, content_type="application/json", headers=headers)
+    assert plain.status_code == 301 and plain["Location"].startswith("https://")
+    secure = await client.post(url, {"on": True}, content_type="application/json", headers=headers, secure=True)
+    assert secure.status_code == 202
+    assert secure["Strict-Transport-Security"].startswith("max-age=31536000")
+    for header in ("X-Frame-Options", "X-Content-Type-Options", "Referrer-Policy", "Cross-Origin-Opener-Policy"):
+        assert header in secure, header
+    listed = await client.get("/api/v1/lights", headers=headers, secure=True)
+    assert secure["Strict-Transport-Security"] == listed["Strict-Transport-Security"]
+    assert (await client.get("/healthz")).status_code == 200  # probes and the poll stay on plain HTTP
+    assert (await client.get("/lights_status/")).status_code == 401
