@@ -14,11 +14,13 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import middleware as auth_middleware
 from django.contrib.messages import middleware as messages_middleware
+from django.contrib.messages.storage import default_storage
 from django.contrib.sessions import middleware as sessions_middleware
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.middleware import clickjacking, common, csrf, locale, security
 from django.utils.deprecation import MiddlewareMixin
+from django.utils.functional import SimpleLazyObject, empty
 
 from lamplighter import dbthread, metrics
 
@@ -112,12 +114,19 @@ class AuthenticationMiddleware(OnLoopMixin, auth_middleware.AuthenticationMiddle
 
 
 class MessageMiddleware(OnLoopMixin, messages_middleware.MessageMiddleware):
-    """Django's MessageMiddleware; messages are stored in the database thread when there are any."""
+    """Django's MessageMiddleware; the storage is made when first used (a device's poll or an API
+    call never does), and messages are stored in the database thread when there are any."""
+
+    def process_request(self, request: HttpRequest) -> None:
+        """The message storage, made on first use."""
+        request._messages = SimpleLazyObject(lambda: default_storage(request))  # type: ignore[attr-defined]
 
     async def respond(self, request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:
         """process_response in the database thread only when messages were added or shown."""
         storage = getattr(request, "_messages", None)
-        if storage is not None and (storage.used or storage.added_new):
+        if storage is None or storage._wrapped is empty:
+            return response  # nobody asked for messages: nothing to store
+        if storage.used or storage.added_new:
             return await dbthread.run(self.process_response, request, response)  # type: ignore[arg-type]
         return self.process_response(request, response)  # type: ignore[arg-type]
 
