@@ -49,7 +49,9 @@ async def switch_answers(hub: Hub, connection: Any, entries: list[dict], samples
     return result
 
 
-async def one_hub(workdir: Path, root: Path, devices_count: int, samples: int, say: Callable[[str], None]) -> dict[str, Any]:
+async def one_hub(
+    workdir: Path, root: Path, devices_count: int, samples: int, say: Callable[[str], None]
+) -> dict[str, Any]:
     """The switch answers (token and session, alternating blocks) and the token's round trip with
     `devices_count` devices connected, on the hub of the source tree `root`."""
     from bench import run as harness  # the toggle machinery (run.py imports this module)
@@ -123,9 +125,11 @@ async def scenario_paths(
         for name, root in trees.items():
             say(f" {name}")
             result["hubs"][name] = await one_hub(workdir, root, devices_count, samples, say)
-        for round_ in range(2):  # poll: alternating hubs, the best of two runs each
+        for _round in range(2):  # poll: alternating hubs, the best of two runs each
             for name, root in trees.items():
-                poll = await asyncio.to_thread(harness.scenario_poll, workdir, "sqlite", poll_seconds, 32, 1, root)
+                poll = await asyncio.to_thread(
+                    harness.scenario_poll, workdir, "sqlite", poll_seconds, 32, 1, root
+                )
                 best = result["poll"].get(name)
                 if best is None or poll["rps"] > best["rps"]:
                     result["poll"][name] = poll

@@ -1,7 +1,5 @@
 """The REST API (v1): authentication, error mapping, and the routers of each app."""
 
-from typing import Any
-
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.db import OperationalError
 from django.http import HttpRequest, HttpResponse
@@ -11,7 +9,6 @@ from ninja.errors import ValidationError as SchemaError
 from lamplighter.api_auth import ApiTokenAuth, SessionAuth
 from lamplighter.lights.state import LightStateError, command_refusal
 from lamplighter.middleware import database_unavailable_response
-
 
 api = NinjaAPI(
     title="Lamplighter API",

@@ -13,11 +13,14 @@ django.setup(set_prefix=False)
 
 from channels.routing import ProtocolTypeRouter  # noqa: E402
 from django.core import signals  # noqa: E402
-from django.core.handlers.asgi import ASGIHandler, ASGIRequest  # noqa: E402
-from django.core.handlers.asgi import get_script_prefix  # noqa: E402
+from django.core.exceptions import RequestAborted  # noqa: E402
+from django.core.handlers.asgi import (  # noqa: E402
+    ASGIHandler,
+    ASGIRequest,
+    get_script_prefix,  # noqa: E402
+)
 from django.db import close_old_connections, reset_queries  # noqa: E402
 from django.http import HttpResponseBase  # noqa: E402
-from django.core.exceptions import RequestAborted  # noqa: E402
 from django.urls import set_script_prefix  # noqa: E402
 
 from lamplighter.health import PROBE_PATHS  # noqa: E402
@@ -32,7 +35,7 @@ class HubRequest(ASGIRequest):
     def get_host(self) -> str:
         """The host, validated (DisallowedHost: 400) unless this is a probe."""
         if self.path in PROBE_PATHS:
-            return self._get_raw_host()
+            return self._get_raw_host()  # type: ignore[attr-defined,no-any-return]
         return super().get_host()
 
 
@@ -67,6 +70,7 @@ class HubASGIHandler(ASGIHandler):
         await signals.request_started.asend(sender=self.__class__, scope=scope)
         request, error_response = self.create_request(scope, body_file)
         if request is None:
+            assert error_response is not None  # Django gives one when it makes no request
             body_file.close()
             await self.send_response(error_response, send)
             error_response.close()
@@ -102,7 +106,8 @@ class HubASGIHandler(ASGIHandler):
         except asyncio.CancelledError:
             await signals.request_finished.asend(sender=self.__class__)
         else:
-            response.close()
+            if response is not None:
+                response.close()
         body_file.close()
 
 
@@ -113,6 +118,4 @@ signals.request_started.disconnect(close_old_connections)
 signals.request_finished.disconnect(close_old_connections)
 signals.request_started.disconnect(reset_queries)
 
-application = LifespanApp(
-    ProtocolTypeRouter({"http": HubASGIHandler(), "websocket": websocket_application})
-)
+application = LifespanApp(ProtocolTypeRouter({"http": HubASGIHandler(), "websocket": websocket_application}))

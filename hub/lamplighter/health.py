@@ -43,7 +43,9 @@ async def healthz(request: HttpRequest) -> HttpResponse:
 async def readyz(request: HttpRequest) -> HttpResponse:
     """The database and the channel layer answer too (503 and the reasons otherwise)."""
     problems = await readiness_problems()
-    return _answer(JsonResponse({"ready": not problems, "problems": problems}, status=503 if problems else 200))
+    return _answer(
+        JsonResponse({"ready": not problems, "problems": problems}, status=503 if problems else 200)
+    )
 
 
 @csrf_exempt  # a probe posts no form: its 405 is the answer
@@ -51,7 +53,9 @@ async def readyz(request: HttpRequest) -> HttpResponse:
 async def metrics_view(request: HttpRequest) -> HttpResponse:
     """Prometheus' text format, to the allowed addresses or the bearer token (403 otherwise)."""
     if not metrics_allowed(request):
-        return _answer(HttpResponse(b"metrics are not served to this address\n", status=403, content_type=TEXT))
+        return _answer(
+            HttpResponse(b"metrics are not served to this address\n", status=403, content_type=TEXT)
+        )
     body = await dbthread.run(metrics.render)
     return _answer(HttpResponse(body, content_type=metrics.CONTENT_TYPE))
 

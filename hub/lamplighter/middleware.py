@@ -53,7 +53,6 @@ class OnLoopMixin:
     """Runs a Django middleware's hooks on the event loop in async mode (they do no I/O)."""
 
     async_mode: bool
-    get_response: Callable[[HttpRequest], Awaitable[HttpResponseBase]]
 
     def __init__(self, get_response: Any) -> None:
         super().__init__(get_response)  # type: ignore[call-arg]
@@ -63,7 +62,7 @@ class OnLoopMixin:
             async def process_view_on_loop(*args: Any) -> HttpResponseBase | None:
                 return process_view(*args)  # type: ignore[no-any-return]
 
-            self.process_view = process_view_on_loop
+            setattr(self, "process_view", process_view_on_loop)  # noqa: B010 - an instance attribute over the method
 
     def __call__(self, request: HttpRequest) -> Any:
         if self.async_mode:
@@ -72,7 +71,8 @@ class OnLoopMixin:
 
     async def _call_on_loop(self, request: HttpRequest) -> HttpResponseBase:
         response = self.process_request(request) if hasattr(self, "process_request") else None
-        response = response or await self.get_response(request)
+        get_response: Callable[[HttpRequest], Awaitable[HttpResponseBase]] = self.get_response  # type: ignore[attr-defined]
+        response = response or await get_response(request)
         if hasattr(self, "process_response"):
             response = await self.respond(request, response)
         return response  # type: ignore[no-any-return]

@@ -18,7 +18,6 @@ from lamplighter.homes.selectors import home_get
 router = Router(tags=["automations"])
 
 
-
 Byte = Annotated[StrictInt, Field(ge=0, le=protocol.MAX_BRIGHTNESS)]
 Kelvin = Annotated[StrictInt, Field(ge=protocol.MIN_KELVIN, le=protocol.MAX_KELVIN)]
 TransitionMs = Annotated[StrictInt, Field(ge=0, le=protocol.MAX_TRANSITION_MS)]

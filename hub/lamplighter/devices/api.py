@@ -58,7 +58,6 @@ class SecretOut(Schema):
     secret: str
 
 
-
 @router.get("/devices", response=list[DeviceOut])
 def device_list(request: HttpRequest, home_id: DatabaseId | None = None) -> list[dict]:
     """Devices of the caller's homes."""

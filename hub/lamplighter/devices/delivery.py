@@ -84,4 +84,6 @@ def deliver_snapshot(*, device: Device) -> None:
     found = Device.objects.filter(pk=device.pk).values_list("channel_name", "lights_capability").first()
     if found and found[0]:
         device.lights_capability = found[1]
-        realtime.send_to_device(device.device_id, device_welcome(device=device, lights=device_lights(device=device)))
+        realtime.send_to_device(
+            device.device_id, device_welcome(device=device, lights=device_lights(device=device))
+        )

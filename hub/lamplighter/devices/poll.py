@@ -16,7 +16,6 @@ import weakref
 from functools import cache
 from typing import Any
 
-import psycopg
 from asgiref.sync import sync_to_async
 from django.db import connection
 

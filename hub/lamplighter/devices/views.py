@@ -8,9 +8,9 @@ from typing import Any
 import psycopg
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
-from django.db import InterfaceError, OperationalError
 from django.views.decorators.http import require_POST, require_safe
 from psycopg_pool import PoolTimeout
 from redis.exceptions import RedisError

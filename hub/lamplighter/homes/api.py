@@ -58,7 +58,6 @@ class RoomPatch(InputSchema):
     name: str
 
 
-
 def _home_out(request: HttpRequest, home: Home) -> HomeOut:
     return HomeOut(
         id=home.pk,

@@ -10,7 +10,6 @@ from lamplighter import dbthread, realtime
 from lamplighter.api_auth import caller_user_id
 from lamplighter.api_types import DatabaseId, Error, InputSchema, Refused
 from lamplighter.devices.models import Device
-from lamplighter.firmware import protocol
 from lamplighter.homes import permissions
 from lamplighter.homes.selectors import home_get, room_get
 from lamplighter.lights import selectors, services
@@ -21,6 +20,8 @@ router = Router(tags=["lights"])
 
 
 Kind = Literal["onoff", "dimmable", "tunable_white", "rgb"]
+
+
 class LightOut(Schema):
     """A light: its desired state, the state its device reported, and whether they still differ.
 

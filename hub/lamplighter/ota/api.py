@@ -20,7 +20,6 @@ router = Router(tags=["firmware"])
 SIGNATURE_HEADER = "X-Lamplighter-Signature-File"  # base64 of the .sig file
 
 
-
 class ArtifactOut(Schema):
     """A stored firmware artifact."""
 

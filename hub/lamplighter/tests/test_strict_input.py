@@ -29,9 +29,7 @@ def _write_operations(client: Client) -> list[tuple[str, str, dict[str, Any]]]:
 
 def _named(detail: Any, field: str) -> bool:
     return isinstance(detail, list) and any(
-        problem.get("type") == "extra_forbidden"
-        and problem["loc"][-1] == field
-        and field in problem["msg"]
+        problem.get("type") == "extra_forbidden" and problem["loc"][-1] == field and field in problem["msg"]
         for problem in detail
     )
 
@@ -73,11 +71,17 @@ def test_the_issues_examples_change_nothing(client: Client) -> None:
         **headers,
     )
     assert state.status_code == 422 and _named(state.json()["detail"], "brigthness")
-    renamed = client.patch(f"/api/v1/lights/{light.pk}", {"nmae": "x"}, content_type="application/json", **headers)
+    renamed = client.patch(
+        f"/api/v1/lights/{light.pk}", {"nmae": "x"}, content_type="application/json", **headers
+    )
     assert renamed.status_code == 422 and _named(renamed.json()["detail"], "nmae")
     zone = client.patch(
         f"/api/v1/homes/{home.pk}", {"timezon": "Europe/Paris"}, content_type="application/json", **headers
     )
     assert zone.status_code == 422 and _named(zone.json()["detail"], "timezon")
     stored = Light.objects.get(pk=light.pk)
-    assert (stored.name, stored.desired_on, stored.desired_version) == ("Lamp", light.desired_on, light.desired_version)
+    assert (stored.name, stored.desired_on, stored.desired_version) == (
+        "Lamp",
+        light.desired_on,
+        light.desired_version,
+    )

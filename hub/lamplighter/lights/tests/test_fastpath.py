@@ -11,9 +11,9 @@ from django.test import AsyncClient, Client
 
 from conftest import LiveHub
 from factories import DeviceFactory, HomeFactory, LightFactory, RoomFactory, UserFactory
+from lamplighter import dbthread
 from lamplighter.accounts.services import api_token_create
 from lamplighter.homes.models import Membership
-from lamplighter import dbthread
 from lamplighter.lights.models import Light
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -167,10 +167,17 @@ async def test_under_production_settings_the_state_call_carries_every_security_h
     headers = {"Authorization": f"Bearer {token}"}
     plain = await client.post(url, {"on": True}, content_type="application/json", headers=headers)
     assert plain.status_code == 301 and plain["Location"].startswith("https://")
-    secure = await client.post(url, {"on": True}, content_type="application/json", headers=headers, secure=True)
+    secure = await client.post(
+        url, {"on": True}, content_type="application/json", headers=headers, secure=True
+    )
     assert secure.status_code == 202
     assert secure["Strict-Transport-Security"].startswith("max-age=31536000")
-    for header in ("X-Frame-Options", "X-Content-Type-Options", "Referrer-Policy", "Cross-Origin-Opener-Policy"):
+    for header in (
+        "X-Frame-Options",
+        "X-Content-Type-Options",
+        "Referrer-Policy",
+        "Cross-Origin-Opener-Policy",
+    ):
         assert header in secure, header
     listed = await client.get("/api/v1/lights", headers=headers, secure=True)
     assert secure["Strict-Transport-Security"] == listed["Strict-Transport-Security"]

@@ -13,8 +13,7 @@ from lamplighter.firmware import protocol
 from lamplighter.lights.models import Light
 from lamplighter.lights.selectors import light_wire_entry
 from lamplighter.lights.services import light_command_apply, light_create, light_reports_apply
-from lamplighter.lights.state import light_command
-from lamplighter.lights.state import LightStateError
+from lamplighter.lights.state import LightStateError, light_command
 
 pytestmark = pytest.mark.django_db
 
@@ -178,7 +177,9 @@ def test_a_change_on_the_device_becomes_the_desired_state(home: tuple) -> None:
 def test_an_on_off_device_gets_only_on_and_a_rich_one_everything(home: tuple) -> None:
     _, room, device = home
     light = _light(room, "rgb", device=device)
-    light = light_command_apply(light_id=light.pk, command=light_command({**{"on": True, "rgb": [0, 0, 255]}, "transition_ms": 1500}))
+    light = light_command_apply(
+        light_id=light.pk, command=light_command({**{"on": True, "rgb": [0, 0, 255]}, "transition_ms": 1500})
+    )
     old = light_wire_entry(light, capability=1, transition_ms=1500)
     assert old["state"] == {"on": True} and "transition_ms" not in old
     new = light_wire_entry(light, capability=2, transition_ms=1500)

@@ -46,7 +46,9 @@ def test_local_change_on_the_current_version_becomes_desired() -> None:
 
 
 def test_conflict_keeps_the_hubs_newer_state() -> None:
-    light = light_command_apply(light_id=make_light().pk, command=light_command({"on": False}))  # hub moved to version 2 while apart
+    light = light_command_apply(
+        light_id=make_light().pk, command=light_command({"on": False})
+    )  # hub moved to version 2 while apart
     resend, _ = light_reports_apply(device=light.device, entries=[entry(light, True, 1, changed=True)])
     light.refresh_from_db()
     assert (light.desired_on, light.desired_version) == (False, 2)
