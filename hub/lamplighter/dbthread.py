@@ -29,7 +29,7 @@ T = TypeVar("T")
 async def run(function: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
     """function(*args, **kwargs) in the database thread; its result or its exception."""
     loop = asyncio.get_running_loop()
-    if getattr(AsyncToSync.executors, "current", None) is not None:
+    if under_sync_caller():
         # Under async_to_sync (a sync caller such as the test client): the work runs in the
         # caller's thread, whose connection and transaction are the caller's, left open.
         return await sync_to_async(function)(*args, **kwargs)
@@ -38,6 +38,12 @@ async def run(function: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
     context = contextvars.copy_context()
     call = functools.partial(context.run, _with_fresh_connections, function, args, kwargs)
     return await loop.run_in_executor(SyncToAsync.single_thread_executor, call)
+
+
+def under_sync_caller() -> bool:
+    """Whether this coroutine runs under async_to_sync (a sync caller such as the test client),
+    whose thread holds the connection, and maybe a transaction, its reads must see."""
+    return getattr(AsyncToSync.executors, "current", None) is not None
 
 
 def _plain_server_loop(loop: asyncio.AbstractEventLoop) -> bool:
