@@ -16,11 +16,13 @@ from django.contrib.auth import middleware as auth_middleware
 from django.contrib.messages import middleware as messages_middleware
 from django.contrib.messages.storage import default_storage
 from django.contrib.sessions import middleware as sessions_middleware
+from django.core.checks import CheckMessage, Tags, Warning, register
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.middleware import clickjacking, common, csrf, locale, security
 from django.utils.deprecation import MiddlewareMixin
 from django.utils.functional import SimpleLazyObject, empty
+from django.utils.module_loading import import_string
 
 from lamplighter import dbthread, metrics
 
@@ -133,3 +135,29 @@ class MessageMiddleware(OnLoopMixin, messages_middleware.MessageMiddleware):
 
 class XFrameOptionsMiddleware(OnLoopMixin, clickjacking.XFrameOptionsMiddleware):
     """Django's XFrameOptionsMiddleware, on the loop."""
+
+
+# Django's deployment checks security.W001-W003 look for its own class paths in MIDDLEWARE; the
+# chain holds the on-loop subclasses above, so those three are silenced (settings) and checked
+# here instead, for the class or any subclass of it.
+_REQUIRED = {
+    "W001": security.SecurityMiddleware,
+    "W002": clickjacking.XFrameOptionsMiddleware,
+    "W003": csrf.CsrfViewMiddleware,
+}
+
+
+@register(Tags.security, deploy=True)
+def check_security_middleware(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """security.W001-W003 for the chain: SecurityMiddleware, XFrameOptionsMiddleware and
+    CsrfViewMiddleware (Django's or a subclass) are in MIDDLEWARE."""
+    classes = [import_string(path) for path in settings.MIDDLEWARE]
+    return [
+        Warning(
+            f"MIDDLEWARE has no {required.__module__}.{required.__name__} (nor a subclass of it): "
+            "its headers and checks are missing from every answer",
+            id=f"lamplighter.{code}",
+        )
+        for code, required in _REQUIRED.items()
+        if not any(isinstance(cls, type) and issubclass(cls, required) for cls in classes)
+    ]
