@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -101,8 +102,10 @@ def machine() -> dict[str, str]:
 class Database:
     """A fresh database for one scenario: SQLite in a folder, or a PostgreSQL database (dropped after)."""
 
-    def __init__(self, kind: str, workdir: Path) -> None:
+    def __init__(self, kind: str, workdir: Path, root: Path = ROOT) -> None:
         self.kind = kind
+        self.root = root  # the source tree whose hub serves it (another commit's: baseline_tree)
+        self.hub_dir = root / "hub"
         self.data_dir = workdir / f"{kind}-{uuid.uuid4().hex[:6]}"
         self.data_dir.mkdir(parents=True)
         self.pg_name = f"lamplighter_bench_{uuid.uuid4().hex[:8]}" if kind == "postgres" else ""
@@ -112,7 +115,7 @@ class Database:
             "LAMPLIGHTER_SECRET_KEY": "bench-" + uuid.uuid4().hex,
             "LAMPLIGHTER_LOG_LEVEL": "WARNING",
             "LAMPLIGHTER_BACKUP_INTERVAL": "0",  # no scheduled backup in the middle of a measurement
-            "PYTHONPATH": f"{HUB_DIR}{os.pathsep}{ROOT}",
+            "PYTHONPATH": f"{self.hub_dir}{os.pathsep}{root}",
         }
         self.env.pop("REDIS_URL", None)
         self.env.pop("DATABASE_URL", None)
@@ -127,8 +130,8 @@ class Database:
         """Migrate and seed one home with `devices` devices (a light of this kind each); return the
         seed (credentials)."""
         subprocess.run(
-            [sys.executable, "-m", "lamplighter.cli.main", "migrate", "-v", "0"],
-            cwd=HUB_DIR,
+            [sys.executable, "-m", "lamplighter.cli", "migrate", "-v", "0"],
+            cwd=self.hub_dir,
             env=self.env,
             check=True,
         )
@@ -145,7 +148,7 @@ class Database:
                 "--out",
                 str(out),
             ],
-            cwd=HUB_DIR,
+            cwd=self.hub_dir,
             env=self.env,
             check=True,
         )
@@ -177,6 +180,7 @@ class Hub:
         self.port = free_port()
         self.workers = workers
         self.env = {**database.env, **(extra_env or {})}
+        self.hub_dir = database.hub_dir
         self.log = database.data_dir / "hub.log"
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -203,7 +207,7 @@ class Hub:
                 "--workers",
                 str(self.workers),
             ],
-            cwd=HUB_DIR,
+            cwd=self.hub_dir,
             env=self.env,
             stdout=self.log.open("wb"),
             stderr=subprocess.STDOUT,
@@ -249,3 +253,19 @@ class Hub:
                 self.process.wait()
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGKILL)
+
+
+@contextlib.contextmanager
+def baseline_tree(commit: str, workdir: Path) -> "Iterator[Path]":
+    """A checkout of another commit of this repository (a detached git worktree), for a hub to
+    run beside this one in the same benchmark run; removed afterwards."""
+    path = workdir / f"baseline-{commit[:12]}"
+    subprocess.run(
+        ["git", "-C", str(ROOT), "worktree", "add", "--detach", "--force", str(path), commit],
+        check=True,
+        capture_output=True,
+    )
+    try:
+        yield path
+    finally:
+        subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(path)], check=False)

@@ -36,6 +36,8 @@ from bench.hubs import (  # noqa: E402
     raise_fd_limit,
     summary_ms,
 )
+from bench.paths import report_lines as paths_report_lines  # noqa: E402
+from bench.paths import scenario_paths  # noqa: E402
 from bench.slider import report_lines as slider_report_lines  # noqa: E402
 from bench.slider import scenario_slider  # noqa: E402
 from lamplighter.infra import gc_tuning as collector  # noqa: E402
@@ -43,6 +45,9 @@ from lamplighter.tools.protocol_client import ProtocolDevice  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "LATEST.md"
 SEED_POLL_INTERVAL = 5.0  # the seed's device polled /lights_status/ every 5 s
+# The last commit before the one request path (issue 20): its hub answered health, the poll and
+# a token's state call before Django; its figures are the ones this commit must hold.
+BASELINE_COMMIT = "a792b02"
 
 
 def say(text: str) -> None:
@@ -386,10 +391,11 @@ async def scenario_capacity(workdir: Path, devices_count: int, samples: int) -> 
 
 
 def scenario_poll(
-    workdir: Path, kind: str, seconds: float, connections: int, workers: int = 1
+    workdir: Path, kind: str, seconds: float, connections: int, workers: int = 1, root: Path = ROOT
 ) -> dict[str, Any]:
-    """GET /lights_status/ with Basic auth, as fast as a separate load process can ask."""
-    database = Database(kind, workdir)
+    """GET /lights_status/ with Basic auth, as fast as a separate load process can ask (the hub of
+    the source tree `root`: this one, or a baseline commit's)."""
+    database = Database(kind, workdir, root)
     seed = database.prepare(200)
     extra = (
         {"REDIS_URL": REDIS_URL, "LAMPLIGHTER_REDIS_PREFIX": "bench-" + database.data_dir.name}
@@ -513,6 +519,8 @@ def report(info: dict[str, str], r: dict[str, Any]) -> str:
         )
     if r.get("slider"):
         lines += ["", *slider_report_lines(r["slider"], toggle_p99=many["p99"])]
+    if r.get("paths"):
+        lines += ["", *paths_report_lines(r["paths"])]
     return "\n".join(lines) + "\n"
 
 
@@ -547,6 +555,28 @@ async def main_async(args: argparse.Namespace) -> int:
             say("")
             say(text)
             return 0
+        if args.paths_only:
+            say("Baselines")
+            mqtt = await mqtt_baseline(args.samples)
+            if mqtt:
+                say(f"  Mosquitto command/ack: {fmt(mqtt)}")
+            say("One request path (issue 20)")
+            paths = await scenario_paths(
+                workdir, args.devices, args.samples, args.poll_seconds, args.baseline_commit, mqtt, say
+            )
+            text = "\n".join(
+                [
+                    "# Request-path benchmark (bench/run.py --paths-only)",
+                    "",
+                    f"Machine: {info['nproc']} CPUs ({info['cpu']}), {info['ram']} RAM, Python {info['python']}.  ",
+                    f"Commit {info['commit']}, {info['date']}.",
+                    "",
+                    *paths_report_lines(paths),
+                ]
+            )
+            say("")
+            say(text)
+            return 0
         say("Baselines")
         results["echo"] = await echo_baseline(args.samples * 2)
         say(f"  TCP echo: {fmt(results['echo'])}")
@@ -559,6 +589,10 @@ async def main_async(args: argparse.Namespace) -> int:
         results["slider"] = await scenario_slider(workdir, lights=args.slider_lights, say=say)
         say("Capacity")
         results["capacity"] = await scenario_capacity(workdir, args.capacity, max(200, args.samples // 5))
+        say("One request path (issue 20)")
+        results["paths"] = await scenario_paths(
+            workdir, args.devices, args.samples, args.poll_seconds, args.baseline_commit, results["mqtt"], say
+        )
         say("Poll throughput")
         results["poll"] = {
             "SQLite (1 process)": scenario_poll(workdir, "sqlite", args.poll_seconds, 32),
@@ -589,6 +623,14 @@ def main() -> int:
     parser.add_argument("--slider-lights", type=int, default=100, help="lights dragged at once (default 100)")
     parser.add_argument(
         "--slider-only", action="store_true", help="only the slider benchmark, with its toggle beside"
+    )
+    parser.add_argument(
+        "--baseline-commit",
+        default=BASELINE_COMMIT,
+        help=f"the earlier commit whose hub runs beside this one (default {BASELINE_COMMIT}; '' for none)",
+    )
+    parser.add_argument(
+        "--paths-only", action="store_true", help="only issue 20's request-path figures (with the baseline)"
     )
     args = parser.parse_args()
     if args.echo_server:

@@ -177,7 +177,7 @@ async def dashboard_connection(hub: Hub, seed: dict) -> Http11Connection:
 
 
 async def token_connection(hub: Hub, seed: dict) -> Http11Connection:
-    """A keep-alive connection with the API token (the hub's fast path for a light's state call)."""
+    """A keep-alive connection with the API token (a script's or a wall panel's state call)."""
     return await Http11Connection.open(hub.url, {"Authorization": f"Bearer {seed['token']}"})
 
 

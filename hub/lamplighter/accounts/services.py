@@ -4,12 +4,14 @@ from functools import cache
 
 from django.conf import settings
 from django.contrib.auth.models import User
+from django.core.cache import cache as shared_cache
 from django.core.exceptions import ValidationError
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from lamplighter.accounts.models import ApiToken, UserPreference
+from lamplighter.accounts.selectors import language_cache_key
 from lamplighter.infra import rows
 from lamplighter.infra.secret_hashing import new_secret, secret_hash
 
@@ -79,4 +81,8 @@ def preference_set_language(*, user: User, language: str) -> UserPreference:
     if language and language not in dict(settings.LANGUAGES):
         raise ValidationError(_("unknown language %(code)s") % {"code": language})
     preference, _created = UserPreference.objects.update_or_create(user=user, defaults={"language": language})
+    # Forgotten now and once committed (a read in between may have kept the uncommitted choice).
+    key = language_cache_key(user.pk)
+    shared_cache.delete(key)
+    transaction.on_commit(lambda: shared_cache.delete(key))
     return preference

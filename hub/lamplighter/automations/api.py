@@ -13,15 +13,9 @@ from lamplighter.automations import selectors, services
 from lamplighter.firmware import protocol
 from lamplighter.homes import permissions
 from lamplighter.homes.selectors import home_get
-from lamplighter.infra.api_types import DatabaseId, Refused
+from lamplighter.infra.api_types import DatabaseId, Error, InputSchema, Refused
 
 router = Router(tags=["automations"])
-
-
-class Error(Schema):
-    """An error."""
-
-    detail: str
 
 
 Byte = Annotated[StrictInt, Field(ge=0, le=protocol.MAX_BRIGHTNESS)]
@@ -29,7 +23,7 @@ Kelvin = Annotated[StrictInt, Field(ge=protocol.MIN_KELVIN, le=protocol.MAX_KELV
 TransitionMs = Annotated[StrictInt, Field(ge=0, le=protocol.MAX_TRANSITION_MS)]
 
 
-class SceneLightIn(Schema):
+class SceneLightIn(InputSchema):
     """A light of a scene and the state the scene gives it (the fields its kind has; those left
     out stay as they are when the scene is applied)."""
 
@@ -72,7 +66,7 @@ class SceneOut(Schema):
     lights: list[SceneLightOut]
 
 
-class SceneIn(Schema):
+class SceneIn(InputSchema):
     """A new scene."""
 
     home_id: DatabaseId
@@ -80,14 +74,14 @@ class SceneIn(Schema):
     lights: list[SceneLightIn] = []
 
 
-class ScenePatch(Schema):
+class ScenePatch(InputSchema):
     """Changes to a scene (fields left out keep their value; lights replaces the whole set)."""
 
     name: str | None = None
     lights: list[SceneLightIn] | None = None
 
 
-class SceneApplyIn(Schema):
+class SceneApplyIn(InputSchema):
     """How to apply a scene."""
 
     transition_ms: TransitionMs | None = Field(None, description="fade every light over this many ms")
@@ -121,7 +115,7 @@ class ScheduleOut(Schema):
     next_at: datetime | None
 
 
-class ScheduleIn(Schema):
+class ScheduleIn(InputSchema):
     """A new schedule: switch a light, room or scene on/off at a time of day or at sunrise/sunset."""
 
     home_id: DatabaseId
@@ -141,7 +135,7 @@ class ScheduleIn(Schema):
     )
 
 
-class SchedulePatch(Schema):
+class SchedulePatch(InputSchema):
     """Changes to a schedule (fields left out keep their value)."""
 
     name: str | None = None

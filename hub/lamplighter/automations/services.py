@@ -135,7 +135,9 @@ def _scene_set_lights(scene: Scene, lights: Sequence[tuple[int, bool | dict[str,
 
 
 def _scene_state(light: Light, state: dict[str, Any]) -> dict[str, Any]:
-    """A scene's state for a light, checked against its kind and range (LightStateError)."""
+    """A scene's state for a light, checked by the command schema, then against the light's kind
+    and range (LightStateError)."""
+    light_state.check_update(state)
     try:
         return protocol.check_state(state, light.kind, light_state.kelvin_range(light))  # type: ignore[no-any-return]
     except protocol.ProtocolError as error:

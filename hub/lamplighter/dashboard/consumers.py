@@ -5,8 +5,6 @@ from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
-from django.db import OperationalError
-from pydantic import ValidationError as SchemaError
 
 from lamplighter.homes.selectors import home_ids_for_user
 from lamplighter.infra import dbthread, realtime
@@ -17,31 +15,28 @@ DASHBOARD_WEBSOCKET_PATH = "ws/dashboard/"  # where a dashboard page opens its s
 
 def light_set_answer(user: Any, content: dict[str, Any]) -> dict[str, Any]:
     """The answer to a tab's {"type": "light.set", "ref": r, "light": id, "state": {...}}: the same
-    checks, service and light payload as POST /api/v1/lights/<id>/state (202), or its 404/422."""
+    schema, service, error mapping and light payload as POST /api/v1/lights/<id>/state (202), or
+    its 404/422/503."""
     from lamplighter.lights import selectors, services
-    from lamplighter.lights.api import LightOut, LightStateIn
-    from lamplighter.lights.state import LightStateError
+    from lamplighter.lights.api import LightOut
+    from lamplighter.lights.models import Light
+    from lamplighter.lights.state import command_refusal, light_command
 
     answer: dict[str, Any] = {"type": realtime.LIGHT_SET_RESULT, "ref": content.get("ref")}
     light_id = content.get("light")
     try:
-        asked = LightStateIn.model_validate(content.get("state"))
-    except SchemaError as error:
-        return {**answer, "status": 422, "detail": "; ".join(e["msg"] for e in error.errors())}
-    if type(light_id) is not int or not 0 < light_id < 2**63:
-        return {**answer, "status": 404, "detail": "not found"}
-    try:
+        command = light_command(content.get("state"))
+        if type(light_id) is not int or not 0 < light_id < 2**63:
+            raise Light.DoesNotExist("no such light")
         with realtime.sends_gathered():
-            stored = services.light_set_desired_in(
-                lights=selectors.light_list(user=user),
-                light_id=light_id,
-                state=asked.state(),
-                transition_ms=asked.transition_ms,
-            )
-    except LightStateError as error:
-        return {**answer, "status": 422, "detail": "; ".join(error.messages)}
-    if stored is None:
-        return {**answer, "status": 404, "detail": "not found"}
+            stored = services.light_command_apply(user_id=user.pk, light_id=light_id, command=command)
+        if stored is None:
+            raise Light.DoesNotExist("no such light")
+    except Exception as error:
+        refusal = command_refusal(error)
+        if refusal is None:
+            raise
+        return {**answer, "status": refusal[0], "detail": refusal[1]}
     return {
         **answer,
         "status": 202,
@@ -87,11 +82,7 @@ class DashboardConsumer(LeanDispatch, AsyncJsonWebsocketConsumer):
         if content.get("type") == "ping":
             await self.send_json({"type": "pong"})
         elif content.get("type") == realtime.LIGHT_SET:
-            try:
-                answer = await dbthread.run(light_set_answer, self.scope["user"], content)
-            except OperationalError:  # locked or restarting: rolled back, try again
-                answer = {"type": realtime.LIGHT_SET_RESULT, "ref": content.get("ref"), "status": 503}
-            await self.send_json(answer)
+            await self.send_json(await dbthread.run(light_set_answer, self.scope["user"], content))
 
     async def home_event(self, message: dict[str, Any]) -> None:
         """Runs for realtime.HOME_EVENT: forward its browser events in one frame, in order.

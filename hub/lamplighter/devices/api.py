@@ -8,7 +8,7 @@ from ninja import Router, Schema, Status
 from lamplighter.devices import selectors, services
 from lamplighter.homes import permissions
 from lamplighter.homes.selectors import home_get
-from lamplighter.infra.api_types import DatabaseId
+from lamplighter.infra.api_types import DatabaseId, Error, InputSchema
 
 router = Router(tags=["devices"])
 
@@ -38,14 +38,14 @@ class DeviceCreated(DeviceOut):
     secret: str
 
 
-class DeviceIn(Schema):
+class DeviceIn(InputSchema):
     """A device to register."""
 
     home_id: DatabaseId
     name: str
 
 
-class DevicePatch(Schema):
+class DevicePatch(InputSchema):
     """A device's new name."""
 
     name: str
@@ -56,12 +56,6 @@ class SecretOut(Schema):
 
     device_id: str
     secret: str
-
-
-class Error(Schema):
-    """An error."""
-
-    detail: str
 
 
 @router.get("/devices", response=list[DeviceOut])
@@ -110,7 +104,7 @@ def device_rotate_secret(request: HttpRequest, device_pk: DatabaseId) -> dict:
     return {"device_id": device.device_id, "secret": services.device_rotate_secret(device=device)}
 
 
-class PairingCodeIn(Schema):
+class PairingCodeIn(InputSchema):
     """The home a new device will join."""
 
     home_id: DatabaseId

@@ -1,32 +1,23 @@
-"""The seed's /lights_status/ poll, answered straight from ASGI.
+"""The seed's /lights_status/ poll: the answer of the async view devices.views.lights_status.
 
-It is the hub's hottest HTTP route (every polling device, every few seconds) and needs none
-of what Django's middleware stack gives browsers (sessions, CSRF, messages, static files).
-Through that stack a request hops between the event loop and worker threads several times
-(WhiteNoise is sync-only). Here the device row and its lights come in one statement, read in
-the event loop (poll_reader: PostgreSQL's async pool, or SQLite's own read-only connection),
-with a thread only when contact must be written or a failure counted. When SQLite's loop
-connection finds the database busy (it never waits), the whole answer is asked of the database
-thread instead, as before. A database that is away gives 503, as elsewhere.
-The Django view in devices.views gives the same answer for the same request (the tests check both).
+It is the hub's hottest HTTP route (every polling device, every few seconds). The device row and
+its lights come in one statement, read in the event loop (poll_reader: PostgreSQL's async pool,
+or SQLite's own read-only connection), with the database thread only when contact must be
+written or a failure counted. When SQLite's loop connection finds the database busy (it never
+waits), the whole answer is asked of the database thread instead. The welcome itself is built by
+lights.selectors.device_welcome, as for every other hub.welcome.
 """
 
 import asyncio
 import itertools
-import json
 import logging
 import sqlite3
 import weakref
 from functools import cache
 from typing import Any
 
-import psycopg
 from asgiref.sync import sync_to_async
-from django.conf import settings
-from django.db import InterfaceError, OperationalError, connection
-from django.http.request import split_domain_port, validate_host
-from psycopg_pool import PoolTimeout
-from redis.exceptions import RedisError
+from django.db import connection
 
 from lamplighter.devices import services
 from lamplighter.devices.auth import (
@@ -37,14 +28,12 @@ from lamplighter.devices.auth import (
     parse_basic,
 )
 from lamplighter.devices.models import Device
-from lamplighter.firmware import protocol
 from lamplighter.gateway import poll_reader
 from lamplighter.homes.models import Room
-from lamplighter.infra import dbthread, metrics, rows
-from lamplighter.infra.database_unavailable import RETRY_AFTER_SECONDS, UNAVAILABLE
+from lamplighter.infra import dbthread, rows
 from lamplighter.infra.secret_hashing import secret_matches
 from lamplighter.lights.models import Light
-from lamplighter.lights.state import KIND_FIELDS, RICH_LIGHTS, unpack_rgb
+from lamplighter.lights.selectors import device_welcome
 
 logger = logging.getLogger(__name__)
 
@@ -61,9 +50,7 @@ def _poll_sql(many: bool = False) -> str:
     devices, lights, rooms = Device._meta.db_table, Light._meta.db_table, Room._meta.db_table
     which = "= ANY(%s)" if many else "= %s"
     return (
-        f"SELECT {rows.select_list(Device, 'd')}, r.name, l.name, l.desired_on, l.desired_version, "  # noqa: S608 - names from model metadata; values are bound parameters
-        "l.kind, l.desired_brightness, l.desired_color_temp_kelvin, l.desired_rgb, l.min_kelvin, l.max_kelvin, "
-        "l.desired_hold "
+        f"SELECT {rows.select_list(Device, 'd')}, {rows.select_list(Light, 'l')}, {rows.select_list(Room, 'r')} "  # noqa: S608 - names from model metadata; values are bound parameters
         f"FROM {devices} d LEFT JOIN {lights} l ON l.device_id = d.id "
         f"LEFT JOIN {rooms} r ON r.id = l.room_id WHERE d.device_id {which} ORDER BY r.name, l.name"
     )
@@ -154,48 +141,19 @@ def _answer(
     """(status, body, the authenticated device or None) from the poll's rows."""
     if not found or credentials is None:
         return 401, UNAUTHORIZED, None
-    device = rows.instance(Device, found[0][: rows.width(Device)])
+    device_end = rows.width(Device)
+    device = rows.instance(Device, found[0][:device_end])
     if not secret_matches(credentials[1], device.secret_hash):
         return 401, UNAUTHORIZED, None
-    light_columns = rows.width(Device)
-    if device.lights_capability >= RICH_LIGHTS:
-        held = protocol.adaptive_capable(device.lights_capability)
-        entries = [
-            _rich_entry(row[light_columns:], held) for row in found if row[light_columns + 1] is not None
-        ]
-    else:
-        entries = [
-            protocol.light_entry(room, light, protocol.light_state(bool(on)), version)
-            for room, light, on, version, *_ in (row[light_columns:] for row in found)
-            if light is not None
-        ]
-    body = protocol.build_hub_welcome(
-        device.device_id, settings.LAMPLIGHTER_HEARTBEAT_INTERVAL, entries, protocol.capabilities()
-    )
-    return 200, body, device
-
-
-def _rich_entry(columns: tuple[Any, ...], held: bool) -> dict[str, Any]:
-    """A light of the poll's read as a hub.welcome entry for a device that takes brightness and
-    colour (the light's kind and range included); held: the device takes hold (lights 3)."""
-    room, light, on, version, kind, brightness, kelvin, rgb, min_kelvin, max_kelvin, hold = columns
-    fields = KIND_FIELDS.get(kind, ())
-    state = protocol.light_state(
-        bool(on),
-        brightness if "brightness" in fields else None,
-        kelvin if "color_temp_kelvin" in fields else None,
-        unpack_rgb(rgb) if "rgb" in fields else None,
-    )
-    tunable = kind == protocol.KIND_TUNABLE_WHITE
-    return protocol.light_entry(
-        room,
-        light,
-        state,
-        version,
-        kind=kind,
-        kelvin=(min_kelvin, max_kelvin) if tunable else None,
-        hold=held and bool(hold),
-    )
+    light_end = device_end + rows.width(Light)
+    lights = []
+    for row in found:
+        if row[device_end] is None:  # the device drives no light (the outer join's one row)
+            continue
+        light = rows.instance(Light, row[device_end:light_end])
+        light.room = rows.instance(Room, row[light_end:])
+        lights.append(light)
+    return 200, device_welcome(device=device, lights=lights), device
 
 
 def lights_status_answer(authorization: str | bytes | None, address: str = "") -> tuple[int, dict[str, Any]]:
@@ -215,6 +173,9 @@ async def lights_status_answer_async(
     authorization: str | bytes | None, address: str = ""
 ) -> tuple[int, dict[str, Any]]:
     """lights_status_answer with the read in the event loop, threads only for writes."""
+    if dbthread.under_sync_caller():
+        # The test client: the loop's own connection would not see the caller's transaction.
+        return await dbthread.run(lights_status_answer, authorization, address)
     if await aaddress_throttled(address):
         return 429, THROTTLED
     credentials = _credentials(authorization)
@@ -230,55 +191,3 @@ async def lights_status_answer_async(
     elif not services.device_seen_recently(device=device, connection=Device.Connection.HTTP):
         await dbthread.run(services.device_seen, device=device, connection=Device.Connection.HTTP)
     return status, body
-
-
-class PollRoute:
-    """ASGI middleware: answers GET /lights_status/ itself, passes everything else on."""
-
-    def __init__(self, app: Any) -> None:
-        self.app = app
-
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] != "http" or scope["path"] != protocol.HUB_POLL_PATH:
-            await self.app(scope, receive, send)
-            return
-        headers = dict(scope.get("headers") or [])
-        domain, _ = split_domain_port(headers.get(b"host", b"").decode("latin-1"))
-        if not domain or not validate_host(domain, settings.ALLOWED_HOSTS):
-            await _respond(send, 400, {"error": "bad host"})
-            return
-        if scope["method"] not in ("GET", "HEAD"):
-            await _respond(send, 405, {"error": "method not allowed"}, [(b"allow", b"GET, HEAD")])
-            return
-        metrics.device_message_received(metrics.TRANSPORT_HTTP, "poll")
-        client = scope.get("client") or ("", 0)
-        authorization, address = headers.get(b"authorization"), str(client[0])
-        try:
-            status, body = await lights_status_answer_async(authorization, address)
-        except (OperationalError, InterfaceError, psycopg.OperationalError, PoolTimeout, RedisError) as error:
-            # The database, or the Redis holding the failure counts, is away: try again, as elsewhere.
-            logger.warning("poll: database unavailable: %s", type(error).__name__)
-            metrics.DATABASE_ERRORS.inc()
-            retry = [(b"retry-after", str(RETRY_AFTER_SECONDS).encode())]
-            await _respond(send, 503, {"detail": UNAVAILABLE}, retry)
-            return
-        extra = [(b"www-authenticate", CHALLENGE.encode())] if status == 401 else []
-        await _respond(send, status, body, extra, head=scope["method"] == "HEAD")
-
-
-async def _respond(
-    send: Any,
-    status: int,
-    body: dict[str, Any],
-    extra: list[tuple[bytes, bytes]] | None = None,
-    head: bool = False,
-) -> None:
-    payload = json.dumps(body).encode()
-    headers = [
-        (b"content-type", b"application/json"),
-        (b"content-length", str(len(payload)).encode()),
-        (b"x-content-type-options", b"nosniff"),
-        *(extra or []),
-    ]
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": b"" if head else payload})

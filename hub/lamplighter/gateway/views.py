@@ -1,23 +1,27 @@
-"""Device HTTP routes: the seed's /lights_status/ poll and the message route of polling devices."""
+"""Device HTTP routes: the seed's /lights_status/ poll, the message route of polling devices, pairing."""
 
 import json
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+import psycopg
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
+from psycopg_pool import PoolTimeout
+from redis.exceptions import RedisError
 
 from lamplighter.devices import services
 from lamplighter.devices.auth import THROTTLED, address_throttled, device_from_authorization
 from lamplighter.devices.models import Device
 from lamplighter.firmware import protocol
-from lamplighter.gateway import handlers
+from lamplighter.gateway import handlers, poll
 from lamplighter.infra import metrics
-from lamplighter.lights.selectors import device_welcome
+from lamplighter.infra.database_unavailable import database_unavailable_response
 
 
 def device_basic_auth(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -32,24 +36,35 @@ def device_basic_auth(view: Callable[..., HttpResponse]) -> Callable[..., HttpRe
             return response
         device = device_from_authorization(request.headers.get("Authorization"), address)
         if device is None:
-            response = JsonResponse({"error": "device credentials required"}, status=401)
-            response["WWW-Authenticate"] = 'Basic realm="lamplighter-device", charset="UTF-8"'
+            response = JsonResponse(poll.UNAUTHORIZED, status=401)
+            response["WWW-Authenticate"] = poll.CHALLENGE
             return response
         return view(request, device, *args, **kwargs)
 
     return wrapper
 
 
-@require_GET
-@device_basic_auth
-def lights_status(request: HttpRequest, device: Device) -> HttpResponse:
+@csrf_exempt
+@require_safe
+async def lights_status(request: HttpRequest) -> HttpResponse:
     """The device's lights with their desired states (a hub.welcome); also counts as a heartbeat.
 
-    Under the hub's ASGI app devices.poll.PollRoute answers this path before Django (fewer
-    thread hops); this view gives the same answer to everything else (WSGI, the test client).
+    401 without the device's own Basic credentials, 429 for an address that failed too often,
+    503 when the database (or the Redis holding the failure counts) is away.
     """
-    services.device_seen(device=device, connection=Device.Connection.HTTP)
-    return JsonResponse(device_welcome(device=device))
+    metrics.device_message_received(metrics.TRANSPORT_HTTP, "poll")
+    try:
+        status, body = await poll.lights_status_answer_async(
+            request.headers.get("Authorization"), request.META.get("REMOTE_ADDR", "")
+        )
+    except (OperationalError, InterfaceError, psycopg.OperationalError, PoolTimeout, RedisError) as error:
+        return database_unavailable_response(error)
+    response = JsonResponse(body, status=status)
+    if status == 401:
+        response["WWW-Authenticate"] = poll.CHALLENGE
+    elif status == 429:
+        response["Retry-After"] = str(settings.LAMPLIGHTER_DEVICE_AUTH_WINDOW_SECONDS)
+    return response
 
 
 @csrf_exempt

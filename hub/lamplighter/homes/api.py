@@ -10,7 +10,7 @@ from lamplighter.adaptive.selectors import profile_of, profile_payload, rooms_ad
 from lamplighter.adaptive.services import home_adaptive_update, room_adaptive_set
 from lamplighter.homes import permissions, selectors, services
 from lamplighter.homes.models import Home, Room
-from lamplighter.infra.api_types import DatabaseId, Refused
+from lamplighter.infra.api_types import DatabaseId, Error, InputSchema, Refused
 
 router = Router(tags=["homes"])
 
@@ -27,13 +27,13 @@ class HomeOut(Schema):
     adaptive: AdaptiveProfileOut
 
 
-class HomeIn(Schema):
+class HomeIn(InputSchema):
     """A new home."""
 
     name: str
 
 
-class HomePatch(Schema):
+class HomePatch(InputSchema):
     """Changes to a home (fields left out keep their value); location_clear removes the coordinates."""
 
     name: str | None = None
@@ -53,25 +53,19 @@ class RoomOut(Schema):
     adaptive: bool
 
 
-class RoomIn(Schema):
+class RoomIn(InputSchema):
     """A new room."""
 
     home_id: DatabaseId
     name: str
 
 
-class RoomPatch(Schema):
+class RoomPatch(InputSchema):
     """A room's new name, or the adaptive switch of all its lights that dim (fields left out keep
     their value)."""
 
     name: str | None = None
     adaptive: StrictBool | None = None
-
-
-class Error(Schema):
-    """An error."""
-
-    detail: str
 
 
 def _home_out(request: HttpRequest, home: Home) -> HomeOut:

@@ -3,7 +3,7 @@
 from typing import Annotated, Any
 
 from ninja import Schema
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 # Ids are 64-bit database keys; anything outside cannot exist, and must not reach the database.
 MAX_DATABASE_ID = 2**63 - 1
@@ -15,3 +15,15 @@ class Refused(Schema):
     list of fields the request's schema refused (django-ninja's own answer)."""
 
     detail: str | list[dict[str, Any]]
+
+
+class InputSchema(Schema):
+    """A request body: a field it does not know is refused (422 naming it), never silently dropped."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Error(Schema):
+    """An error."""
+
+    detail: str

@@ -1,29 +1,28 @@
 """REST endpoints for lights: read, create/edit (owners), and set the desired state (members)."""
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from django.db import transaction
 from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
-from pydantic import StrictBool, StrictInt, model_validator
+from pydantic import StrictBool
 
+from lamplighter.accounts.api_auth import caller_user_id
 from lamplighter.adaptive.services import light_adaptive_set
 from lamplighter.devices.models import Device
-from lamplighter.firmware import protocol
 from lamplighter.homes import permissions
 from lamplighter.homes.selectors import home_get, room_get
-from lamplighter.infra.api_types import DatabaseId, Refused
+from lamplighter.infra import dbthread, realtime
+from lamplighter.infra.api_types import DatabaseId, Error, InputSchema, Refused
 from lamplighter.lights import selectors, services
 from lamplighter.lights.models import Light
+from lamplighter.lights.state import Kelvin, LightStateIn
 
 router = Router(tags=["lights"])
 
 
 Kind = Literal["onoff", "dimmable", "tunable_white", "rgb"]
-Byte = Annotated[StrictInt, Field(ge=0, le=protocol.MAX_BRIGHTNESS)]
-Kelvin = Annotated[StrictInt, Field(ge=protocol.MIN_KELVIN, le=protocol.MAX_KELVIN)]
-Rgb = Annotated[list[Byte], Field(min_length=3, max_length=3, description="[r, g, b], 0-255 each")]
 
 
 class LightOut(Schema):
@@ -71,7 +70,7 @@ class LightOut(Schema):
     )
 
 
-class LightIn(Schema):
+class LightIn(InputSchema):
     """A new light."""
 
     room_id: DatabaseId
@@ -86,7 +85,7 @@ class LightIn(Schema):
     )
 
 
-class LightPatch(Schema):
+class LightPatch(InputSchema):
     """Changes to a light (fields left out keep their value)."""
 
     name: str | None = None
@@ -98,45 +97,6 @@ class LightPatch(Schema):
     adaptive: StrictBool | None = Field(
         None, description="follow the home's adaptive curve (lights that dim)"
     )
-
-
-class LightStateIn(Schema):
-    """A desired state, merged into the current one: fields left out keep their value
-    ({"brightness": 40} keeps on/off and the colour; {"on": true} comes back at the last
-    brightness and colour). At least one field besides transition_ms."""
-
-    on: StrictBool | None = None
-    brightness: Byte | None = Field(None, description="0-255 (dimmable, tunable_white, rgb)")
-    color_temp_kelvin: Kelvin | None = Field(None, description="within the light's range (tunable_white)")
-    rgb: Rgb | None = Field(None, description="[r, g, b] (rgb)")
-    transition_ms: Annotated[StrictInt, Field(ge=0, le=protocol.MAX_TRANSITION_MS)] | None = Field(
-        None, description="fade to the state over this many milliseconds (at most one hour)"
-    )
-
-    @model_validator(mode="after")
-    def _something_asked(self) -> "LightStateIn":
-        if self.state() == {}:
-            raise ValueError("give at least one of on, brightness, color_temp_kelvin, rgb")
-        return self
-
-    def state(self) -> dict[str, Any]:
-        """The partial state asked for (the fields given)."""
-        return {
-            key: value
-            for key, value in (
-                ("on", self.on),
-                ("brightness", self.brightness),
-                ("color_temp_kelvin", self.color_temp_kelvin),
-                ("rgb", self.rgb),
-            )
-            if value is not None
-        }
-
-
-class Error(Schema):
-    """An error."""
-
-    detail: str
 
 
 def _device(light_home_id: int, device_id: str | None) -> Device | None:
@@ -221,17 +181,25 @@ def light_delete(request: HttpRequest, light_id: DatabaseId) -> Status[None]:
 
 
 @router.post("/lights/{light_id}/state", response={202: LightOut, 404: Error, 422: Refused})
-def light_set_state(request: HttpRequest, light_id: DatabaseId, payload: LightStateIn) -> Status[dict]:
+async def light_set_state(request: HttpRequest, light_id: DatabaseId, payload: LightStateIn) -> Status[dict]:
     """Ask for a state: stored at once, delivered to the device; `pending` until it confirms.
 
     422 (nothing stored) for a field the light's kind lacks (a colour for an on/off light) or a
     colour temperature outside its range.
     """
-    light = selectors.light_get(user=request.user, light_id=light_id)
-    stored = services.light_set_desired(
-        light=light, state=payload.state(), transition_ms=payload.transition_ms
-    )
-    return Status(202, selectors.light_payload(stored))
+    # The hub's hottest call: the caller's token (or session), the light and the write in one
+    # hand-over to the database thread.
+    return Status(202, await dbthread.run(_light_set_state, request, light_id, payload))
+
+
+def _light_set_state(request: HttpRequest, light_id: int, payload: LightStateIn) -> dict:
+    user_id = caller_user_id(request)
+    # The command to the device and the dashboards' event: one hand-over to the loop, not two.
+    with realtime.sends_gathered():
+        stored = services.light_command_apply(user_id=user_id, light_id=light_id, command=payload)
+    if stored is None:
+        raise Light.DoesNotExist("no such light")
+    return selectors.light_payload(stored)
 
 
 @router.post("/homes/{home_id}/lights/state", response={202: list[LightOut], 404: Error, 422: Refused})

@@ -8,7 +8,7 @@ from lamplighter.devices.models import Device
 from lamplighter.firmware import protocol
 from lamplighter.infra import lan_push, realtime
 from lamplighter.lights.models import Light
-from lamplighter.lights.selectors import device_welcome, light_wire_entry
+from lamplighter.lights.selectors import device_lights, device_welcome, light_wire_entry
 
 logger = logging.getLogger(__name__)
 
@@ -88,4 +88,6 @@ def deliver_snapshot(*, device: Device) -> None:
     found = Device.objects.filter(pk=device.pk).values_list("channel_name", "lights_capability").first()
     if found and found[0]:
         device.lights_capability = found[1]
-        realtime.send_to_device(device.device_id, device_welcome(device=device))
+        realtime.send_to_device(
+            device.device_id, device_welcome(device=device, lights=device_lights(device=device))
+        )

@@ -128,22 +128,17 @@ def device_lights(*, device: Device) -> QuerySet[Light]:
     return Light.objects.filter(device=device).select_related("room", "device").order_by("room__name", "name")
 
 
-def device_desired_entries(
-    *, device: Device, lights: "Iterable[Light] | None" = None
-) -> list[dict[str, Any]]:
-    """Desired state of every light the device drives (or of these lights), as a hub.welcome lists them."""
+def device_welcome(*, device: Device, lights: Iterable[Light]) -> dict[str, Any]:
+    """The hub.welcome for a device: its lights' desired states (as its lights capability takes
+    them, kind and range included), the heartbeat interval and the hub's capabilities.
+
+    The one builder of the message: the socket's device.hello, the poll and the resync after the
+    set of a device's lights changed all answer with it.
+    """
     capability = device.lights_capability
-    if lights is None:
-        lights = device_lights(device=device)
-    return [light_wire_entry(light, capability=capability, welcome=True) for light in lights]
-
-
-def device_welcome(*, device: Device, lights: "Iterable[Light] | None" = None) -> dict[str, Any]:
-    """The hub.welcome a device gets: its heartbeat interval, its lights' desired states (every
-    light it drives, or these), and the hub's capabilities. The one place a welcome is put together."""
-    return protocol.build_hub_welcome(
+    return protocol.build_hub_welcome(  # type: ignore[no-any-return]
         device.device_id,
         settings.LAMPLIGHTER_HEARTBEAT_INTERVAL,
-        device_desired_entries(device=device, lights=lights),
+        [light_wire_entry(light, capability=capability, welcome=True) for light in lights],
         protocol.capabilities(),
     )

@@ -18,7 +18,7 @@ from lamplighter.lights import delivery
 from lamplighter.lights import state as light_state
 from lamplighter.lights.models import Light
 from lamplighter.lights.selectors import light_payload, light_payload_of, light_wire_entry
-from lamplighter.lights.state import LightStateError
+from lamplighter.lights.state import LightStateError, LightStateIn
 
 
 class WriteWatcher(Protocol):
@@ -179,6 +179,47 @@ def _resync_devices(*devices: Device | None) -> None:
         transaction.on_commit(partial(delivery.deliver_snapshot, device=device))
 
 
+@transaction.atomic
+def light_command_apply(
+    *,
+    light_id: int,
+    command: LightStateIn,
+    user_id: int | None = None,
+    hold: bool = False,
+    stop: bool = False,
+    cause: str | None = None,
+) -> Light | None:
+    """Ask a light for a state: the one path of a command to one light, whoever sends it (REST
+    with a token or a session, the dashboard's light.set, the MQTT bridge, adaptive white).
+
+    The command (lights.state.light_command: the API's schema) is merged into the light's desired
+    state and stored with the next version, then delivered once committed. user_id: only a light
+    of the homes this user belongs to (None: any light, the hub's own bridge). None when there is
+    no such light; LightStateError (nothing stored) for a state the light's kind or range refuses.
+    hold, stop and cause are the adaptive fields (docs/protocol.md, "Adaptive lighting"): with
+    hold the desired `on` stays as it is (the device keeps its own); with stop the device ends
+    its fade where it is and reports that state, which becomes the desired one; cause names the
+    asker to the device (Home Assistant, adaptive white; none: the hub).
+    """
+    # Found, locked and read with its room and device in one written-out statement: through the
+    # ORM, building the query cost more than the whole rest of a token's switch (bench/README.md).
+    with connection.cursor() as cursor:
+        if user_id is None:
+            cursor.execute(_light_sql(), [light_id])
+        else:
+            cursor.execute(_member_light_sql(), [light_id, user_id])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    light_end = rows.width(Light)
+    room_end = light_end + rows.width(Room)
+    light = rows.instance(Light, row[:light_end])
+    light.room = rows.instance(Room, row[light_end:room_end])
+    light.device = rows.instance(Device, row[room_end:]) if row[room_end] is not None else None
+    state = {} if stop else command.state()  # a stop takes no state: the device says where
+    return _store_desired(light, state, command.transition_ms, {"hold": hold, "stop": stop, "cause": cause})
+
+
 def light_set_desired(
     *,
     light: Light,
@@ -189,25 +230,13 @@ def light_set_desired(
     stop: bool = False,
     cause: str | None = None,
 ) -> Light:
-    """Store a new desired state with the next version, then deliver it once committed.
-
-    state is a partial state (on, brightness, color_temp_kelvin, rgb), merged into the light's
-    desired state (`on` alone: a shorthand for {"on": on}); transition_ms asks the device to fade.
-    hold, stop and cause are the adaptive fields (docs/protocol.md, "Adaptive lighting"): with
-    hold the desired `on` stays as it is (the device keeps its own); with stop the device ends
-    its fade where it is and reports that state, which becomes the desired one.
-    LightStateError (nothing stored) for a field or value the light's kind and range refuse.
-    """
-    locked = light_set_desired_in(
-        lights=Light.objects.all(),
-        light_id=light.pk,
-        state={} if stop else _update_of(on, state),  # a stop takes no state: the device says where
-        transition_ms=transition_ms,
-        wire={"hold": hold, "stop": stop, "cause": cause},
-    )
-    if locked is None:
+    """light_command_apply for the hub's own callers, from a partial state (`on` alone: a shorthand
+    for {"on": on}), checked by the same schema; Light.DoesNotExist when the light is gone."""
+    command = light_state.light_command({**_update_of(on, state), "transition_ms": transition_ms})
+    stored = light_command_apply(light_id=light.pk, command=command, hold=hold, stop=stop, cause=cause)
+    if stored is None:
         raise Light.DoesNotExist("no such light")
-    return locked
+    return stored
 
 
 def _update_of(on: bool | None, state: dict[str, Any] | None) -> dict[str, Any]:
@@ -218,57 +247,25 @@ def _update_of(on: bool | None, state: dict[str, Any] | None) -> dict[str, Any]:
     return update
 
 
-@transaction.atomic
-def light_set_desired_in(
-    *,
-    lights: QuerySet[Light],
-    light_id: int,
-    state: dict[str, Any],
-    transition_ms: int | None = None,
-    wire: dict[str, Any] | None = None,
-) -> Light | None:
-    """light_set_desired for the light of `lights` (e.g. those a user may see) with this id; None
-    when there is none. Finding and locking it is one query (the API's hot path). wire: the
-    adaptive fields of light_set_desired (hold, stop, cause)."""
-    # of=("self",): lock the light row only; PostgreSQL refuses FOR UPDATE on the outer-joined device.
-    locked = (
-        lights.select_for_update(of=("self",))
-        .select_related("room", "device")
-        .filter(pk=light_id)
-        .order_by()
-        .first()
+def _light_select() -> str:
+    lights, rooms, devices = Light._meta.db_table, Room._meta.db_table, Device._meta.db_table
+    return (
+        f"SELECT {rows.select_list(Light, 'l')}, {rows.select_list(Room, 'r')}, {rows.select_list(Device, 'd')} "  # noqa: S608 - names from model metadata; values are bound parameters
+        f"FROM {lights} l JOIN {rooms} r ON r.id = l.room_id LEFT JOIN {devices} d ON d.id = l.device_id "
     )
-    return None if locked is None else _store_desired(locked, state, transition_ms, wire)
 
 
-@transaction.atomic
-def light_set_desired_as_member(
-    *, user_id: int, light_id: int, state: dict[str, Any], transition_ms: int | None = None
-) -> Light | None:
-    """light_set_desired_in for the lights of the homes this user belongs to (home_list), with the
-    read written out: a token's light switch, where building the ORM query cost more than the
-    whole rest of the call (bench/README.md)."""
-    with connection.cursor() as cursor:
-        cursor.execute(_member_light_sql(), [light_id, user_id])
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    light_end = rows.width(Light)
-    room_end = light_end + rows.width(Room)
-    light = rows.instance(Light, row[:light_end])
-    light.room = rows.instance(Room, row[light_end:room_end])
-    light.device = rows.instance(Device, row[room_end:]) if row[room_end] is not None else None
-    return _store_desired(light, state, transition_ms)
+@cache
+def _light_sql() -> str:
+    return f"{_light_select()}WHERE l.id = %s{_lock_lights()}"
 
 
 @cache
 def _member_light_sql() -> str:
-    lights, rooms = Light._meta.db_table, Room._meta.db_table
-    devices, memberships = Device._meta.db_table, Membership._meta.db_table
+    memberships = Membership._meta.db_table
     return (
-        f"SELECT {rows.select_list(Light, 'l')}, {rows.select_list(Room, 'r')}, {rows.select_list(Device, 'd')} "  # noqa: S608 - names from model metadata; values are bound parameters
-        f"FROM {lights} l JOIN {rooms} r ON r.id = l.room_id LEFT JOIN {devices} d ON d.id = l.device_id "
-        f"WHERE l.id = %s AND r.home_id IN (SELECT m.home_id FROM {memberships} m WHERE m.user_id = %s){_lock_lights()}"
+        f"{_light_select()}WHERE l.id = %s AND r.home_id IN "  # noqa: S608 - names from model metadata; values are bound parameters
+        f"(SELECT m.home_id FROM {memberships} m WHERE m.user_id = %s){_lock_lights()}"
     )
 
 
@@ -331,7 +328,7 @@ def lights_set_desired(
 
     One transaction, one version bump per light, one UPDATE (per 500 lights; per light when
     brightness or colour change), one event crossing to the loop for the dashboards, and one
-    state.set per device once committed. state is a partial state as for light_set_desired; each
+    state.set per device once committed. state is a partial state (as a light command's); each
     light takes the fields its kind has (an on/off light just switches), a colour temperature
     brought into its range. Returns each light as the API shows it (selectors.light_payload).
     """

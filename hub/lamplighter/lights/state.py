@@ -5,11 +5,15 @@ update merges; this module only maps it onto the Light columns (desired_*, repor
 a refused state into the hub's error.
 """
 
-from typing import Any
+from typing import Annotated, Any
 
+import pydantic
 from django.core.exceptions import ValidationError
+from ninja import Field
+from pydantic import StrictBool, StrictInt, model_validator
 
 from lamplighter.firmware import protocol
+from lamplighter.infra.api_types import InputSchema
 from lamplighter.lights.models import Light
 
 # The state fields besides `on`, as the API, scenes and the protocol name them.
@@ -22,6 +26,83 @@ RICH_LIGHTS = protocol.LIGHTS_RICH
 
 class LightStateError(ValidationError):
     """A state or transition a light cannot take (the API answers 422; nothing is stored)."""
+
+
+Byte = Annotated[StrictInt, Field(ge=0, le=protocol.MAX_BRIGHTNESS)]
+Kelvin = Annotated[StrictInt, Field(ge=protocol.MIN_KELVIN, le=protocol.MAX_KELVIN)]
+Rgb = Annotated[list[Byte], Field(min_length=3, max_length=3, description="[r, g, b], 0-255 each")]
+
+
+class LightStateIn(InputSchema):
+    """A desired state, merged into the current one: fields left out keep their value
+    ({"brightness": 40} keeps on/off and the colour; {"on": true} comes back at the last
+    brightness and colour). At least one field besides transition_ms.
+
+    The one schema of a command to a light, whoever sends it: the REST body, the dashboard's
+    light.set, the MQTT bridge (after translating Home Assistant's fields), scenes and schedules.
+    """
+
+    on: StrictBool | None = None
+    brightness: Byte | None = Field(None, description="0-255 (dimmable, tunable_white, rgb)")
+    color_temp_kelvin: Kelvin | None = Field(None, description="within the light's range (tunable_white)")
+    rgb: Rgb | None = Field(None, description="[r, g, b] (rgb)")
+    transition_ms: Annotated[StrictInt, Field(ge=0, le=protocol.MAX_TRANSITION_MS)] | None = Field(
+        None, description="fade to the state over this many milliseconds (at most one hour)"
+    )
+
+    @model_validator(mode="after")
+    def _something_asked(self) -> "LightStateIn":
+        if self.state() == {}:
+            raise ValueError("give at least one of on, brightness, color_temp_kelvin, rgb")
+        return self
+
+    def state(self) -> dict[str, Any]:
+        """The partial state asked for (the fields given)."""
+        return {
+            key: value
+            for key, value in (
+                ("on", self.on),
+                ("brightness", self.brightness),
+                ("color_temp_kelvin", self.color_temp_kelvin),
+                ("rgb", self.rgb),
+            )
+            if value is not None
+        }
+
+
+def light_command(data: Any) -> LightStateIn:
+    """A command to a light (a JSON object), checked by the one schema; LightStateError naming
+    each refused field otherwise."""
+    try:
+        return LightStateIn.model_validate(data)
+    except pydantic.ValidationError as error:
+        raise LightStateError(refusal_reasons(error)) from error
+
+
+def command_refusal(error: Exception) -> tuple[int, str] | None:
+    """The status and reason every interface gives for a command that failed with this error
+    (None: not a refusal of the command, let it propagate)."""
+    from django.db import InterfaceError, OperationalError
+
+    from lamplighter.infra.database_unavailable import UNAVAILABLE
+
+    if isinstance(error, LightStateError):
+        return 422, "; ".join(error.messages)
+    if isinstance(error, Light.DoesNotExist):
+        return 404, "not found"
+    if isinstance(error, OperationalError | InterfaceError):
+        return 503, UNAVAILABLE
+    return None
+
+
+def refusal_reasons(error: pydantic.ValidationError) -> list[str]:
+    """Each of a schema's refusals as a sentence naming its field ("brightness: ...")."""
+    reasons = []
+    for problem in error.errors():
+        where = ".".join(str(part) for part in problem["loc"])
+        message = "unknown field" if problem["type"] == "extra_forbidden" else problem["msg"]
+        reasons.append(f"{where}: {message}" if where else message)
+    return reasons
 
 
 def pack_rgb(rgb: list[int] | tuple[int, ...] | None) -> int | None:
@@ -133,17 +214,11 @@ def merged_desired_lenient(light: Light, update: dict[str, Any]) -> dict[str, An
 
 
 def check_update(update: dict[str, Any]) -> dict[str, Any]:
-    """An update's fields checked on their own (types and the protocol's bounds), before any light
-    is read: LightStateError for a field no kind has or a value no light takes."""
-    unknown = [key for key in update if key != "on" and key not in STATE_FIELDS]
-    if unknown:
-        raise LightStateError(f"unknown state field: {unknown[0]}")
-    if not update:
-        raise LightStateError("give at least one of on, brightness, color_temp_kelvin, rgb")
-    try:
-        protocol.check_state({"on": True, **update})
-    except protocol.ProtocolError as error:
-        raise LightStateError(error.reason) from error
+    """A partial state (no transition) checked by the command schema, before any light is read:
+    LightStateError for a field no kind has or a value no light takes."""
+    if "transition_ms" in update:
+        raise LightStateError("transition_ms: unknown state field")
+    light_command(update)
     return update
 
 

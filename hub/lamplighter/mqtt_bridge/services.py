@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from lamplighter.firmware import protocol
 from lamplighter.lights.models import Light
-from lamplighter.lights.services import light_set_desired
-from lamplighter.lights.state import LightStateError
+from lamplighter.lights.services import light_command_apply
+from lamplighter.lights.state import LightStateError, light_command
 from lamplighter.mqtt_bridge.holders import holder_is_gone
 from lamplighter.mqtt_bridge.models import BridgeLease
 
@@ -147,20 +147,19 @@ def bridge_light_command(*, light_id: int, payload: bytes, mireds: bool = False)
     except (ValueError, UnicodeDecodeError) as error:
         logger.warning("MQTT command for light %s ignored: %s", light_id, error)
         return None
-    light = Light.objects.filter(pk=light_id).first()
+    light = Light.objects.filter(pk=light_id).first()  # its range, to bring a colour temperature into it
     if light is None:
         logger.warning("MQTT command for unknown light %s ignored", light_id)
         return None
     try:
-        return light_set_desired(
-            light=light,
-            state=_fit_to_range(state, light),
-            transition_ms=transition_ms,
-            cause=protocol.CAUSE_HA,
-        )
+        command = light_command({**_fit_to_range(state, light), "transition_ms": transition_ms})
+        stored = light_command_apply(light_id=light_id, command=command, cause=protocol.CAUSE_HA)
     except LightStateError as error:
         logger.warning("MQTT command for light %s ignored: %s", light_id, "; ".join(error.messages))
         return None
+    if stored is None:
+        logger.warning("MQTT command for unknown light %s ignored", light_id)
+    return stored
 
 
 def bridge_scene_command(*, scene_id: int, payload: bytes) -> bool:

@@ -12,18 +12,12 @@ from lamplighter.devices.models import Device
 from lamplighter.devices.selectors import device_list
 from lamplighter.homes import permissions
 from lamplighter.homes.selectors import home_get
-from lamplighter.infra.api_types import DatabaseId
+from lamplighter.infra.api_types import DatabaseId, Error, InputSchema
 from lamplighter.ota import selectors, services
 from lamplighter.ota.models import Artifact, Rollout
 
 router = Router(tags=["firmware"])
 SIGNATURE_HEADER = "X-Lamplighter-Signature-File"  # base64 of the .sig file
-
-
-class Error(Schema):
-    """An error."""
-
-    detail: str
 
 
 class ArtifactOut(Schema):
@@ -39,7 +33,7 @@ class ArtifactOut(Schema):
     created_at: str
 
 
-class RolloutIn(Schema):
+class RolloutIn(InputSchema):
     """A rollout to start: an artifact to some devices (by id) or to every device of a home."""
 
     artifact_id: DatabaseId

@@ -1,29 +1,14 @@
 """The REST API (v1): authentication, error mapping, and the routers of each app."""
 
-from typing import Any
-
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.db import OperationalError
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
-from ninja.security import HttpBearer, SessionAuth
+from ninja.errors import ValidationError as SchemaError
 
-from lamplighter.accounts.services import api_token_authenticate
+from lamplighter.accounts.api_auth import ApiTokenAuth, SessionAuth
 from lamplighter.infra.database_unavailable import database_unavailable_response
-from lamplighter.lights.state import LightStateError
-
-
-class ApiTokenAuth(HttpBearer):
-    """Personal API tokens: `Authorization: Bearer <token>`."""
-
-    def authenticate(self, request: HttpRequest, token: str) -> Any:
-        """Return the token's user, or None to refuse."""
-        api_token = api_token_authenticate(token=token)
-        if api_token is None:
-            return None
-        request.user = api_token.user
-        return api_token.user
-
+from lamplighter.lights.state import LightStateError, command_refusal
 
 api = NinjaAPI(
     title="Lamplighter API",
@@ -41,7 +26,20 @@ api = NinjaAPI(
 @api.exception_handler(LightStateError)
 def light_state_refused(request: HttpRequest, error: LightStateError) -> HttpResponse:
     """A state, transition, kind or range a light cannot take: 422, nothing stored."""
-    return api.create_response(request, {"detail": "; ".join(error.messages)}, status=422)
+    status, detail = command_refusal(error) or (422, "")
+    return api.create_response(request, {"detail": detail}, status=status)
+
+
+@api.exception_handler(SchemaError)
+def schema_refused(request: HttpRequest, error: SchemaError) -> HttpResponse:
+    """A body, path or query the schemas refuse: 422 with each problem; a field no schema knows
+    (a misspelling) is named in its message as well as in its location."""
+    problems = []
+    for problem in error.errors:
+        if problem.get("type") == "extra_forbidden":
+            problem = {**problem, "msg": f"unknown field “{problem['loc'][-1]}”"}
+        problems.append(problem)
+    return api.create_response(request, {"detail": problems}, status=422)
 
 
 @api.exception_handler(ValidationError)

@@ -1,4 +1,4 @@
-"""/healthz, /readyz and /metrics, answered straight from ASGI (before Django's middleware).
+"""/healthz, /readyz and /metrics: async views behind the hub's one middleware chain.
 
 /healthz: the process answers. /readyz: the database and the channel layer answer too (503 and
 the reasons otherwise), for a proxy or an orchestrator. /metrics: Prometheus' text format,
@@ -8,16 +8,16 @@ only to the addresses or the bearer token of LAMPLIGHTER_METRICS_* (403 otherwis
 import asyncio
 import hmac
 import ipaddress
-import json
 import logging
-from typing import Any
 
-from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_safe
 
-from lamplighter.infra import metrics
+from lamplighter.infra import dbthread, metrics
 from lamplighter.serving import metrics_scrape
 
 logger = logging.getLogger(__name__)
@@ -25,44 +25,52 @@ logger = logging.getLogger(__name__)
 HEALTH_PATH = "/healthz"
 READY_PATH = "/readyz"
 METRICS_PATH = "/metrics"
-_PATHS = frozenset({HEALTH_PATH, READY_PATH, METRICS_PATH})
+# Probes an orchestrator sends knowing only the address: no host check (asgi.HubRequest).
+PROBE_PATHS = frozenset({HEALTH_PATH, READY_PATH})
+TEXT = "text/plain; charset=utf-8"
 CHECK_TIMEOUT = 5.0  # seconds each readiness check may take
 READY_CHECK_MESSAGE = "readyz.check"  # a channel-layer message type (not the device protocol)
 
 
-class HealthRoute:
-    """ASGI middleware: answers the three paths itself, passes everything else on."""
+@csrf_exempt  # a probe posts no form: its 405 is the answer
+@require_safe
+async def healthz(request: HttpRequest) -> HttpResponse:
+    """The process answers."""
+    return _answer(HttpResponse(b"ok\n", content_type=TEXT))
 
-    def __init__(self, app: Any) -> None:
-        self.app = app
 
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] != "http" or scope["path"] not in _PATHS:
-            await self.app(scope, receive, send)
-            return
-        if scope["method"] not in ("GET", "HEAD"):
-            await _respond(send, 405, b"method not allowed\n", extra=[(b"allow", b"GET, HEAD")])
-            return
-        head = scope["method"] == "HEAD"
-        path = scope["path"]
-        if path == HEALTH_PATH:
-            await _respond(send, 200, b"ok\n", head=head)
-        elif path == READY_PATH:
-            problems = await readiness_problems()
-            body = json.dumps({"ready": not problems, "problems": problems}).encode()
-            await _respond(send, 503 if problems else 200, body, b"application/json", head=head)
-        elif not metrics_allowed(scope):
-            await _respond(send, 403, b"metrics are not served to this address\n", head=head)
-        else:
-            body = await database_sync_to_async(metrics_scrape.render)()
-            await _respond(send, 200, body, metrics.CONTENT_TYPE.encode(), head=head)
+@csrf_exempt  # a probe posts no form: its 405 is the answer
+@require_safe
+async def readyz(request: HttpRequest) -> HttpResponse:
+    """The database and the channel layer answer too (503 and the reasons otherwise)."""
+    problems = await readiness_problems()
+    return _answer(
+        JsonResponse({"ready": not problems, "problems": problems}, status=503 if problems else 200)
+    )
+
+
+@csrf_exempt  # a probe posts no form: its 405 is the answer
+@require_safe
+async def metrics_view(request: HttpRequest) -> HttpResponse:
+    """Prometheus' text format, to the allowed addresses or the bearer token (403 otherwise)."""
+    if not metrics_allowed(request):
+        return _answer(
+            HttpResponse(b"metrics are not served to this address\n", status=403, content_type=TEXT)
+        )
+    body = await dbthread.run(metrics_scrape.render)
+    return _answer(HttpResponse(body, content_type=metrics.CONTENT_TYPE))
+
+
+def _answer(response: HttpResponse) -> HttpResponse:
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 async def readiness_problems() -> list[str]:
     """Why the hub cannot serve now (empty when it can): the database or the channel layer."""
     problems = []
     try:
-        await asyncio.wait_for(database_sync_to_async(_database_ping)(), CHECK_TIMEOUT)
+        await asyncio.wait_for(dbthread.run(_database_ping), CHECK_TIMEOUT)
     except Exception as error:  # noqa: BLE001 - any failure is the reason given
         metrics.DATABASE_ERRORS.inc()
         problems.append(f"database: {_reason(error)}")
@@ -98,17 +106,16 @@ async def _channel_layer_ping() -> None:
     await layer.receive(channel)
 
 
-def metrics_allowed(scope: dict[str, Any]) -> bool:
+def metrics_allowed(request: HttpRequest) -> bool:
     """Whether this request may read /metrics: the token of LAMPLIGHTER_METRICS_TOKEN, or a client
     address within LAMPLIGHTER_METRICS_ALLOWED_ADDRESSES."""
     token = settings.LAMPLIGHTER_METRICS_TOKEN
     if token:
-        header = dict(scope.get("headers") or []).get(b"authorization", b"").decode("latin-1")
-        if hmac.compare_digest(header.encode(), f"Bearer {token}".encode()):
+        header = request.headers.get("Authorization", "")
+        if hmac.compare_digest(header.encode("latin-1", "replace"), f"Bearer {token}".encode()):
             return True
-    client = scope.get("client") or ("", 0)
     try:
-        address = ipaddress.ip_address(str(client[0]))
+        address = ipaddress.ip_address(request.META.get("REMOTE_ADDR") or "")
     except ValueError:
         return False
     for network in settings.LAMPLIGHTER_METRICS_ALLOWED_ADDRESSES:
@@ -118,21 +125,3 @@ def metrics_allowed(scope: dict[str, Any]) -> bool:
         except ValueError:
             logger.warning("LAMPLIGHTER_METRICS_ALLOWED_ADDRESSES: %r is not an address or network", network)
     return False
-
-
-async def _respond(
-    send: Any,
-    status: int,
-    body: bytes,
-    content_type: bytes = b"text/plain; charset=utf-8",
-    head: bool = False,
-    extra: list[tuple[bytes, bytes]] | None = None,
-) -> None:
-    headers = [
-        (b"content-type", content_type),
-        (b"content-length", str(len(body)).encode()),
-        (b"cache-control", b"no-store"),
-        *(extra or []),
-    ]
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": b"" if head else body})

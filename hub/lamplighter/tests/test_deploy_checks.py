@@ -33,6 +33,18 @@ def test_check_deploy_is_clean_with_production_settings(tmp_path: Path) -> None:
     assert "no issues" in result.stdout
 
 
+def test_a_chain_without_the_security_middleware_is_reported(settings: object) -> None:
+    from lamplighter.serving.middleware import check_security_middleware
+
+    assert check_security_middleware() == []
+    settings.MIDDLEWARE = [  # type: ignore[attr-defined]
+        path
+        for path in settings.MIDDLEWARE  # type: ignore[attr-defined]
+        if not path.endswith(("SecurityMiddleware", "CsrfViewMiddleware"))
+    ]
+    assert [warning.id for warning in check_security_middleware()] == ["lamplighter.W001", "lamplighter.W003"]
+
+
 DEVICE_ROUTES = tuple(
     path for name, path in vars(protocol).items() if name.startswith("HUB_") and name.endswith("_PATH")
 )

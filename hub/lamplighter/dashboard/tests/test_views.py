@@ -5,7 +5,7 @@ import re
 from urllib.parse import unquote
 
 import pytest
-from django.test import Client
+from django.test import AsyncClient, Client
 from django.urls import reverse
 
 from factories import (
@@ -101,12 +101,11 @@ def test_wrong_password_shows_an_error(owner) -> None:  # type: ignore[no-untype
     assert b"correct username and password" in response.content
 
 
-def test_static_files_are_served_locally() -> None:
+async def test_static_files_are_served_locally() -> None:
     for name in ("dashboard.css", "dashboard.js", "light_controls.js", "lamp.svg"):
-        response = Client().get("/static/dashboard/" + name)
+        response = await AsyncClient().get("/static/dashboard/" + name)
         assert response.status_code == 200, name
-        b"".join(response.streaming_content)  # type: ignore[attr-defined]
-        response.close()
+        assert b"".join([chunk async for chunk in response.streaming_content])  # type: ignore[attr-defined]
 
 
 # ---- homes -----------------------------------------------------------------------------------

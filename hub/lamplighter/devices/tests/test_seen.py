@@ -54,7 +54,7 @@ def test_a_socket_the_sweep_gave_up_on_gets_its_channel_back() -> None:
     assert stored.online and stored.channel_name == "specific.a!1"
 
 
-@pytest.mark.parametrize("touch", ["poll route", "poll view", "device message"])
+@pytest.mark.parametrize("touch", ["poll answer", "poll view", "device message"])
 def test_a_device_in_touch_over_http_has_no_socket_on_record(touch: str, client: Client) -> None:
     """It fell back to polling: its old socket is dead, so commands go by LAN push or the next poll."""
     room = RoomFactory(name="Office")
@@ -63,7 +63,7 @@ def test_a_device_in_touch_over_http_has_no_socket_on_record(touch: str, client:
     device_seen(device=device, connection=Device.Connection.WEBSOCKET, channel_name="specific.dead!1")
     assert delivery.deliver_desired(device=device, lights=[light]) == delivery.PATH_WEBSOCKET
     authorization = "Basic " + base64.b64encode(f"{device.device_id}:s3cret".encode()).decode()
-    if touch == "poll route":
+    if touch == "poll answer":
         assert lights_status_answer(authorization)[0] == 200
     elif touch == "poll view":
         assert client.get("/lights_status/", HTTP_AUTHORIZATION=authorization).status_code == 200

@@ -53,7 +53,7 @@ class FakeHub:
         )
 
     def set_desired(self, room, light, on):
-        """Like the hub's light_set_desired: next version; returns the state.set to deliver."""
+        """Like the hub's light_command_apply: next version; returns the state.set to deliver."""
         current = self.desired.get((room, light), [False, 0])
         self.desired[(room, light)] = [on, current[1] + 1]
         return protocol.build_state_set(self.entries([(room, light)]))

@@ -12,7 +12,8 @@ from factories import DeviceFactory, LightFactory, RoomFactory
 from lamplighter.devices.models import Device
 from lamplighter.firmware import protocol
 from lamplighter.lights.models import Light
-from lamplighter.lights.services import light_set_desired
+from lamplighter.lights.services import light_command_apply
+from lamplighter.lights.state import light_command
 from lamplighter.serving.routing import websocket_application
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -66,7 +67,7 @@ async def test_hello_gets_welcome_and_device_goes_online() -> None:
 async def test_desired_state_is_delivered_and_the_report_stored() -> None:
     device, light = await make_device()
     socket, _ = await connect_and_hello(device)
-    await database_sync_to_async(light_set_desired)(light=light, on=True)
+    await database_sync_to_async(light_command_apply)(light_id=light.pk, command=light_command({"on": True}))
     command = protocol.parse(await socket.receive_from(timeout=5))
     assert command["type"] == protocol.STATE_SET
     [entry] = command["data"]["lights"]

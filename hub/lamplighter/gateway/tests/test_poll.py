@@ -1,4 +1,5 @@
-"""/lights_status/ as the hub serves it (devices.poll.PollRoute, before Django), over a real server."""
+"""/lights_status/ as the hub serves it (the async view devices.views.lights_status, behind Django's
+middleware chain), over a real server."""
 
 import asyncio
 import sqlite3
@@ -10,6 +11,7 @@ import psycopg
 import pytest
 import redis
 from django.db import OperationalError, connection
+from django.test import AsyncClient
 
 from conftest import LiveHub
 from factories import DeviceFactory, LightFactory, RoomFactory
@@ -21,7 +23,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 sqlite_only = pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's loop reader")
 
 
-def test_poll_route_answers_like_the_django_view(live_hub: LiveHub) -> None:
+def test_the_poll_answers_the_devices_lights(live_hub: LiveHub) -> None:
     room = RoomFactory(name="Office")
     device = DeviceFactory(home=room.home, secret="office-secret")
     light = LightFactory(room=room, name="Desk", device=device, desired_on=True)
@@ -85,22 +87,12 @@ async def test_a_database_that_is_away_gives_503_not_500(monkeypatch: pytest.Mon
 
         monkeypatch.setattr(poll, "address_throttled", no_redis)
         monkeypatch.setattr(poll, "aaddress_throttled", ano_redis)
-    sent: list[dict[str, object]] = []
-
-    async def send(message: dict[str, object]) -> None:
-        sent.append(message)
-
-    scope = {
-        "type": "http",
-        "method": "GET",
-        "path": protocol.HUB_POLL_PATH,
-        "headers": [(b"host", b"localhost"), (b"authorization", b"Basic " + b64encode(b"dev-x:secret"))],
-        "client": ("127.0.0.1", 5000),
-    }
-    await poll.PollRoute(app=None)(scope, None, send)
-    assert sent[0]["status"] == 503
-    assert (b"retry-after", b"2") in sent[0]["headers"]  # type: ignore[operator]
-    assert b"try again" in sent[1]["body"]  # type: ignore[operator]
+    response = await AsyncClient().get(
+        protocol.HUB_POLL_PATH, headers={"Authorization": "Basic " + b64encode(b"dev-x:secret").decode()}
+    )
+    assert response.status_code == 503
+    assert response["Retry-After"] == "2"
+    assert b"try again" in response.content
 
 
 def _lights(response: httpx.Response) -> list[dict[str, Any]]:

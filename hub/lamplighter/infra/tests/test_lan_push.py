@@ -11,7 +11,8 @@ import pytest
 from factories import DeviceFactory, LightFactory, RoomFactory
 from lamplighter.firmware import protocol
 from lamplighter.lights import delivery
-from lamplighter.lights.services import light_set_desired
+from lamplighter.lights.services import light_command_apply
+from lamplighter.lights.state import light_command
 
 pytestmark = pytest.mark.django_db
 
@@ -50,7 +51,7 @@ def test_desired_state_is_pushed_with_the_lan_token(
     device = DeviceFactory(home=room.home, lan_url=fake_device_server, lan_token="lan-secret-token")
     light = LightFactory(room=room, name="Door", device=device)
     with django_capture_on_commit_callbacks(execute=True):
-        light_set_desired(light=light, on=True)
+        light_command_apply(light_id=light.pk, command=light_command({"on": True}))
     [(path, query, authorization)] = Recorder.calls
     assert path == protocol.DEVICE_CONTROL_PATH
     assert query == {"room": ["Garage"], "light": ["Door"], "action": ["on"], "version": ["2"]}

@@ -13,7 +13,7 @@ from lamplighter.gateway.poll import lights_status_answer
 from lamplighter.infra import lan_push
 from lamplighter.lights import delivery
 from lamplighter.lights import services as light_services
-from lamplighter.lights.selectors import device_desired_entries, light_payload, light_wire_entry
+from lamplighter.lights.selectors import device_lights, device_welcome, light_payload, light_wire_entry
 from lamplighter.lights.services import light_create, light_reports_apply, light_set_desired
 from lamplighter.mqtt_bridge.services import bridge_light_command
 
@@ -140,7 +140,9 @@ def test_a_held_desired_state_goes_out_held_on_every_path_until_an_ordinary_one(
     light_set_desired(light=reading, state={"brightness": 70, "color_temp_kelvin": 3300}, hold=True)
     reading.refresh_from_db()
     assert reading.desired_hold is True
-    [welcome] = device_desired_entries(device=reading.device)
+    [welcome] = device_welcome(device=reading.device, lights=device_lights(device=reading.device))["data"][
+        "lights"
+    ]
     assert welcome["hold"] is True and welcome["state"]["on"] is False  # a reconnect's welcome
     assert light_wire_entry(reading, capability=protocol.LIGHTS_ADAPTIVE)["hold"] is True  # a resend
     assert "hold" not in light_wire_entry(reading, capability=protocol.LIGHTS_RICH)

@@ -12,8 +12,8 @@ from lamplighter.gateway.poll import lights_status_answer
 from lamplighter.infra import lan_push
 from lamplighter.lights.models import Light
 from lamplighter.lights.selectors import light_wire_entry
-from lamplighter.lights.services import light_create, light_reports_apply, light_set_desired
-from lamplighter.lights.state import LightStateError
+from lamplighter.lights.services import light_command_apply, light_create, light_reports_apply
+from lamplighter.lights.state import LightStateError, light_command
 
 pytestmark = pytest.mark.django_db
 
@@ -146,7 +146,7 @@ def test_home_wide_call_gives_each_kind_what_it_has(client: Client, home: tuple)
 def test_pending_until_the_device_reports_the_same_state(home: tuple) -> None:
     _, room, device = home
     light = _light(room, "dimmable", device=device)
-    light = light_set_desired(light=light, state={"on": True, "brightness": 90})
+    light = light_command_apply(light_id=light.pk, command=light_command({"on": True, "brightness": 90}))
     entry = protocol.light_entry("Lounge", "dimmable", {"on": True, "brightness": 20}, light.desired_version)
     light_reports_apply(device=device, entries=[entry])
     light.refresh_from_db()
@@ -177,7 +177,9 @@ def test_a_change_on_the_device_becomes_the_desired_state(home: tuple) -> None:
 def test_an_on_off_device_gets_only_on_and_a_rich_one_everything(home: tuple) -> None:
     _, room, device = home
     light = _light(room, "rgb", device=device)
-    light = light_set_desired(light=light, state={"on": True, "rgb": [0, 0, 255]}, transition_ms=1500)
+    light = light_command_apply(
+        light_id=light.pk, command=light_command({**{"on": True, "rgb": [0, 0, 255]}, "transition_ms": 1500})
+    )
     old = light_wire_entry(light, capability=1, transition_ms=1500)
     assert old["state"] == {"on": True} and "transition_ms" not in old
     new = light_wire_entry(light, capability=2, transition_ms=1500)
@@ -208,7 +210,7 @@ def test_a_poll_carries_the_fields_to_a_rich_device_only(home: tuple) -> None:
     _, room, _ = home
     device, secret = device_register(home=room.home, name="Poller")
     light = _light(room, "dimmable", device=device)
-    light_set_desired(light=light, state={"on": True, "brightness": 77})
+    light_command_apply(light_id=light.pk, command=light_command({"on": True, "brightness": 77}))
     header = "Basic " + __import__("base64").b64encode(f"{device.device_id}:{secret}".encode()).decode()
     status, body = lights_status_answer(header)
     assert status == 200 and body["data"]["lights"][0]["state"] == {"on": True}
@@ -226,7 +228,7 @@ def test_changing_the_kind_is_a_new_desired_version(home: tuple) -> None:
 
     _, room, device = home
     light = _light(room, "dimmable", device=device)
-    light_set_desired(light=light, state={"on": True, "brightness": 50})
+    light_command_apply(light_id=light.pk, command=light_command({"on": True, "brightness": 50}))
     light.refresh_from_db()
     version = light.desired_version
     light_update(
@@ -243,7 +245,7 @@ def test_changing_the_kind_is_a_new_desired_version(home: tuple) -> None:
     assert (light.desired_brightness, light.kind) == (50, "tunable_white")
     assert 2000 <= light.desired_color_temp_kelvin <= 4000
     with pytest.raises(LightStateError):
-        light_set_desired(light=light, state={"color_temp_kelvin": 4500})
+        light_command_apply(light_id=light.pk, command=light_command({"color_temp_kelvin": 4500}))
 
 
 def test_openapi_describes_the_new_fields(client: Client) -> None:

@@ -5,7 +5,8 @@ import pytest
 from factories import DeviceFactory, LightFactory, RoomFactory
 from lamplighter.firmware import protocol
 from lamplighter.lights.models import Light
-from lamplighter.lights.services import light_reports_apply, light_set_desired
+from lamplighter.lights.services import light_command_apply, light_reports_apply
+from lamplighter.lights.state import light_command
 
 pytestmark = pytest.mark.django_db
 
@@ -22,14 +23,14 @@ def entry(light: Light, on: bool, version: int, changed: bool = False) -> dict:
 
 def test_set_desired_bumps_version_and_keeps_reported_apart() -> None:
     light = make_light()
-    updated = light_set_desired(light=light, on=True)
+    updated = light_command_apply(light_id=light.pk, command=light_command({"on": True}))
     assert (updated.desired_on, updated.desired_version) == (True, 2)
     assert updated.reported_on is None
     assert updated.pending
 
 
 def test_report_of_the_desired_version_is_stored_as_reported() -> None:
-    light = light_set_desired(light=make_light(), on=True)
+    light = light_command_apply(light_id=make_light().pk, command=light_command({"on": True}))
     resend, unknown = light_reports_apply(device=light.device, entries=[entry(light, True, 2)])
     light.refresh_from_db()
     assert (resend, unknown) == ([], [])
@@ -45,7 +46,9 @@ def test_local_change_on_the_current_version_becomes_desired() -> None:
 
 
 def test_conflict_keeps_the_hubs_newer_state() -> None:
-    light = light_set_desired(light=make_light(), on=False)  # hub moved to version 2 while apart
+    light = light_command_apply(
+        light_id=make_light().pk, command=light_command({"on": False})
+    )  # hub moved to version 2 while apart
     resend, _ = light_reports_apply(device=light.device, entries=[entry(light, True, 1, changed=True)])
     light.refresh_from_db()
     assert (light.desired_on, light.desired_version) == (False, 2)
@@ -62,7 +65,7 @@ def test_device_ahead_of_a_restored_hub_gets_a_newer_version() -> None:
 
 
 def test_stale_report_is_stored_without_resending() -> None:
-    light = light_set_desired(light=make_light(), on=True)
+    light = light_command_apply(light_id=make_light().pk, command=light_command({"on": True}))
     resend, _ = light_reports_apply(device=light.device, entries=[entry(light, False, 1)])
     light.refresh_from_db()
     assert resend == []

@@ -58,7 +58,7 @@ def test_health_and_readiness_answer(live_hub: LiveHub) -> None:
     ready = httpx.get(live_hub.url + "/readyz", timeout=5)
     assert ready.status_code == 200 and ready.json() == {"ready": True, "problems": []}
     assert httpx.post(live_hub.url + "/healthz", timeout=5).status_code == 405
-    # Answered before Django: no host check, no session, for a probe that knows only the address.
+    # No host check for a probe that knows only the address (asgi.HubRequest), in the one chain.
     assert httpx.get(live_hub.url + "/healthz", headers={"Host": "10.0.0.7"}, timeout=5).status_code == 200
 
 

@@ -1,16 +1,19 @@
-"""POST /api/v1/lights/<id>/state as the hub serves it (lights.fastpath, before Django), over a real server."""
+"""POST /api/v1/lights/<id>/state as the hub serves it (the async view behind Django's middleware
+chain, one hand-over to the database thread), over a real server, against the test client's answers."""
 
+from typing import Any
 from unittest import mock
 
 import httpx
 import pytest
-from django.test import Client
+from asgiref.sync import sync_to_async
+from django.test import AsyncClient, Client
 
 from conftest import LiveHub
 from factories import DeviceFactory, HomeFactory, LightFactory, RoomFactory, UserFactory
 from lamplighter.accounts.services import api_token_create
 from lamplighter.homes.models import Membership
-from lamplighter.lights import fastpath
+from lamplighter.infra import dbthread
 from lamplighter.lights.models import Light
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -28,9 +31,9 @@ def test_state_call_answers_like_the_api_view(live_hub: LiveHub, client: object)
     url = f"/api/v1/lights/{light.pk}/state"
     bearer = {"Authorization": f"Bearer {token}"}
     with httpx.Client(base_url=live_hub.url, timeout=10) as http:
-        with mock.patch.object(fastpath, "light_state_answer", wraps=fastpath.light_state_answer) as fast:
+        with mock.patch.object(dbthread, "run", wraps=dbthread.run) as handed:
             fast_answer = http.post(url, json={"on": True}, headers=bearer)
-        assert fast.call_count == 1
+        assert handed.call_count == 1  # token, light and write: one hand-over to the database thread
         assert fast_answer.status_code == 202
         # The same call through Django (the test client runs the API view).
         django_answer = client.post(  # type: ignore[attr-defined]
@@ -88,10 +91,10 @@ def test_a_member_switches_a_light_without_a_device_and_an_inactive_user_is_refu
     gone.save()
     url = f"/api/v1/lights/{light.pk}/state"
     with httpx.Client(base_url=live_hub.url, timeout=10) as http:
-        with mock.patch.object(fastpath, "light_state_answer", wraps=fastpath.light_state_answer) as fast:
+        with mock.patch.object(dbthread, "run", wraps=dbthread.run) as handed:
             answer = http.post(url, json={"on": True}, headers={"Authorization": f"Bearer {member_token}"})
             refused = http.post(url, json={"on": False}, headers={"Authorization": f"Bearer {gone_token}"})
-        assert fast.call_count == 2
+        assert handed.call_count == 2
         assert answer.status_code == 202
         body = answer.json()
         assert (body["device"], body["room"], body["desired_on"], body["desired_version"]) == (
@@ -110,7 +113,7 @@ def test_a_member_switches_a_light_without_a_device_and_an_inactive_user_is_refu
     assert (light.desired_on, light.desired_version) == (True, 2)
 
 
-def test_brightness_and_colour_take_the_fast_path_and_refusals_are_djangos(live_hub: LiveHub) -> None:
+def test_brightness_and_colour_take_one_hand_over_and_refusals_are_djangos(live_hub: LiveHub) -> None:
     from lamplighter.lights.services import light_create
 
     owner = UserFactory()
@@ -120,10 +123,10 @@ def test_brightness_and_colour_take_the_fast_path_and_refusals_are_djangos(live_
     url = f"/api/v1/lights/{light.pk}/state"
     bearer = {"Authorization": f"Bearer {token}"}
     with httpx.Client(base_url=live_hub.url, timeout=10) as http:
-        with mock.patch.object(fastpath, "light_state_answer", wraps=fastpath.light_state_answer) as fast:
+        with mock.patch.object(dbthread, "run", wraps=dbthread.run) as handed:
             answer = http.post(url, json={"on": True, "brightness": 80, "transition_ms": 400}, headers=bearer)
             refused = http.post(url, json={"rgb": [1, 2, 3]}, headers=bearer)  # not a colour light
-        assert fast.call_count == 2
+        assert handed.call_count == 2
         assert answer.status_code == 202
         assert (answer.json()["desired_brightness"], answer.json()["desired_version"]) == (80, 2)
         django = Client(enforce_csrf_checks=True)
@@ -145,3 +148,38 @@ def test_brightness_and_colour_take_the_fast_path_and_refusals_are_djangos(live_
             assert live.status_code == 422
     light.refresh_from_db()
     assert (light.desired_brightness, light.desired_version) == (80, 2)
+
+
+async def test_under_production_settings_the_state_call_carries_every_security_header(settings: Any) -> None:
+    """The call goes through the one chain: HSTS and the SSL redirect as every other answer has them."""
+    settings.SECURE_SSL_REDIRECT = True
+    settings.SECURE_HSTS_SECONDS = 31536000
+    settings.SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$", r"^lights_status/$"]
+
+    def make() -> tuple[int, str]:
+        owner = UserFactory()
+        light = LightFactory(room=RoomFactory(home=HomeFactory(owner=owner)), device=None)
+        return light.pk, api_token_create(user=owner)[1]
+
+    light_id, token = await sync_to_async(make)()
+    client = AsyncClient()  # built now: its middleware reads the settings above
+    url = f"/api/v1/lights/{light_id}/state"
+    headers = {"Authorization": f"Bearer {token}"}
+    plain = await client.post(url, {"on": True}, content_type="application/json", headers=headers)
+    assert plain.status_code == 301 and plain["Location"].startswith("https://")
+    secure = await client.post(
+        url, {"on": True}, content_type="application/json", headers=headers, secure=True
+    )
+    assert secure.status_code == 202
+    assert secure["Strict-Transport-Security"].startswith("max-age=31536000")
+    for header in (
+        "X-Frame-Options",
+        "X-Content-Type-Options",
+        "Referrer-Policy",
+        "Cross-Origin-Opener-Policy",
+    ):
+        assert header in secure, header
+    listed = await client.get("/api/v1/lights", headers=headers, secure=True)
+    assert secure["Strict-Transport-Security"] == listed["Strict-Transport-Security"]
+    assert (await client.get("/healthz")).status_code == 200  # probes and the poll stay on plain HTTP
+    assert (await client.get("/lights_status/")).status_code == 401
