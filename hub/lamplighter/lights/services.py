@@ -183,7 +183,7 @@ def _resync_devices(*devices: Device | None) -> None:
 def light_command_apply(
     *,
     light_id: int,
-    command: LightStateIn,
+    command: LightStateIn | None,
     user_id: int | None = None,
     hold: bool = False,
     stop: bool = False,
@@ -198,8 +198,8 @@ def light_command_apply(
     no such light; LightStateError (nothing stored) for a state the light's kind or range refuses.
     hold, stop and cause are the adaptive fields (docs/protocol.md, "Adaptive lighting"): with
     hold the desired `on` stays as it is (the device keeps its own); with stop the device ends
-    its fade where it is and reports that state, which becomes the desired one; cause names the
-    asker to the device (Home Assistant, adaptive white; none: the hub).
+    its fade where it is and reports that state, which becomes the desired one (command None);
+    cause names the asker to the device (Home Assistant, adaptive white; none: the hub).
     """
     # Found, locked and read with its room and device in one written-out statement: through the
     # ORM, building the query cost more than the whole rest of a token's switch (bench/README.md).
@@ -216,8 +216,11 @@ def light_command_apply(
     light = rows.instance(Light, row[:light_end])
     light.room = rows.instance(Room, row[light_end:room_end])
     light.device = rows.instance(Device, row[room_end:]) if row[room_end] is not None else None
-    state = {} if stop else command.state()  # a stop takes no state: the device says where
-    return _store_desired(light, state, command.transition_ms, {"hold": hold, "stop": stop, "cause": cause})
+    if command is None:  # a stop takes no state: the device says where its fade is
+        return _store_desired(light, {}, None, {"stop": True, "cause": cause})
+    return _store_desired(
+        light, command.state(), command.transition_ms, {"hold": hold, "stop": stop, "cause": cause}
+    )
 
 
 def light_set_desired(
@@ -232,7 +235,10 @@ def light_set_desired(
 ) -> Light:
     """light_command_apply for the hub's own callers, from a partial state (`on` alone: a shorthand
     for {"on": on}), checked by the same schema; Light.DoesNotExist when the light is gone."""
-    command = light_state.light_command({**_update_of(on, state), "transition_ms": transition_ms})
+    update = dict(state or {})
+    if on is not None:
+        update["on"] = on
+    command = None if stop else light_state.light_command({**update, "transition_ms": transition_ms})
     stored = light_command_apply(light_id=light.pk, command=command, hold=hold, stop=stop, cause=cause)
     if stored is None:
         raise Light.DoesNotExist("no such light")
