@@ -32,6 +32,7 @@ ROM_SCRIPT = Path(__file__).with_name("standin_rom.py")
 RESET_EXIT = 3  # standin_rom.py: main.py returned, the board resets
 SOFT_REBOOT = b"MPY: soft reboot\r\n"
 RAW_BANNER = b"raw REPL; CTRL-B to exit\r\n>"
+TAIL_BYTES = 64  # longer than either banner
 FRIENDLY_PROMPT = b">>> "
 REPL_BANNER = b"MicroPython "
 # Heap the stand-in's own start takes beside the board's (standin_rom.py, the port's REPL: about 8 KB
@@ -79,6 +80,7 @@ class BoardStandin:
         self._inner = -1  # -1 while no process runs
         self._process = None
         self._raw = False
+        self._tail = b""  # the console's last bytes, where the REPL's banners are looked for
         self._held = None  # input kept while a reset into the raw REPL is under way
         self._swallow = False
         self._pending = b""
@@ -211,8 +213,10 @@ class BoardStandin:
         self._emit(data)
 
     def _track(self, data):
-        raw_at = data.rfind(RAW_BANNER)
-        friendly_at = data.rfind(FRIENDLY_PROMPT)
+        # Over the output's tail, not this read alone: a banner can come in two reads (a busy machine).
+        self._tail = (self._tail + data)[-TAIL_BYTES:]
+        raw_at = self._tail.rfind(RAW_BANNER)
+        friendly_at = self._tail.rfind(FRIENDLY_PROMPT)
         if raw_at >= 0 and raw_at > friendly_at:
             self._raw = True
         elif friendly_at >= 0 and friendly_at > raw_at:
