@@ -140,7 +140,10 @@ class Database:
             [
                 sys.executable,
                 "-m",
-                "lamplighter.tools.loadseed",
+                # The baseline commit's tree (bench.paths) has it at the package root.
+                "lamplighter.tools.loadseed"
+                if (self.hub_dir / "lamplighter" / "tools" / "loadseed.py").exists()
+                else "lamplighter.loadseed",
                 "--devices",
                 str(devices),
                 "--kind",
@@ -200,7 +203,7 @@ class Hub:
             [
                 sys.executable,
                 "-m",
-                "lamplighter.cli.main",
+                "lamplighter.cli",  # a module before the package root was grouped, a package now
                 "serve",
                 "--port",
                 str(self.port),
