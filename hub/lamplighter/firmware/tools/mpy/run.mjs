@@ -234,7 +234,8 @@ function dependencyOrder(modules) {
     }
     ordered.push(module);
   };
-  ["firmware", ...modules].forEach(visit);
+  // asyncio (frozen Python on the ESP32 too) first, on its own line: firmware.compat imports it.
+  [...modules.filter((name) => name === "asyncio"), "firmware", ...modules].forEach(visit);
   return ordered;
 }
 
@@ -344,7 +345,7 @@ async function measureHeap(bundle) {
     ? listModules(path.join(bundle, "app", "firmware"), ".mpy", "firmware")
     : listModules(FIRMWARE, ".py", "firmware")
   ).filter((name) => !NOT_ON_A_BOARD.includes(name));
-  const all = dependencyOrder([...modules, "microdot"]);
+  const all = dependencyOrder(["asyncio", ...modules, "microdot"]);
   // The first layout is the headline: the way docs/firmware.md installs a board without PSRAM.
   const layouts = bundle ? ["romfs", "flash"] : ["source"];
   let headline = null;
