@@ -51,6 +51,9 @@ MICRODOT_UNUSED = {
     "__init__.py": ("abort", "redirect", "send_file", "URLPattern", "iscoroutine"),
     "microdot.py": (
         "urlencode",
+        "NoCaseDict.__delitem__",
+        "NoCaseDict.update",
+        "MultiDict.getlist",
         "AsyncBytesIO.readline",
         "AsyncBytesIO.readexactly",
         "AsyncBytesIO.readuntil",
