@@ -45,8 +45,9 @@ EXCLUDED_DIRS = ("tests", "tools")
 MICRODOT_MODULES = ("__init__.py", "microdot.py", "helpers.py")
 # What the firmware never uses of those, left out of a board's copy: every def, class attribute
 # and string of a module takes heap once imported, even from ROMFS (docs/firmware.md, Memory).
-# A top-level name, Class.attribute, or a name imported by __init__.py; one missing from
-# microdot's source fails the build, so that a microdot upgrade is looked at again.
+# A top-level name, Class.attribute, a name imported by __init__.py, or a whole top-level
+# statement (with " = "); one missing from microdot's source fails the build, so that a
+# microdot upgrade is looked at again.
 MICRODOT_UNUSED = {
     "__init__.py": ("abort", "redirect", "send_file", "URLPattern", "iscoroutine"),
     "microdot.py": (
@@ -86,6 +87,9 @@ MICRODOT_UNUSED = {
         "abort",
         "redirect",
         "send_file",
+        # A Response built at import, for extensions that write their own answer (WebSocket,
+        # SSE); without it the class's None stands in, which no response of the firmware is.
+        "Response.already_handled = Response()",
     ),
 }
 CONFIG_TEMPLATE = {
@@ -211,6 +215,9 @@ def trim_module(source: str, unused: tuple[str, ...], name: str) -> str:
     def keep(body: list[ast.stmt], prefix: str) -> list[ast.stmt]:
         kept = []
         for node in body:
+            if not prefix and ast.unparse(node) in unused:
+                found.add(ast.unparse(node))
+                continue
             names = [prefix + defined for defined in _defined_names(node)]
             if names and all(defined in unused for defined in names):
                 found.update(names)
