@@ -1,7 +1,6 @@
 """ESP32 hardware (MicroPython): Wi-Fi via network.WLAN, lights on machine.Pin, flash at "/"."""
 
 import gc
-import time
 
 import machine
 import network
@@ -143,10 +142,6 @@ class Esp32Hal:
     def heap(self):
         """{"free", "allocated"}: the Python heap in bytes, as gc sees it."""
         return {"free": gc.mem_free(), "allocated": gc.mem_alloc()}
-
-    def wall_time(self):
-        """Seconds since the epoch as the RTC knows it (unset RTC: since 2000)."""
-        return int(time.time())
 
     def reboot(self):
         """Restart the chip."""

@@ -6,7 +6,6 @@ platform).
 """
 
 import gc
-import time
 
 from .. import storage
 from ..compat import fsync, os, path_exists, ticks_add, ticks_diff, ticks_ms
@@ -144,10 +143,6 @@ class HostHal:
         if hasattr(gc, "mem_free"):
             return {"free": gc.mem_free(), "allocated": max(0, gc.mem_alloc() - self.heap_reserved)}
         return _process_memory()
-
-    def wall_time(self):
-        """Seconds since the epoch."""
-        return int(time.time())
 
     def reboot(self):
         """Record the request; the simulator decides what a reboot means."""
