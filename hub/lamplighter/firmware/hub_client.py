@@ -228,7 +228,7 @@ class HubClient:
                     protocol.MAX_MESSAGE_BYTES,
                 )
             except ws_client.HandshakeError as error:
-                if error.status in (401, 403):
+                if error.status == 401 or error.status == 403:
                     self.log.error("hub " + url + " refused the device credentials")
                     return False
                 self.log.warning("no WebSocket at " + url + " (" + str(error) + "), polling over HTTP")

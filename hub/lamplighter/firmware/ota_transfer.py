@@ -140,7 +140,7 @@ async def _download(agent, url, updater):
             raise ota.UpdateError(
                 ota.REFUSED_TRUNCATED, "the hub has only " + str(updater.received) + " bytes"
             )
-        if status not in (200, 206) or (updater.received and status != 206):
+        if (status != 200 and status != 206) or (updater.received and status != 206):
             raise ota.UpdateError(ota.FAILED_DOWNLOAD, "the hub answered HTTP " + str(status))
         length = int(headers.get("content-length", "-1"))
         remaining = length if length >= 0 else updater.size - updater.received
