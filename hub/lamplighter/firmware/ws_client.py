@@ -118,22 +118,6 @@ def decode_header(head):
     return fin, opcode, length, mask_key
 
 
-def decode_frame(data):
-    """Decode one frame from the start of data; return (fin, opcode, payload, used) or None if incomplete."""
-    if len(data) < 2:
-        return None
-    size = header_size(data[:2])
-    if len(data) < size:
-        return None
-    fin, opcode, length, mask_key = decode_header(data[:size])
-    if len(data) < size + length:
-        return None
-    payload = bytes(data[size : size + length])
-    if mask_key is not None:
-        payload = mask_payload(payload, mask_key)
-    return fin, opcode, payload, size + length
-
-
 class WebSocket:
     """An open client connection; recv() returns text messages, None once closed."""
 

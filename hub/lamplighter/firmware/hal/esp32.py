@@ -107,11 +107,6 @@ class Esp32Hal:
             self._pins[pin] = output
         output.value(1 if on else 0)
 
-    def pin_get(self, pin):
-        """The pin's current level as a bool."""
-        output = self._pins.get(pin)
-        return bool(output.value()) if output is not None else False
-
     def pwm_set(self, pin, duty):
         """Drive a PWM channel (LEDC): duty 0..65535."""
         output = self._pwms.get(pin)
