@@ -26,12 +26,6 @@ _PIN_CS = const(5)
 _PIN_DC = const(15)
 _PIN_I2C_SCL = const(22)
 _PIN_I2C_SDA = const(21)
-COLOURS = {"ERROR": 0xF800, "WARN": 0xFFE0, "INFO": 0xFFFF, "DEBUG": 0x7BEF}  # RGB565
-
-
-def colour_of(line):
-    """The colour of a log line, by its level prefix."""
-    return COLOURS.get(line.split(" ", 1)[0], 0xFFFF)
 
 
 class M5Core2Display:
@@ -100,7 +94,10 @@ class M5Core2Display:
     def text(self, line):
         """Draw one log line (cut to the screen width) on the next row."""
         self._canvas.fill(0)
-        self._canvas.text(line[:_COLUMNS], 0, 1, colour_of(line))
+        # The line's colour by its level prefix, RGB565 (compared, not a table: a dict is heap).
+        level = line.split(" ", 1)[0]
+        colour = 0xF800 if level == "ERROR" else 0xFFE0 if level == "WARN" else 0x7BEF if level == "DEBUG" else 0xFFFF
+        self._canvas.text(line[:_COLUMNS], 0, 1, colour)
         self._blit(self._row)
         self._row = (self._row + 1) % _ROWS
         # Blank the next row so the newest line is always followed by a gap.
