@@ -49,7 +49,7 @@ MICRODOT_MODULES = ("__init__.py", "microdot.py", "helpers.py")
 # statement (with " = "); one missing from microdot's source fails the build, so that a
 # microdot upgrade is looked at again.
 MICRODOT_UNUSED = {
-    "__init__.py": ("abort", "redirect", "send_file", "URLPattern", "iscoroutine"),
+    "__init__.py": ("abort", "redirect", "send_file", "URLPattern", "AsyncBytesIO", "iscoroutine", "__version__"),
     "microdot.py": (
         "urlencode",
         "NoCaseDict.__delitem__",
