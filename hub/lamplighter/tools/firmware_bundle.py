@@ -64,7 +64,6 @@ MICRODOT_UNUSED = {
         "Request.files",
         "Request.after_request",
         "Response.types_map",
-        "Response.send_file_buffer_size",
         "Response.default_send_file_max_age",
         "Response.set_cookie",
         "Response.delete_cookie",
