@@ -297,15 +297,6 @@ async def provision(hal, log, board, host="0.0.0.0", port=80, timeout=None):
         hal.ap_stop()
 
 
-def _board_of(flash_root):
-    try:
-        raw = storage.read_json(join_path(flash_root, config_module.CONFIG_FILE))
-    except storage.StorageError:
-        raw = None
-    board = raw.get("board") if isinstance(raw, dict) else None
-    return board if board in config_module.BOARDS else "esp32"
-
-
 async def boot(hardware, board):
     """Load the config (or the last good copy); provision when there is none; run until stopped."""
     log = Logger("device", hardware)
@@ -330,7 +321,13 @@ def main():
     from . import hal as hal_module
 
     hardware = hal_module.create()
-    board = _board_of(hardware.flash_root)
+    try:  # the board, from the config as it is (checked later): an esp32 unless it says otherwise
+        raw = storage.read_json(join_path(hardware.flash_root, config_module.CONFIG_FILE))
+    except storage.StorageError:
+        raw = None
+    board = raw.get("board") if isinstance(raw, dict) else None
+    if board not in config_module.BOARDS:
+        board = "esp32"
     if board == "m5core2":
         try:
             from .hal.m5core2 import M5Core2Display

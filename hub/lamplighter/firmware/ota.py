@@ -91,11 +91,6 @@ def is_content_manifest(manifest):
     return "version" not in manifest and "board" not in manifest
 
 
-def record_text(manifest):
-    """A parsed manifest as canonical text (what a slot keeps for a content manifest)."""
-    return _canonical(manifest)
-
-
 def _name_ok(value):
     return isinstance(value, str) and 0 < len(value) <= 64
 
@@ -223,7 +218,7 @@ class Updater:
         self.manifest_text = manifest_text
         # What the slot keeps: the signed text, or (content manifest) its fields with the
         # version and board the hub asserted, so the running version is known after the reboot.
-        self.record = record_text(manifest) if manifest.get(ASSERTED) else manifest_text
+        self.record = _canonical(manifest) if manifest.get(ASSERTED) else manifest_text
         self.job = job
         self.size = manifest["size"]
         self.received = 0
