@@ -134,8 +134,9 @@ def light_fields(params):
 
 def adaptive_fields(params):
     """hold, stop and cause of a hub's LAN push (protocol.entry_query); ProtocolError if bad."""
-    hold, stop = params.get("hold"), params.get("stop")
-    fields = {"cause": params.get("cause"), "hold": hold == "1" or hold is True, "stop": stop == "1" or stop is True}
+    fields = {"cause": params.get("cause")}
+    for name in ("hold", "stop"):
+        fields[name] = params.get(name) in ("1", True)
     protocol.check_adaptive(fields)
     return fields
 
