@@ -49,7 +49,15 @@ MICRODOT_MODULES = ("__init__.py", "microdot.py", "helpers.py")
 # statement (with " = "); one missing from microdot's source fails the build, so that a
 # microdot upgrade is looked at again.
 MICRODOT_UNUSED = {
-    "__init__.py": ("abort", "redirect", "send_file", "URLPattern", "AsyncBytesIO", "iscoroutine", "__version__"),
+    "__init__.py": (
+        "abort",
+        "redirect",
+        "send_file",
+        "URLPattern",
+        "AsyncBytesIO",
+        "iscoroutine",
+        "__version__",
+    ),
     "microdot.py": (
         "urlencode",
         "NoCaseDict.__delitem__",
@@ -176,7 +184,9 @@ def build_bundle(output: Path) -> dict[str, Any]:
     for name in MICRODOT_MODULES:
         source = trimmed / name
         source.write_text(trim_module((MICRODOT_DIR / name).read_text(), MICRODOT_UNUSED.get(name, ()), name))
-        _compile(source, output / APP_DIR / "lib" / "microdot" / Path(name).with_suffix(".mpy"), "microdot/" + name)
+        _compile(
+            source, output / APP_DIR / "lib" / "microdot" / Path(name).with_suffix(".mpy"), "microdot/" + name
+        )
     shutil.rmtree(trimmed)
     (output / ROMFS_IMAGE).write_bytes(romfs_image(output / APP_DIR))
     (output / "config.template.json").write_text(json.dumps(CONFIG_TEMPLATE, indent=2) + "\n")
