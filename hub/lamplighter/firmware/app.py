@@ -70,9 +70,26 @@ class Device:
         if not self.store.load() and self.store.load_error:
             self.log.error(self.store.load_error + "; starting from the configured lights")
         self.store.restore_outputs()
-        self.lan_token = self._lan_token()
-        self.log.add_secret(self.lan_token)
-        self.hub = HubClient(self.config, self.store, hal, self.log, self._hello_fields, ssl=self._tls())
+        # The token the hub uses on this device's web server: made once, kept on flash.
+        path = join_path(hal.flash_root, _LAN_TOKEN_FILE)
+        try:
+            token = storage.read_text(path)
+        except OSError:
+            token = None
+        if not token or len(token) < 16:
+            token = token_hex(24)
+            storage.write_text(path, token)
+        self.lan_token = token
+        self.log.add_secret(token)
+        # TLS for https hubs: verified against ca.pem on flash when there is one.
+        ssl = None
+        if any(url.startswith("https://") for url in self.config["hubs"]):
+            ca_path = join_path(hal.flash_root, config_module.CA_FILE)
+            try:
+                ssl = tls_context(ca_path if path_exists(ca_path) else None)
+            except (ValueError, OSError) as error:
+                self.log.error("TLS to the hub is not possible: " + str(error))
+        self.hub = HubClient(self.config, self.store, hal, self.log, self._hello_fields, ssl=ssl)
         for name in hub_options or {}:
             setattr(self.hub, name, hub_options[name])
         self.wifi = WifiSupervisor(hal, self.config.get("wifi"), self.log, self._wifi_changed)
@@ -85,32 +102,9 @@ class Device:
         self.restart_requested = False
         self._stop = None
 
-    def _tls(self):
-        """The TLS context for https hubs: verified against ca.pem on flash when there is one."""
-        if not any(url.startswith("https://") for url in self.config["hubs"]):
-            return None
-        ca_path = join_path(self.hal.flash_root, config_module.CA_FILE)
-        try:
-            return tls_context(ca_path if path_exists(ca_path) else None)
-        except (ValueError, OSError) as error:
-            self.log.error("TLS to the hub is not possible: " + str(error))
-            return None
-
     def _wifi_changed(self, connected):
         if not connected:
             self.hub.link_lost()
-
-    def _lan_token(self):
-        """The token the hub uses on this device's web server: made once, kept on flash."""
-        path = join_path(self.hal.flash_root, _LAN_TOKEN_FILE)
-        try:
-            token = storage.read_text(path)
-        except OSError:
-            token = None
-        if not token or len(token) < 16:
-            token = token_hex(24)
-            storage.write_text(path, token)
-        return token
 
     def _hello_fields(self):
         return {
@@ -303,15 +297,6 @@ async def provision(hal, log, board, host="0.0.0.0", port=80, timeout=None):
         hal.ap_stop()
 
 
-def _board_of(flash_root):
-    try:
-        raw = storage.read_json(join_path(flash_root, config_module.CONFIG_FILE))
-    except storage.StorageError:
-        raw = None
-    board = raw.get("board") if isinstance(raw, dict) else None
-    return board if board in config_module.BOARDS else "esp32"
-
-
 async def boot(hardware, board):
     """Load the config (or the last good copy); provision when there is none; run until stopped."""
     log = Logger("device", hardware)
@@ -336,7 +321,13 @@ def main():
     from . import hal as hal_module
 
     hardware = hal_module.create()
-    board = _board_of(hardware.flash_root)
+    try:  # the board, from the config as it is (checked later): an esp32 unless it says otherwise
+        raw = storage.read_json(join_path(hardware.flash_root, config_module.CONFIG_FILE))
+    except storage.StorageError:
+        raw = None
+    board = raw.get("board") if isinstance(raw, dict) else None
+    if board not in config_module.BOARDS:
+        board = "esp32"
     if board == "m5core2":
         try:
             from .hal.m5core2 import M5Core2Display

@@ -116,10 +116,6 @@ def sha512(data):
 # ---- the curve, in extended coordinates (X, Y, Z, T), x = X/Z, y = Y/Z, xy = T/Z ----------
 
 
-def _inverse(x):
-    return pow(x, P - 2, P)
-
-
 def _add(p, q):
     a = (p[1] - p[0]) * (q[1] - q[0]) % P
     b = (p[1] + p[0]) * (q[1] + q[0]) % P
@@ -150,15 +146,10 @@ def _multiply(scalar, point):
     return result
 
 
-def _equal(p, q):
-    # x1/z1 == x2/z2 and y1/z1 == y2/z2, without divisions.
-    return (p[0] * q[2] - q[0] * p[2]) % P == 0 and (p[1] * q[2] - q[1] * p[2]) % P == 0
-
-
 def _recover_x(y, sign):
     if y >= P:
         return None
-    x2 = (y * y - 1) * _inverse(D * y * y + 1) % P
+    x2 = (y * y - 1) * pow(D * y * y + 1, P - 2, P) % P  # times the inverse (Fermat)
     if x2 == 0:
         return None if sign else 0
     x = pow(x2, (P + 3) // 8, P)
@@ -209,4 +200,6 @@ def verify(public_key, message, signature):
     if s >= L:  # malleability check of RFC 8032 5.1.7
         return False
     h = int.from_bytes(sha512(bytes(signature[:32]) + bytes(public_key) + bytes(message)), "little") % L
-    return _equal(_multiply(s, _BASE), _add(r_point, _multiply(h, a_point)))
+    p, q = _multiply(s, _BASE), _add(r_point, _multiply(h, a_point))
+    # p == q: x1/z1 == x2/z2 and y1/z1 == y2/z2, without divisions.
+    return (p[0] * q[2] - q[0] * p[2]) % P == 0 and (p[1] * q[2] - q[1] * p[2]) % P == 0

@@ -38,7 +38,7 @@ def parse_url(url):
         raise ValueError("URL needs a scheme: " + url)
     scheme, rest = url.split("://", 1)
     scheme = scheme.lower()
-    if scheme not in ("http", "https", "ws", "wss"):
+    if scheme != "http" and scheme != "ws" and not is_secure(scheme):
         raise ValueError("unsupported URL scheme: " + scheme)
     if "/" in rest:
         netloc, path = rest.split("/", 1)
@@ -47,8 +47,7 @@ def parse_url(url):
         netloc, path = rest, "/"
     if "@" in netloc:
         raise ValueError("credentials in URLs are not supported")
-    secure = scheme in ("https", "wss")
-    port = 443 if secure else 80
+    port = 443 if is_secure(scheme) else 80
     host = netloc
     if ":" in netloc:
         host, port_text = netloc.rsplit(":", 1)
@@ -63,7 +62,7 @@ def parse_url(url):
 
 def is_secure(scheme):
     """True for https and wss."""
-    return scheme in ("https", "wss")
+    return scheme == "https" or scheme == "wss"  # not `in` a tuple: a tuple is heap from import on
 
 
 def basic_auth(user, password):
@@ -189,7 +188,7 @@ async def _exchange(method, url, headers, body, ssl, limit):
             writer.write(body)
         await writer.drain()
         status, response_headers = await read_head(reader)
-        if method == "HEAD" or status in (204, 304):
+        if method == "HEAD" or status == 204 or status == 304:
             return Response(status, response_headers, b"")
         return Response(status, response_headers, await _read_body(reader, response_headers, limit))
     except (EOFError, ValueError) as error:

@@ -125,16 +125,13 @@ class HubClient:
             lines = [[line["seq"], line["uptime"], line["level"], line["text"]] for line in data["lines"]]
             buffer.put_back(lines, data["dropped"])
 
-    async def _wait_for_network(self):
-        while not self.hal.wifi_connected():
-            await asyncio.sleep(self.wifi_wait_interval)
-        self._link_lost = False
-
     async def run(self):
         """Connect, serve, reconnect: forever (cancel the task to stop)."""
         try:
             while True:
-                await self._wait_for_network()
+                while not self.hal.wifi_connected():  # the network first
+                    await asyncio.sleep(self.wifi_wait_interval)
+                self._link_lost = False
                 connected = False
                 for index in range(len(self.config["hubs"])):
                     if await self._try_hub(index):
@@ -228,7 +225,7 @@ class HubClient:
                     protocol.MAX_MESSAGE_BYTES,
                 )
             except ws_client.HandshakeError as error:
-                if error.status in (401, 403):
+                if error.status == 401 or error.status == 403:
                     self.log.error("hub " + url + " refused the device credentials")
                     return False
                 self.log.warning("no WebSocket at " + url + " (" + str(error) + "), polling over HTTP")
@@ -309,7 +306,10 @@ class HubClient:
                     if last_ping is not None and ticks_diff(self._last_pong, last_ping) < 0:
                         raise SessionEnded("no heartbeat.pong within " + str(self.heartbeat_interval) + " s")
                     last_ping = now
-                    await socket.send(protocol.encode(self._ping()))
+                    ping = protocol.build_heartbeat_ping(
+                        uptime=self.hal.uptime(), free_memory=self.hal.free_memory(), rssi=self.hal.rssi()
+                    )
+                    await socket.send(protocol.encode(ping))
                     next_ping = ticks_add(now, self.heartbeat_interval * 1000)
                 if index > 0 and ticks_diff(now, started) > self.preferred_retry_interval * 1000:
                     raise SessionEnded("trying the preferred hub again")
@@ -341,11 +341,6 @@ class HubClient:
             self.log.warning("WebSocket error: " + str(error))
         finally:
             self._wake.set()  # let the session loop see the end
-
-    def _ping(self):
-        return protocol.build_heartbeat_ping(
-            uptime=self.hal.uptime(), free_memory=self.hal.free_memory(), rssi=self.hal.rssi()
-        )
 
     async def _post(self, url, message):
         response = await http_client.post_json(

@@ -91,20 +91,6 @@ def is_content_manifest(manifest):
     return "version" not in manifest and "board" not in manifest
 
 
-def record_text(manifest):
-    """A parsed manifest as canonical text (what a slot keeps for a content manifest)."""
-    return _canonical(manifest)
-
-
-def _is_hex(text, length):
-    if not isinstance(text, str) or len(text) != length:
-        return False
-    for char in text:
-        if char not in "0123456789abcdef":
-            return False
-    return True
-
-
 def _name_ok(value):
     return isinstance(value, str) and 0 < len(value) <= 64
 
@@ -129,7 +115,8 @@ def parse_manifest(text):
     size = manifest.get("size")
     if isinstance(size, bool) or not isinstance(size, int) or size <= 0:
         raise UpdateError(REFUSED_BAD_MANIFEST, "size must be a positive integer")
-    if not _is_hex(manifest.get("sha256"), 64):
+    digest = manifest.get("sha256")
+    if not isinstance(digest, str) or len(digest) != 64 or digest.strip("0123456789abcdef"):
         raise UpdateError(REFUSED_BAD_MANIFEST, "sha256 must be 64 lowercase hex digits")
     return manifest
 
@@ -231,7 +218,7 @@ class Updater:
         self.manifest_text = manifest_text
         # What the slot keeps: the signed text, or (content manifest) its fields with the
         # version and board the hub asserted, so the running version is known after the reboot.
-        self.record = record_text(manifest) if manifest.get(ASSERTED) else manifest_text
+        self.record = _canonical(manifest) if manifest.get(ASSERTED) else manifest_text
         self.job = job
         self.size = manifest["size"]
         self.received = 0

@@ -44,13 +44,9 @@ class OtaAgent:
 
     # ---- what runs --------------------------------------------------------------------------
 
-    def running_manifest(self):
-        """The manifest of the running image (None for the factory image)."""
-        return self.slots.slot_manifest(self.slots.running_slot())
-
     def running_version(self):
-        """The version this boot runs."""
-        manifest = self.running_manifest()
+        """The version this boot runs (the factory's when the running image has no manifest)."""
+        manifest = self.slots.slot_manifest(self.slots.running_slot())
         return manifest["version"] if manifest else self.factory_version
 
     def boot_slot(self):

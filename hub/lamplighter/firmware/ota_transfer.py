@@ -76,13 +76,6 @@ def handle_offer(agent, message):
     asyncio.create_task(_pull(agent, data["url"]))
 
 
-def _absolute(agent, url):
-    if url.startswith("http://") or url.startswith("https://"):
-        return url
-    hub_url = agent.device.hub.status["url"] or agent.device.config["hubs"][0]
-    return hub_url + url
-
-
 async def _pull(agent, url):
     updater = agent.updater
     job = updater.job
@@ -92,8 +85,11 @@ async def _pull(agent, url):
         failures = 0
         while updater.received < updater.size:
             before = updater.received
+            target = url  # a path on the hub: on the one the device talks to now
+            if not (url.startswith("http://") or url.startswith("https://")):
+                target = (agent.device.hub.status["url"] or agent.device.config["hubs"][0]) + url
             try:
-                await _download(agent, _absolute(agent, url), updater)
+                await _download(agent, target, updater)
             except ota.UpdateError:
                 raise
             except (OSError, EOFError, ValueError, asyncio.TimeoutError) as error:
@@ -140,7 +136,7 @@ async def _download(agent, url, updater):
             raise ota.UpdateError(
                 ota.REFUSED_TRUNCATED, "the hub has only " + str(updater.received) + " bytes"
             )
-        if status not in (200, 206) or (updater.received and status != 206):
+        if (status != 200 and status != 206) or (updater.received and status != 206):
             raise ota.UpdateError(ota.FAILED_DOWNLOAD, "the hub answered HTTP " + str(status))
         length = int(headers.get("content-length", "-1"))
         remaining = length if length >= 0 else updater.size - updater.received

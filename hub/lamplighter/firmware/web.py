@@ -60,9 +60,9 @@ def credential_kind(header, device_id, secret, lan_token):
 
 
 def _escape(text):
-    for raw, safe in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ('"', "&quot;"), ("'", "&#39;")):
-        text = text.replace(raw, safe)
-    return text
+    # Chained, not a loop over a table: a table of pairs is five tuples on the heap from import.
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return text.replace('"', "&quot;").replace("'", "&#39;")
 
 
 def control_params(request):
@@ -116,10 +116,12 @@ def light_fields(params):
         return value
 
     fields = {}
-    for name, key in (("brightness", "brightness"), ("color_temp", "color_temp_kelvin")):
-        value = params.get(name)
-        if value is not None:
-            fields[key] = number(value)
+    brightness = params.get("brightness")
+    if brightness is not None:
+        fields["brightness"] = number(brightness)
+    kelvin = params.get("color_temp")
+    if kelvin is not None:
+        fields["color_temp_kelvin"] = number(kelvin)
     rgb = params.get("rgb")
     if rgb is not None:
         if isinstance(rgb, str):

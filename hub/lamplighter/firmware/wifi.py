@@ -69,18 +69,13 @@ class WifiSupervisor:
 
     # ---- glue (async) ------------------------------------------------------------------
 
-    async def join_once(self):
-        """One join attempt now; True when joined."""
-        joined = await self.hal.wifi_join(self.ssid, self.password, _JOIN_TIMEOUT_MS)
-        delay = self.join_result(joined, ticks_ms())
-        if not joined:
-            self.log.warning("Wi-Fi not joined, trying again in " + str(int(delay * 1000)) + " ms")
-        return joined
-
     async def run(self):
         """Supervise forever (cancel the task to stop): the web server and lights run meanwhile."""
         self.hal.wifi_configure(self.power_save)
         while True:
-            if self.observe(self.hal.wifi_connected(), ticks_ms()) == ACTION_JOIN:
-                await self.join_once()
+            if self.observe(self.hal.wifi_connected(), ticks_ms()) == ACTION_JOIN:  # one attempt now
+                joined = await self.hal.wifi_join(self.ssid, self.password, _JOIN_TIMEOUT_MS)
+                delay = self.join_result(joined, ticks_ms())
+                if not joined:
+                    self.log.warning("Wi-Fi not joined, trying again in " + str(int(delay * 1000)) + " ms")
             await sleep_ms(self.check_interval_ms)

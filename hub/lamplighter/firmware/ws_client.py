@@ -10,14 +10,14 @@ import struct
 from . import http_client
 from .compat import asyncio, const, random_bytes, wait_for
 
-OP_CONTINUATION = const(0x0)
+_OP_CONTINUATION = const(0x0)
 OP_TEXT = const(0x1)
 OP_BINARY = const(0x2)
-OP_CLOSE = const(0x8)
+_OP_CLOSE = const(0x8)
 OP_PING = const(0x9)
-OP_PONG = const(0xA)
-_CONTROL_OPCODES = const((OP_CLOSE, OP_PING, OP_PONG))
-_DATA_OPCODES = const((OP_CONTINUATION, OP_TEXT, OP_BINARY))
+_OP_PONG = const(0xA)
+_CONTROL_OPCODES = const((_OP_CLOSE, OP_PING, _OP_PONG))
+_DATA_OPCODES = const((_OP_CONTINUATION, OP_TEXT, OP_BINARY))
 _GUID = const(b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11")
 _DEFAULT_MAX_SIZE = const(16384)
 _CLOSE_NORMAL = const(1000)
@@ -118,22 +118,6 @@ def decode_header(head):
     return fin, opcode, length, mask_key
 
 
-def decode_frame(data):
-    """Decode one frame from the start of data; return (fin, opcode, payload, used) or None if incomplete."""
-    if len(data) < 2:
-        return None
-    size = header_size(data[:2])
-    if len(data) < size:
-        return None
-    fin, opcode, length, mask_key = decode_header(data[:size])
-    if len(data) < size + length:
-        return None
-    payload = bytes(data[size : size + length])
-    if mask_key is not None:
-        payload = mask_payload(payload, mask_key)
-    return fin, opcode, payload, size + length
-
-
 class WebSocket:
     """An open client connection; recv() returns text messages, None once closed."""
 
@@ -182,14 +166,14 @@ class WebSocket:
                 await http_client.close_stream(self.writer)
                 return None
             if opcode == OP_PING:
-                await self._send_frame(OP_PONG, payload)
+                await self._send_frame(_OP_PONG, payload)
                 continue
-            if opcode == OP_PONG:
+            if opcode == _OP_PONG:
                 continue
-            if opcode == OP_CLOSE:
+            if opcode == _OP_CLOSE:
                 await self.close(_CLOSE_NORMAL)
                 return None
-            if (opcode == OP_CONTINUATION) != (message_opcode is not None):
+            if (opcode == _OP_CONTINUATION) != (message_opcode is not None):
                 await self.close(_CLOSE_PROTOCOL_ERROR)
                 raise WebSocketError("unexpected continuation frame")
             if message_opcode is None:
@@ -215,7 +199,7 @@ class WebSocket:
         if self.closed:
             return
         try:
-            await self._send_frame(OP_CLOSE, struct.pack("!H", code))
+            await self._send_frame(_OP_CLOSE, struct.pack("!H", code))
         except Exception:  # noqa: S110 - the peer may be gone already
             pass
         self.closed = True

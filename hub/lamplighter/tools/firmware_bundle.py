@@ -12,6 +12,7 @@ and a board never imports it (a few KB of flash, no heap).
 """
 
 import argparse
+import ast
 import contextlib
 import hashlib
 import io
@@ -42,6 +43,66 @@ EXCLUDED = ("unix_main.py", "host_control.py", "protocol/hub.py")
 EXCLUDED_DIRS = ("tests", "tools")
 # microdot modules the firmware imports (the package's other extensions are not needed).
 MICRODOT_MODULES = ("__init__.py", "microdot.py", "helpers.py")
+# What the firmware never uses of those, left out of a board's copy: every def, class attribute
+# and string of a module takes heap once imported, even from ROMFS (docs/firmware.md, Memory).
+# A top-level name, Class.attribute, a name imported by __init__.py, or a whole top-level
+# statement (with " = "); one missing from microdot's source fails the build, so that a
+# microdot upgrade is looked at again.
+MICRODOT_UNUSED = {
+    "__init__.py": (
+        "abort",
+        "redirect",
+        "send_file",
+        "URLPattern",
+        "AsyncBytesIO",
+        "iscoroutine",
+        "__version__",
+    ),
+    "microdot.py": (
+        "urlencode",
+        "NoCaseDict.__delitem__",
+        "NoCaseDict.update",
+        "MultiDict.getlist",
+        "AsyncBytesIO.readline",
+        "AsyncBytesIO.readexactly",
+        "AsyncBytesIO.readuntil",
+        "AsyncBytesIO.awrite",
+        "AsyncBytesIO.aclose",
+        "Request.json",
+        "Request.files",
+        "Request.after_request",
+        "Response.types_map",
+        "Response.default_send_file_max_age",
+        "Response.set_cookie",
+        "Response.delete_cookie",
+        "Response.redirect",
+        "Response.send_file",
+        "URLPattern.register_type",
+        "URLPattern.__repr__",
+        "HTTPException.__repr__",
+        "Microdot.get",
+        "Microdot.post",
+        "Microdot.put",
+        "Microdot.patch",
+        "Microdot.delete",
+        "Microdot.query",
+        "Microdot.after_request",
+        "Microdot.after_error_request",
+        "Microdot.mount",
+        "Microdot.abort",
+        "Microdot.run",
+        "abort",
+        "redirect",
+        "send_file",
+        # A Response built at import, for extensions that write their own answer (WebSocket,
+        # SSE); without it the class's None stands in, which no response of the firmware is.
+        "Response.already_handled = Response()",
+    ),
+}
+# microdot's top-level `try: import X ... except ImportError: ...` statements, by X, and whether
+# MicroPython (a board, and the unix port the tests run) has X: each becomes the branch it takes
+# there (microdot's own MicroPython code), so the other branch takes no heap.
+MICRODOT_BOARD_IMPORTS = {"inspect": False, "orjson": False, "sys": True}
 CONFIG_TEMPLATE = {
     "board": "esp32",
     "name": "hall",
@@ -118,12 +179,15 @@ def build_bundle(output: Path) -> dict[str, Any]:
             continue
         target = output / APP_DIR / "firmware" / relative.with_suffix(".mpy")
         _compile(source, target, "firmware/" + relative.as_posix())
+    trimmed = output / "microdot-trimmed"
+    trimmed.mkdir()
     for name in MICRODOT_MODULES:
+        source = trimmed / name
+        source.write_text(trim_module((MICRODOT_DIR / name).read_text(), MICRODOT_UNUSED.get(name, ()), name))
         _compile(
-            MICRODOT_DIR / name,
-            output / APP_DIR / "lib" / "microdot" / Path(name).with_suffix(".mpy"),
-            "microdot/" + name,
+            source, output / APP_DIR / "lib" / "microdot" / Path(name).with_suffix(".mpy"), "microdot/" + name
         )
+    shutil.rmtree(trimmed)
     (output / ROMFS_IMAGE).write_bytes(romfs_image(output / APP_DIR))
     (output / "config.template.json").write_text(json.dumps(CONFIG_TEMPLATE, indent=2) + "\n")
     files = {}
@@ -141,6 +205,70 @@ def build_bundle(output: Path) -> dict[str, Any]:
     }
     (output / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
     return manifest
+
+
+def _defined_names(node: ast.stmt) -> list[str]:
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return [node.name]
+    if isinstance(node, ast.Assign):
+        return [target.id for target in node.targets if isinstance(target, ast.Name)]
+    return []
+
+
+def _board_branches(body: list[ast.stmt], found: set[str]) -> list[ast.stmt]:
+    # Each try statement of MICRODOT_BOARD_IMPORTS replaced by the statements MicroPython runs.
+    result: list[ast.stmt] = []
+    for node in body:
+        first = node.body[0] if isinstance(node, ast.Try) and node.handlers else None
+        module = None
+        if isinstance(first, ast.ImportFrom):
+            module = first.module
+        elif isinstance(first, ast.Import):
+            module = first.names[0].name
+        if module in MICRODOT_BOARD_IMPORTS and isinstance(node, ast.Try):
+            found.add(module)
+            result.extend(node.body if MICRODOT_BOARD_IMPORTS[module] else node.handlers[0].body)
+        else:
+            result.append(node)
+    return result
+
+
+def trim_module(source: str, unused: tuple[str, ...], name: str) -> str:
+    """source without the top-level names, Class.attributes and imported names in unused.
+
+    BundleError when one of them is not in the source (the library changed: look again).
+    """
+    if not unused:
+        return source
+    tree = ast.parse(source)
+    found: set[str] = set()
+
+    def keep(body: list[ast.stmt], prefix: str) -> list[ast.stmt]:
+        kept = []
+        for node in body:
+            if not prefix and ast.unparse(node) in unused:
+                found.add(ast.unparse(node))
+                continue
+            names = [prefix + defined for defined in _defined_names(node)]
+            if names and all(defined in unused for defined in names):
+                found.update(names)
+                continue
+            if isinstance(node, ast.ClassDef) and not prefix:
+                node.body = keep(node.body, node.name + ".")
+            if isinstance(node, ast.ImportFrom) and not prefix:
+                found.update(alias.name for alias in node.names if alias.name in unused)
+                node.names = [alias for alias in node.names if alias.name not in unused]
+            kept.append(node)
+        return kept
+
+    tree.body = keep(tree.body, "")
+    if name == "microdot.py":
+        tree.body = _board_branches(tree.body, found)
+        unused = (*unused, *MICRODOT_BOARD_IMPORTS)
+    missing = sorted(set(unused) - found)
+    if missing:
+        raise BundleError(f"microdot/{name} has no {', '.join(missing)}: review MICRODOT_UNUSED")
+    return ast.unparse(tree) + "\n"
 
 
 def romfs_image(folder: Path) -> bytes:

@@ -1,7 +1,6 @@
 """ESP32 hardware (MicroPython): Wi-Fi via network.WLAN, lights on machine.Pin, flash at "/"."""
 
 import gc
-import time
 
 import machine
 import network
@@ -108,11 +107,6 @@ class Esp32Hal:
             self._pins[pin] = output
         output.value(1 if on else 0)
 
-    def pin_get(self, pin):
-        """The pin's current level as a bool."""
-        output = self._pins.get(pin)
-        return bool(output.value()) if output is not None else False
-
     def pwm_set(self, pin, duty):
         """Drive a PWM channel (LEDC): duty 0..65535."""
         output = self._pwms.get(pin)
@@ -143,10 +137,6 @@ class Esp32Hal:
     def heap(self):
         """{"free", "allocated"}: the Python heap in bytes, as gc sees it."""
         return {"free": gc.mem_free(), "allocated": gc.mem_alloc()}
-
-    def wall_time(self):
-        """Seconds since the epoch as the RTC knows it (unset RTC: since 2000)."""
-        return int(time.time())
 
     def reboot(self):
         """Restart the chip."""

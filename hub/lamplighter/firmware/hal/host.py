@@ -1,17 +1,15 @@
 """Host hardware (CPython and MicroPython's unix port): pins in memory, a folder as flash, log lines in a list.
 
-FileSlots, the host's OTA slots, lives here too. The bundle carries this module so that the
+FileSlots, the host's OTA slots, and SimulatedWatchdog live here too. The bundle carries this module so that the
 unix port runs the very image a board gets; a board never imports it (hal.create() picks by
 platform).
 """
 
 import gc
-import time
 
 from .. import storage
 from ..compat import fsync, os, path_exists, ticks_add, ticks_diff, ticks_ms
 from ..ota_slots import SlotRecords
-from ..watchdog import SimulatedWatchdog
 
 MAX_DISPLAY_LINES = 200
 BOOT_FILE = "boot.json"
@@ -21,6 +19,30 @@ BOOT_TRIAL = "trial"
 # A manifest flag the host's boot honours, so "a new image that fails to come up" can be tried
 # for real: the simulated device refuses to start from that slot (docs/ota.md).
 SIMULATE_BOOT_FAILURE = "simulate_boot_failure"
+
+
+class SimulatedWatchdog:
+    """The host's watchdog (pure, clock-driven): expired() says whether a real one would have reset the board."""
+
+    def __init__(self):
+        self.timeout_ms = None
+        self.feeds = 0
+        self._deadline = None
+
+    def start(self, timeout_ms, now):
+        """Arm it (a real watchdog cannot be stopped once started)."""
+        self.timeout_ms = timeout_ms
+        self._deadline = ticks_add(now, timeout_ms)
+
+    def feed(self, now):
+        """Push the deadline out by one timeout."""
+        if self.timeout_ms is not None:
+            self.feeds += 1
+            self._deadline = ticks_add(now, self.timeout_ms)
+
+    def expired(self, now):
+        """True when the loop has not fed it within the timeout."""
+        return self._deadline is not None and ticks_diff(now, self._deadline) > 0
 
 
 class HostHal:
@@ -144,10 +166,6 @@ class HostHal:
         if hasattr(gc, "mem_free"):
             return {"free": gc.mem_free(), "allocated": max(0, gc.mem_alloc() - self.heap_reserved)}
         return _process_memory()
-
-    def wall_time(self):
-        """Seconds since the epoch."""
-        return int(time.time())
 
     def reboot(self):
         """Record the request; the simulator decides what a reboot means."""

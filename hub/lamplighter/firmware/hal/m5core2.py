@@ -26,12 +26,6 @@ _PIN_CS = const(5)
 _PIN_DC = const(15)
 _PIN_I2C_SCL = const(22)
 _PIN_I2C_SDA = const(21)
-COLOURS = {"ERROR": 0xF800, "WARN": 0xFFE0, "INFO": 0xFFFF, "DEBUG": 0x7BEF}  # RGB565
-
-
-def colour_of(line):
-    """The colour of a log line, by its level prefix."""
-    return COLOURS.get(line.split(" ", 1)[0], 0xFFFF)
 
 
 class M5Core2Display:
@@ -45,10 +39,6 @@ class M5Core2Display:
         self._band = bytearray(_WIDTH * _LINE_HEIGHT * 2)
         self._canvas = framebuf.FrameBuffer(self._band, _WIDTH, _LINE_HEIGHT, framebuf.RGB565)
         self._row = 0
-        self._power_on()
-        self._init_panel()
-
-    def _power_on(self):
         # AXP192: DC3 (backlight) and LDO2 (LCD logic) on, LDO2/3 at 3.3 V, DC3 at about 3.0 V.
         self._i2c.writeto_mem(_AXP192_ADDRESS, 0x28, bytes([0xFF]))
         self._i2c.writeto_mem(_AXP192_ADDRESS, 0x27, bytes([0x6A]))
@@ -58,6 +48,14 @@ class M5Core2Display:
         self._i2c.writeto_mem(_AXP192_ADDRESS, 0x95, bytes([0x84]))
         self._i2c.writeto_mem(_AXP192_ADDRESS, 0x96, bytes([0x00]))
         self._i2c.writeto_mem(_AXP192_ADDRESS, 0x96, bytes([0x02]))
+        self._command(0x01)  # software reset
+        time.sleep_ms(120)  # at boot, before the event loop: blocking is fine here
+        self._command(0x11)  # sleep out
+        self._command(0x3A, bytes([0x55]))  # 16 bits per pixel
+        self._command(0x36, bytes([0x08]))  # BGR order, landscape as mounted on the Core2
+        self._command(0x21)  # inversion on (the Core2's panel needs it)
+        self._command(0x29)  # display on
+        self.clear()
 
     def _command(self, command, data=None):
         self._cs.value(0)
@@ -68,23 +66,11 @@ class M5Core2Display:
             self._spi.write(data)
         self._cs.value(1)
 
-    def _init_panel(self):
-        self._command(0x01)  # software reset
-        time.sleep_ms(120)  # at boot, before the event loop: blocking is fine here
-        self._command(0x11)  # sleep out
-        self._command(0x3A, bytes([0x55]))  # 16 bits per pixel
-        self._command(0x36, bytes([0x08]))  # BGR order, landscape as mounted on the Core2
-        self._command(0x21)  # inversion on (the Core2's panel needs it)
-        self._command(0x29)  # display on
-        self.clear()
-
-    def _window(self, y, height):
-        self._command(0x2A, bytes([0, 0, (_WIDTH - 1) >> 8, (_WIDTH - 1) & 0xFF]))
-        self._command(0x2B, bytes([y >> 8, y & 0xFF, (y + height - 1) >> 8, (y + height - 1) & 0xFF]))
-        self._command(0x2C)
-
     def _blit(self, row):
-        self._window(row * _LINE_HEIGHT, _LINE_HEIGHT)
+        y = row * _LINE_HEIGHT
+        self._command(0x2A, bytes([0, 0, (_WIDTH - 1) >> 8, (_WIDTH - 1) & 0xFF]))
+        self._command(0x2B, bytes([y >> 8, y & 0xFF, (y + _LINE_HEIGHT - 1) >> 8, (y + _LINE_HEIGHT - 1) & 0xFF]))
+        self._command(0x2C)
         self._cs.value(0)
         self._dc.value(1)
         self._spi.write(self._band)
@@ -100,7 +86,10 @@ class M5Core2Display:
     def text(self, line):
         """Draw one log line (cut to the screen width) on the next row."""
         self._canvas.fill(0)
-        self._canvas.text(line[:_COLUMNS], 0, 1, colour_of(line))
+        # The line's colour by its level prefix, RGB565 (compared, not a table: a dict is heap).
+        level = line.split(" ", 1)[0]
+        colour = 0xF800 if level == "ERROR" else 0xFFE0 if level == "WARN" else 0x7BEF if level == "DEBUG" else 0xFFFF
+        self._canvas.text(line[:_COLUMNS], 0, 1, colour)
         self._blit(self._row)
         self._row = (self._row + 1) % _ROWS
         # Blank the next row so the newest line is always followed by a gap.

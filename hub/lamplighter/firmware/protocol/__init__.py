@@ -21,9 +21,7 @@ MAX_MESSAGE_BYTES = 16384
 MAX_NAME_LENGTH = 64
 MAX_LIGHTS = 64
 MAX_TEXT_LENGTH = 256
-MAX_LOG_LINES = 32  # lines per log.batch
 MAX_LOG_LINE_LENGTH = 200  # characters per log line (longer lines are cut by the device)
-LOG_LEVELS = ("DEBUG", "INFO", "WARN", "ERROR")
 PAIRING_CODE_LENGTH = 8
 PAIRING_CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read off a screen
 
@@ -38,7 +36,6 @@ DEVICE_CONTROL_PATH = "/control_led"
 DEVICE_STATUS_PATH = "/status"
 # OTA (docs/ota.md): the seed's push route on the device, and the hub's image download for pulls.
 DEVICE_UPDATE_PATH = "/django_update_firmware"
-HUB_FIRMWARE_PATH = "/device/firmware/"  # + <job id>: the image, Range requests allowed
 # Basic-auth user name the hub uses towards a device's web server (password: the lan_token).
 HUB_LAN_USER = "hub"
 
@@ -53,24 +50,20 @@ STATE_SET = "state.set"
 HEARTBEAT_PONG = "heartbeat.pong"
 MESSAGE_REJECT = "message.reject"
 
-DEVICE_MESSAGE_TYPES = (DEVICE_HELLO, STATE_REPORT, HEARTBEAT_PING, LOG_BATCH)
 HUB_MESSAGE_TYPES = (HUB_WELCOME, STATE_SET, HEARTBEAT_PONG, MESSAGE_REJECT)
 
 # OTA messages (docs/ota.md): the hub offers an image, the device reports progress and the result.
 OTA_OFFER = "ota.offer"
 OTA_PROGRESS = "ota.progress"
 OTA_RESULT = "ota.result"
-DEVICE_MESSAGE_TYPES = DEVICE_MESSAGE_TYPES + (OTA_PROGRESS, OTA_RESULT)
 HUB_MESSAGE_TYPES = HUB_MESSAGE_TYPES + (OTA_OFFER,)
 # ota.progress states and ota.result statuses.
 OTA_DOWNLOADING = "downloading"
 OTA_VERIFYING = "verifying"
 OTA_REBOOTING = "rebooting"
-OTA_PROGRESS_STATES = (OTA_DOWNLOADING, OTA_VERIFYING, OTA_REBOOTING)
 OTA_CONFIRMED = "confirmed"
 OTA_FAILED = "failed"
 OTA_ROLLED_BACK = "rolled_back"
-OTA_RESULT_STATUSES = (OTA_CONFIRMED, OTA_FAILED, OTA_ROLLED_BACK)
 MAX_MANIFEST_LENGTH = 1024
 # Headers of a LAN push to DEVICE_UPDATE_PATH (the body is the image).
 OTA_HEADER_JOB = "X-Lamplighter-Job"
@@ -90,17 +83,14 @@ ACTIONS = (ACTION_ON, ACTION_OFF, ACTION_TOGGLE)
 # Modes a device reports: which kind of hub address it is using.
 MODE_LOCAL = "local"
 MODE_REMOTE = "remote"
-MODES = (MODE_LOCAL, MODE_REMOTE)
 
-# Error codes carried by message.reject and ProtocolError.
+# Error codes carried by message.reject and ProtocolError (the hub's own ones in hub.py).
 ERROR_TOO_LARGE = "too_large"
 ERROR_BAD_JSON = "bad_json"
 ERROR_BAD_ENVELOPE = "bad_envelope"
 ERROR_UNSUPPORTED_VERSION = "unsupported_version"
 ERROR_UNKNOWN_TYPE = "unknown_type"
 ERROR_BAD_DATA = "bad_data"
-ERROR_UNKNOWN_LIGHT = "unknown_light"
-ERROR_WRONG_DEVICE = "wrong_device"
 
 
 class ProtocolError(ValueError):
@@ -132,13 +122,11 @@ LIGHTS_RICH = 2
 LIGHTS_ADAPTIVE = 3
 LIGHTS_CAPABILITY = LIGHTS_ADAPTIVE  # what this module supports
 
-# What caused a light's state: "cause" in state.set (the hub's asker, echoed) and state.report.
+# What caused a light's state: "cause" in state.set (the hub's asker, echoed) and state.report;
+# the causes only a hub gives (Home Assistant, adaptive lighting) are in hub.py.
 CAUSE_HUB = "hub"  # the dashboard, the API, a scene or a schedule; a state.set without cause
-CAUSE_HA = "ha"  # Home Assistant, through the hub
-CAUSE_ADAPTIVE = "adaptive"  # the hub's adaptive lighting (sent with hold)
 CAUSE_BUTTON = "button"  # a button on the device
 CAUSE_WEB = "web"  # a person on the device's /control_led or page
-CAUSES = (CAUSE_HUB, CAUSE_HA, CAUSE_ADAPTIVE, CAUSE_BUTTON, CAUSE_WEB)
 MAX_CAUSE_LENGTH = 16  # a peer keeps (and echoes) a cause it does not know
 # What a person changed on the device: "manual" in state.report.
 MANUAL_BRIGHTNESS = "brightness"
@@ -286,11 +274,6 @@ def state_for(state, lights_capability):
     if lights_capability >= LIGHTS_RICH:
         return state
     return {"on": state["on"]}
-
-
-def adaptive_capable(lights_capability):
-    """True when a peer with this lights capability takes hold, stop, cause and manual."""
-    return lights_capability >= LIGHTS_ADAPTIVE
 
 
 def manual_parts(fields):

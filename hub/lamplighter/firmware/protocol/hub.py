@@ -8,24 +8,30 @@ checks its own, so `lamplighter firmware bundle` leaves this module out (less he
 from . import (  # noqa: I001 - the package's shared half, complete before this module loads
     ACTION_OFF,
     ACTION_ON,
+    CAUSE_BUTTON,
+    CAUSE_HUB,
+    CAUSE_WEB,
     DEVICE_HELLO,
     HEARTBEAT_PING,
     HEARTBEAT_PONG,
     HUB_WELCOME,
+    LIGHTS_ADAPTIVE,
     LOG_BATCH,
-    LOG_LEVELS,
-    MAX_LOG_LINES,
     MAX_LOG_LINE_LENGTH,
     MAX_NAME_LENGTH,
     MAX_TEXT_LENGTH,
     MESSAGE_REJECT,
-    MODES,
     MODE_LOCAL,
+    MODE_REMOTE,
+    OTA_CONFIRMED,
+    OTA_DOWNLOADING,
+    OTA_FAILED,
     OTA_OFFER,
     OTA_PROGRESS,
-    OTA_PROGRESS_STATES,
+    OTA_REBOOTING,
     OTA_RESULT,
-    OTA_RESULT_STATUSES,
+    OTA_ROLLED_BACK,
+    OTA_VERIFYING,
     PROTOCOL_VERSION,
     STATE_REPORT,
     STATE_SET,
@@ -43,6 +49,26 @@ from . import (  # noqa: I001 - the package's shared half, complete before this 
 _BRIGHTNESS = "brightness"
 _KELVIN = "color_temp_kelvin"
 _RGB = "rgb"
+
+# Names only the hub uses (moved from the package's __init__ to keep them off a board's heap).
+MAX_LOG_LINES = 32  # lines per log.batch
+LOG_LEVELS = ("DEBUG", "INFO", "WARN", "ERROR")
+HUB_FIRMWARE_PATH = "/device/firmware/"  # + <job id>: the image, Range requests allowed
+DEVICE_MESSAGE_TYPES = (DEVICE_HELLO, STATE_REPORT, HEARTBEAT_PING, LOG_BATCH, OTA_PROGRESS, OTA_RESULT)
+OTA_PROGRESS_STATES = (OTA_DOWNLOADING, OTA_VERIFYING, OTA_REBOOTING)
+OTA_RESULT_STATUSES = (OTA_CONFIRMED, OTA_FAILED, OTA_ROLLED_BACK)
+MODES = (MODE_LOCAL, MODE_REMOTE)
+ERROR_UNKNOWN_LIGHT = "unknown_light"
+ERROR_WRONG_DEVICE = "wrong_device"
+CAUSE_HA = "ha"  # Home Assistant, through the hub
+CAUSE_ADAPTIVE = "adaptive"  # the hub's adaptive lighting (sent with hold)
+CAUSES = (CAUSE_HUB, CAUSE_HA, CAUSE_ADAPTIVE, CAUSE_BUTTON, CAUSE_WEB)
+
+
+def adaptive_capable(lights_capability):
+    """True when a peer with this lights capability takes hold, stop, cause and manual."""
+    return lights_capability >= LIGHTS_ADAPTIVE
+
 
 # What a reported light means for the hub (docs/protocol.md, "Versions and conflicts").
 REPORT_APPLIED = "applied"  # the device runs the desired version: store it as reported

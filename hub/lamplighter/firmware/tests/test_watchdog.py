@@ -2,7 +2,7 @@
 
 import unittest
 
-from ..watchdog import SimulatedWatchdog
+from ..hal.host import SimulatedWatchdog
 
 
 class SimulatedWatchdogTest(unittest.TestCase):

@@ -9,7 +9,13 @@ import pytest
 
 from lamplighter.cli.main import main
 from lamplighter.firmware.app import FIRMWARE_VERSION
-from lamplighter.tools.firmware_bundle import build_bundle
+from lamplighter.tools.firmware_bundle import (
+    MICRODOT_DIR,
+    MICRODOT_UNUSED,
+    BundleError,
+    build_bundle,
+    trim_module,
+)
 
 
 def test_bundle_contents(tmp_path: Path) -> None:
@@ -73,3 +79,49 @@ def test_the_romfs_image_mounts_and_runs_under_micropython(tmp_path: Path) -> No
     lines = result.stdout.splitlines()
     assert any("in a ROMFS partition" in line and "after importing" in line for line in lines), result.stdout
     assert any("steady state" in line for line in lines), result.stdout
+
+
+def test_microdot_on_a_board_is_trimmed_to_what_the_firmware_uses() -> None:
+    """The board's microdot has neither the unused parts (MICRODOT_UNUSED) nor the branches of
+    its try-imports that MicroPython never takes; what the firmware calls is all still there."""
+    source = trim_module(
+        (MICRODOT_DIR / "microdot.py").read_text(), MICRODOT_UNUSED["microdot.py"], "microdot.py"
+    )
+    compile(source, "microdot.py", "exec")
+    for gone in (
+        "def set_cookie",
+        "def send_file",
+        "def mount",
+        "def urlencode",
+        "types_map",
+        "orjson",
+        "inspect",
+    ):
+        assert gone not in source, gone
+    assert "Response.already_handled = Response()" not in source
+    for kept in (
+        "class Microdot",
+        "def before_request",
+        "def errorhandler",
+        "def start_server",
+        "def shutdown",
+        "def form",
+        "def stream",
+        "async def invoke_handler",
+        "from sys import print_exception",
+        "import json",
+    ):
+        assert kept in source, kept
+    init = trim_module(
+        (MICRODOT_DIR / "__init__.py").read_text(), MICRODOT_UNUSED["__init__.py"], "__init__.py"
+    )
+    assert "import Microdot, Request, Response" in init and "abort" not in init
+
+
+def test_a_name_missing_from_microdot_fails_the_build() -> None:
+    """An upgrade that renames or drops a part the trim list names stops the build, to be looked at."""
+    with pytest.raises(BundleError, match="no Response.gone"):
+        trim_module("class Response:\n    def keep(self):\n        pass\n", ("Response.gone",), "microdot.py")
+    with pytest.raises(BundleError, match="inspect"):
+        trim_module("x = 1\n", ("x",), "microdot.py")  # the try-imports are gone too
+    assert trim_module("x = 1\ny = 2\n", ("x",), "other.py") == "y = 2\n"
