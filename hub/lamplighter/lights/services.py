@@ -23,6 +23,7 @@ from lamplighter.lights.state import LightStateError
 
 logger = logging.getLogger(__name__)
 
+
 class WriteWatcher(Protocol):
     """What an app above lights (adaptive white) learns from the lights' write path, inside its
     transaction. Lights imports no such app: the app sets `write_watcher` when it is ready."""
@@ -237,7 +238,6 @@ def light_flash(*, light: Light, flash_ms: int, cause: str | None = None) -> Non
             _("the firmware of device %(device)s cannot flash a light; update it")
             % {"device": device.device_id}
         )
-
 
     def deliver() -> None:
         # The device's paths are read when it goes: a socket may have opened or closed since.

@@ -123,7 +123,11 @@ def test_over_the_websocket_both_lights_blink_and_end_as_they_were(
     assert simulated.light("Living room", "Reading lamp")["version"] == version
     assert [entry for entry in reports[mark:] if entry["light"] in ("Ceiling", "Reading lamp")] == []
     strip.refresh_from_db()
-    assert (strip.desired_version, strip.reported_version, strip.reported_brightness) == (version, version, 100)
+    assert (strip.desired_version, strip.reported_version, strip.reported_brightness) == (
+        version,
+        version,
+        100,
+    )
 
 
 def test_over_a_lan_push_a_light_that_is_off_blinks_and_ends_dark(

@@ -20,7 +20,9 @@ pytestmark = pytest.mark.django_db
 def lamp(**device: Any) -> Light:
     room = RoomFactory(home=HomeFactory(), name="Living room")
     fields = {"lights_capability": protocol.LIGHTS_FLASH, "channel_name": "ws-1", **device}
-    return light_create(room=room, name="Reading lamp", kind="dimmable", device=DeviceFactory(home=room.home, **fields))
+    return light_create(
+        room=room, name="Reading lamp", kind="dimmable", device=DeviceFactory(home=room.home, **fields)
+    )
 
 
 @pytest.fixture
@@ -93,7 +95,11 @@ def test_over_lan_push_the_flash_travels_in_the_query(
     [call] = pushed
     [entry] = call["entries"]
     query = lan_push.control_params(entry)
-    assert (query["flash_ms"], query["version"], query["action"]) == ("10000", str(light.desired_version), "off")
+    assert (query["flash_ms"], query["version"], query["action"]) == (
+        "10000",
+        str(light.desired_version),
+        "off",
+    )
 
 
 def test_a_device_that_only_polls_misses_the_flash_and_the_log_says_so(

@@ -182,7 +182,9 @@ def sent(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, dict[str, Any]]]:
 
 def _flashing_light(capability: int = protocol.LIGHTS_FLASH) -> Light:
     device = DeviceFactory(lights_capability=capability, channel_name="ws-1")
-    return LightFactory(room=RoomFactory(home=device.home), device=device, kind="dimmable", desired_brightness=90)
+    return LightFactory(
+        room=RoomFactory(home=device.home), device=device, kind="dimmable", desired_brightness=90
+    )
 
 
 @pytest.mark.django_db
