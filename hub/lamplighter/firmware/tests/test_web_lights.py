@@ -274,5 +274,21 @@ async def test_an_onoff_only_device_drives_plain_pins_without_the_fade_machinery
     assert hal.pin_get(2) and not hal.pin_get(3)  # restored from flash through the same plain pins
 
 
+async def test_an_onoff_only_device_flashes_its_plain_pins_too(flash):
+    async with running_device(flash, device_config()) as onoff:
+        hub = (protocol.HUB_LAN_USER, onoff.lan_token)
+        entry = protocol.light_entry("Hall", "Lamp", {"on": False}, 0, flash_ms=1000)
+        response = await control(onoff, hub, **protocol.entry_query(entry))
+        assert response.status_code == 200 and response.json()["version"] == 0
+        seen = set()
+
+        def over():
+            seen.add(onoff.hal.pin_get(3))
+            return not onoff.store.flashes
+
+        await wait_until(over)
+        assert seen == {False, True} and onoff.hal.pin_get(3) is False
+
+
 def test_a_dimmable_light_brings_the_fade_machinery(device):
     assert hasattr(device.outputs, "fades")
