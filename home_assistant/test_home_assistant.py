@@ -180,23 +180,45 @@ def test_rgb_and_hs_colours(system: System) -> None:
     )
 
 
-def test_flash_is_refused_with_a_reason_and_the_light_keeps_its_state(system: System) -> None:
+def test_flash_short_and_long_blink_on_the_device_and_end_in_the_lights_state(system: System) -> None:
     assert system.ha is not None and system.watcher is not None
     key = "Living room/Reading lamp"
-    if system.hub_light(key)["reported_on"]:
-        service(system, key, "turn_off", {}, {"reported_on": False})
-    before = system.hub_light(key)
-    for count, flash in enumerate(("short", "long"), start=1):
+    service(system, key, "turn_on", {"brightness": 120}, {"reported_on": True, "reported_brightness": 120})
+    device_id = system.hub_light(key)["device"]
+    for flash, flash_ms in (("short", 2000), ("long", 10000)):
         at = system.ha.call("light", "turn_on", {"entity_id": system.entities[key], "flash": flash})
         system.watcher.wait_for(
             f"{BASE}/light/{system.light(key)['id']}/set", lambda payload: b"flash" in payload, after=at
         )
+        # The device blinks it: its log, as it sent it to the hub (the pins: devices/tests/test_flash_end_to_end.py).
         wait_until(
-            lambda count=count: system.hub.log.read_text().count("flash is not supported") >= count,
-            what="the hub to log why it refused the flash",
+            lambda flash_ms=flash_ms: f"{key} flash {flash_ms} ms" in _device_log(system, device_id),
+            what=f"the device to run the {flash} flash",
         )
-    after = system.hub_light(key)
-    assert (after["desired_version"], after["reported_on"]) == (before["desired_version"], False)
+        # It ends in the light's state: on at 120, confirmed (the flash itself reports nothing).
+        wait_until(
+            lambda: _confirmed(system.hub_light(key), on=True, brightness=120),
+            what="the light confirmed as it was",
+        )
+        system.ha.wait_state(
+            system.entities[key],
+            lambda state: _shows(state, {"reported_on": True, "reported_brightness": 120}),
+        )
+    assert "flash of light" not in system.hub.log.read_text()  # no flash refused or left unsent
+
+
+def _confirmed(light: dict[str, Any], *, on: bool, brightness: int) -> bool:
+    """The hub's REST light reports this state and nothing is pending."""
+    return (light["reported_on"], light["reported_brightness"], light["pending"]) == (on, brightness, False)
+
+
+def _device_log(system: System, device_id: str) -> str:
+    """The log lines the device sent the hub (the hub's REST API), one text."""
+    headers = {"Authorization": f"Bearer {system.seed['token']}"}
+    devices = HTTP.get(f"{system.hub.url}/api/v1/devices", headers=headers, timeout=10).json()
+    pk = next(device["id"] for device in devices if device["device_id"] == device_id)
+    lines = HTTP.get(f"{system.hub.url}/api/v1/devices/{pk}/logs", headers=headers, timeout=10).json()
+    return "\n".join(line["text"] for line in lines)
 
 
 def test_a_scene_applies_its_lights(system: System) -> None:

@@ -70,6 +70,8 @@ class Device:
         if not self.store.load() and self.store.load_error:
             self.log.error(self.store.load_error + "; starting from the configured lights")
         self.store.restore_outputs()
+        self.store.on_flash = self._flash_started
+        self._flashing = None  # the task that runs the store's flashes, while one runs
         # The token the hub uses on this device's web server: made once, kept on flash.
         path = join_path(hal.flash_root, _LAN_TOKEN_FILE)
         try:
@@ -118,6 +120,21 @@ class Device:
         """Hub messages beyond lights and heartbeats: OTA offers."""
         if message["type"] == protocol.OTA_OFFER:
             self.ota.handle_offer(message)
+
+    def _flash_started(self, key, flash_ms):
+        """A hub's flash began on a light: log it, and step the store's flashes until all end."""
+        self.log.info(key + " flash " + str(flash_ms) + " ms")
+        if self._flashing is None:
+            self._flashing = asyncio.create_task(self._run_flashes())
+
+    async def _run_flashes(self):
+        try:
+            wait = self.store.flash_step()
+            while wait is not None:
+                await sleep_ms(wait)
+                wait = self.store.flash_step()
+        finally:
+            self._flashing = None
 
     # ---- actions (web server, buttons) ------------------------------------------------
 
@@ -257,6 +274,8 @@ class Device:
         try:
             await self._stop.wait()
         finally:
+            if self._flashing is not None:
+                tasks.append(self._flashing)
             for task in tasks:
                 task.cancel()
                 try:

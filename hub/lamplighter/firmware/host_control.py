@@ -95,6 +95,8 @@ def run(device, op, args):
     if op == "held":  # a light's held fade: running or not, and the point it has reached
         key = args[0] + "/" + args[1]
         return {"fading": key in device.store.fades, "point": device.store.point(key)}
+    if op == "flashing":  # the lights a hub's flash is blinking now
+        return sorted(device.store.flashes)
     if op == "wifi":
         return {"connected": device.wifi.connected, "joins": hal.wifi_joins, "power_save": hal.wifi_power_save}
     if op == "watchdog":

@@ -3,7 +3,8 @@
 Synchronous and pure apart from the JSON file it persists to, so it can be proven under
 MicroPython. Pins are driven through the optional output (light_output.LightOutputs), never
 directly. A light's kind, pins and colour-temperature range come from the config. It also runs
-the hub's held fades (docs/protocol.md, "Adaptive lighting") on the state, on or off.
+the hub's held fades (docs/protocol.md, "Adaptive lighting") on the state, on or off, and its
+flashes (a blink on the output that ends in the light's state; "Flash").
 """
 
 from . import protocol
@@ -12,6 +13,7 @@ from .storage import StorageError, read_json, write_json
 
 # What a light record takes from its config item (the config is the pin mapping).
 _ITEM_FIELDS = const(("pin", "pins", "kind", "kelvin"))
+_FLASH_HALF_MS = const(250)  # a flash blinks at 2 Hz: 250 ms lit, 250 ms dark
 
 
 def light_key(room, light):
@@ -32,6 +34,9 @@ class LightStore:
         # key -> [start fields, start ticks, duration ms]: the held fade of a hold entry, running
         # on the state whether the light is on or off (not persisted: a reboot ends it at its end)
         self.fades = {}
+        # key -> [start ticks, duration ms]: a hub's flash blinking the output (not persisted)
+        self.flashes = {}
+        self.on_flash = None  # on_flash(key, flash_ms) when one starts: run flash_step until it ends
         self.order = []  # keys in a stable order
         self.load_error = None
         self.rejected = []  # why hub entries of the last apply_hub/replace were refused
@@ -90,7 +95,8 @@ class LightStore:
     def apply_hub(self, entries):
         """Apply desired states from the hub that are newer than what each light runs.
 
-        Returns (applied_keys, unknown_keys); stale or repeated entries change nothing.
+        Returns (applied_keys, unknown_keys); stale or repeated entries change nothing. An entry
+        with flash_ms also starts a flash of the light (flash_step), whatever its version.
         """
         applied = []
         unknown = []
@@ -103,9 +109,38 @@ class LightStore:
                 continue
             if protocol.should_apply(record["version"], entry["version"]) and self._apply(record, entry):
                 applied.append(key)
+            flash_ms = entry.get("flash_ms")
+            if flash_ms and self.output is not None:
+                self.flashes[key] = [self.clock(), flash_ms]
+                if self.on_flash is not None:
+                    self.on_flash(key, flash_ms)
         if applied:
             self.save()
         return applied, unknown
+
+    def flash_step(self):
+        """Show each flash's phase now: the light lit at full brightness or dark, changing every
+        _FLASH_HALF_MS, first away from its state; at the end, its state again. Returns the ms
+        until the next change, or None when no flash runs."""
+        now = self.clock()
+        wait = None
+        for key in list(self.flashes):
+            started, duration = self.flashes[key]
+            record = self.lights.get(key)
+            elapsed = ticks_diff(now, started)
+            if record is None or elapsed >= duration:
+                del self.flashes[key]
+                if record is not None:
+                    self._drive(record, 0, True)  # its state, or a held fade's point and on to its end
+                continue
+            state = dict(record["state"])
+            state["on"] = ((elapsed // _FLASH_HALF_MS) % 2 == 0) != state["on"]  # first: away from it
+            if state["on"] and "brightness" in state:
+                state["brightness"] = protocol.MAX_BRIGHTNESS
+            self.output.drive(key, record, state, 0)
+            left = min(_FLASH_HALF_MS - elapsed % _FLASH_HALF_MS, duration - elapsed)
+            wait = left if wait is None or left < wait else wait
+        return wait
 
     def replace(self, entries):
         """Take the hub's authoritative list of lights (hub.welcome), keeping known pins.
@@ -305,6 +340,7 @@ class LightStore:
         if self.output is None:
             return
         key = light_key(record["room"], record["light"])
+        self.flashes.pop(key, None)  # a new state (or the flash's end) ends a flash
         state = record["state"]
         fade = self.fades.get(key)
         if fade is not None and was_off and state["on"]:

@@ -133,11 +133,16 @@ def light_fields(params):
 
 
 def adaptive_fields(params):
-    """hold, stop and cause of a hub's LAN push (protocol.entry_query); ProtocolError if bad."""
+    """hold, stop, cause and flash_ms of a hub's LAN push (protocol.entry_query); ProtocolError if bad."""
     fields = {"cause": params.get("cause")}
     for name in ("hold", "stop"):
         fields[name] = params.get(name) in ("1", True)
     protocol.check_adaptive(fields)
+    flash = params.get("flash_ms")
+    if flash is not None:
+        if isinstance(flash, str) and 0 < len(flash) <= 6 and flash.isdigit():
+            flash = int(flash)
+        fields["flash_ms"] = protocol.check_flash(flash)
     return fields
 
 

@@ -26,12 +26,14 @@ def deliver_desired(
     hold: bool = False,
     stop: bool = False,
     cause: str | None = None,
+    flash_ms: int | None = None,
 ) -> str:
     """Send these lights' desired states to their device; return the path taken.
 
     fresh: `device` was read in the transaction that just committed (its paths are current),
     so it is not read again. transition_ms: the device fades to the states (a device that only
-    knows on/off gets `on` alone). hold, stop, cause: the adaptive fields (lights capability 3).
+    knows on/off gets `on` alone). hold, stop, cause: the adaptive fields (lights capability 3);
+    flash_ms: blink the lights, then show the states again (lights capability 4, lights.services.light_flash).
     """
     if fresh:
         current: Mapping[str, Any] | None = {
@@ -51,7 +53,13 @@ def deliver_desired(
     capability = current["lights_capability"]
     entries = [
         light_wire_entry(
-            light, capability=capability, transition_ms=transition_ms, hold=hold, stop=stop, cause=cause
+            light,
+            capability=capability,
+            transition_ms=transition_ms,
+            hold=hold,
+            stop=stop,
+            cause=cause,
+            flash_ms=flash_ms,
         )
         for light in lights
     ]

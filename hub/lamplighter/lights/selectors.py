@@ -92,6 +92,7 @@ def light_wire_entry(
     hold: bool = False,
     stop: bool = False,
     cause: str | None = None,
+    flash_ms: int | None = None,
 ) -> dict[str, Any]:
     """A light's desired state as the device protocol carries it to a device with this lights
     capability: `on` only, without transition or kind, for an on/off-only device (capability 1).
@@ -99,7 +100,8 @@ def light_wire_entry(
     welcome: the entry goes in a hub.welcome, which tells the device the light's kind and range.
     hold, stop, cause (docs/protocol.md, "Adaptive lighting") go to a device of capability 3
     only: an older one gets the ordinary state (its desired `on`, the target's fields). A held
-    desired state (desired_hold) always goes out with hold.
+    desired state (desired_hold) always goes out with hold. flash_ms (a flash, "Flash") goes to a
+    device of capability 4 only.
     """
     if capability < light_state.RICH_LIGHTS:
         return protocol.light_entry(
@@ -115,6 +117,7 @@ def light_wire_entry(
         transition_ms=transition_ms,
         kind=light.kind if welcome else None,
         kelvin=kelvin if welcome else None,
+        flash_ms=flash_ms if protocol.flash_capable(capability) else None,
         **(
             {"hold": hold or light.desired_hold, "stop": stop, "cause": cause}
             if protocol.adaptive_capable(capability)

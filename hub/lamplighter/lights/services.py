@@ -1,5 +1,6 @@
 """Writes for lights: create/edit, set the desired state, and take in what devices report."""
 
+import logging
 from collections.abc import Iterable
 from functools import cache, partial
 from typing import Any, Protocol
@@ -19,6 +20,8 @@ from lamplighter.lights import state as light_state
 from lamplighter.lights.models import Light
 from lamplighter.lights.selectors import light_payload, light_payload_of, light_wire_entry
 from lamplighter.lights.state import LightStateError, LightStateIn
+
+logger = logging.getLogger(__name__)
 
 
 class WriteWatcher(Protocol):
@@ -243,6 +246,41 @@ def light_set_desired(
     if stored is None:
         raise Light.DoesNotExist("no such light")
     return stored
+
+
+def light_flash(*, light: Light, flash_ms: int, cause: str | None = None) -> None:
+    """Have the light's device blink it for flash_ms, then show its state again (docs/protocol.md,
+    "Flash").
+
+    A flash is not a desired state: nothing is stored, no version is taken. The light's desired
+    state and version go out with flash_ms over the path a desired state takes, once the current
+    transaction commits (after the states it stored); a device behind applies that state first. A
+    device that only polls misses the flash (logged). LightStateError when flash_ms is out of
+    range, the light has no device, or its firmware cannot flash (lights capability < 4).
+    """
+    try:
+        protocol.check_flash(flash_ms)
+    except protocol.ProtocolError as error:
+        raise LightStateError(error.reason) from error
+    current = Light.objects.select_related("room", "device").filter(pk=light.pk).first()
+    if current is None:
+        raise Light.DoesNotExist("no such light")
+    device = current.device
+    if device is None:
+        raise LightStateError(_("the light has no device to flash it"))
+    if not protocol.flash_capable(device.lights_capability):
+        raise LightStateError(
+            _("the firmware of device %(device)s cannot flash a light; update it")
+            % {"device": device.device_id}
+        )
+
+    def deliver() -> None:
+        # The device's paths are read when it goes: a socket may have opened or closed since.
+        path = delivery.deliver_desired(device=device, lights=[current], flash_ms=flash_ms, cause=cause)
+        if path == delivery.PATH_POLL:
+            logger.warning("flash of light %s not sent: its device has no live connection", current.pk)
+
+    transaction.on_commit(deliver)
 
 
 def _update_of(on: bool | None, state: dict[str, Any] | None) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from lamplighter.firmware import protocol
 from lamplighter.lights.models import Light
-from lamplighter.lights.services import light_command_apply
+from lamplighter.lights.services import light_command_apply, light_flash
 from lamplighter.lights.state import LightStateError, light_command
 from lamplighter.mqtt_bridge.holders import holder_is_gone
 from lamplighter.mqtt_bridge.models import BridgeLease
@@ -59,23 +59,26 @@ def bridge_lease_release(*, holder: str) -> None:
     BridgeLease.objects.filter(name=LEASE_NAME, holder=holder).delete()
 
 
-def parse_light_command(payload: bytes, *, mireds: bool = False) -> tuple[dict[str, Any], int | None]:
-    """(the partial state, transition_ms) a Home Assistant light command asks for (JSON schema, or
-    plain ON/OFF); ValueError if it asks for nothing this hub understands.
+def parse_light_command(
+    payload: bytes, *, mireds: bool = False
+) -> tuple[dict[str, Any], int | None, int | None]:
+    """(the partial state, transition_ms, flash_ms) a Home Assistant light command asks for (JSON
+    schema, or plain ON/OFF); ValueError if it asks for nothing this hub understands.
 
     JSON schema fields: state ON/OFF, brightness (0-255), color_temp (kelvin, or mireds when
-    `mireds`: MQTT_COLOR_TEMP_UNIT), color {r, g, b}, transition (seconds).
+    `mireds`: MQTT_COLOR_TEMP_UNIT), color {r, g, b}, transition (seconds), flash (seconds:
+    Home Assistant's flash_time_short or flash_time_long; longer than the protocol's longest
+    flash is cut to it, 0 is no flash).
     """
     text = payload.decode("utf-8", errors="strict").strip()
     if text.upper() in ("ON", "OFF"):
-        return {"on": text.upper() == "ON"}, None
+        return {"on": text.upper() == "ON"}, None, None
     data = json.loads(text)
     if not isinstance(data, dict):
         raise ValueError("expected a JSON object")
+    flash_ms = None
     if "flash" in data:
-        # Home Assistant's JSON lights always offer flash; a blink ends in the state the light had,
-        # so refusing it keeps the light as the blink would have left it.
-        raise ValueError("flash is not supported (the devices cannot blink yet); the light keeps its state")
+        flash_ms = min(max(_milliseconds(data["flash"], "flash"), 0), protocol.MAX_FLASH_MS) or None
     state: dict[str, Any] = {}
     if "state" in data:
         if str(data["state"]).upper() not in ("ON", "OFF"):
@@ -90,20 +93,23 @@ def parse_light_command(payload: bytes, *, mireds: bool = False) -> tuple[dict[s
         if not isinstance(color, dict) or not all(key in color for key in "rgb"):
             raise ValueError("color must be {r, g, b}")
         state["rgb"] = [color["r"], color["g"], color["b"]]
-    if not state:
+    if not state and flash_ms is None:
         raise ValueError('expected {"state": "ON"|"OFF", ...}')
     if state.get("on") is False:  # Home Assistant sends OFF alone; a level with it would light up
         state = {"on": False}
     transition = data.get("transition")
-    if transition is None:
-        return state, None
+    return state, None if transition is None else _milliseconds(transition, "transition"), flash_ms
+
+
+def _milliseconds(seconds: Any, name: str) -> int:
+    """A command's duration in seconds as whole milliseconds; ValueError if it is not a number."""
     if (
-        isinstance(transition, bool)
-        or not isinstance(transition, (int, float))
-        or not math.isfinite(transition)
+        isinstance(seconds, bool)
+        or not isinstance(seconds, (int, float))
+        or not math.isfinite(seconds * 1000)  # 1e308 s is not a number of milliseconds
     ):
-        raise ValueError("transition must be a number of seconds")
-    return state, round(transition * 1000)
+        raise ValueError(f"{name} must be a number of seconds")
+    return round(seconds * 1000)
 
 
 def mireds_to_kelvin(value: Any) -> Any:
@@ -136,14 +142,15 @@ def _fit_to_range(state: dict[str, Any], light: Light) -> dict[str, Any]:
 
 
 def bridge_light_command(*, light_id: int, payload: bytes, mireds: bool = False) -> Light | None:
-    """Apply a command from the light's command topic through the one desired-state path.
+    """Apply a command from the light's command topic through the one command path, then its
+    flash, if any (lights.services.light_flash: a blink that ends in the state just set).
 
     A colour temperature outside the light's range is brought to its nearest end. Bad payloads,
     states the light refuses and unknown lights are logged and ignored (None): the bridge never
-    stops for them.
+    stops for them. A flash the device cannot run (its firmware, no live connection) is logged.
     """
     try:
-        state, transition_ms = parse_light_command(payload, mireds=mireds)
+        state, transition_ms, flash_ms = parse_light_command(payload, mireds=mireds)
     except (ValueError, UnicodeDecodeError) as error:
         logger.warning("MQTT command for light %s ignored: %s", light_id, error)
         return None
@@ -151,15 +158,28 @@ def bridge_light_command(*, light_id: int, payload: bytes, mireds: bool = False)
     if light is None:
         logger.warning("MQTT command for unknown light %s ignored", light_id)
         return None
+    if state:
+        try:
+            command = light_command({**_fit_to_range(state, light), "transition_ms": transition_ms})
+            stored = light_command_apply(light_id=light_id, command=command, cause=protocol.CAUSE_HA)
+        except LightStateError as error:
+            logger.warning("MQTT command for light %s ignored: %s", light_id, "; ".join(error.messages))
+            return None
+        if stored is None:
+            logger.warning("MQTT command for unknown light %s ignored", light_id)
+            return None
+        light = stored
+    if flash_ms is not None:
+        _flash(light, flash_ms)
+    return light
+
+
+def _flash(light: Light, flash_ms: int) -> None:
+    """Flash the light for Home Assistant; log why not when its device cannot."""
     try:
-        command = light_command({**_fit_to_range(state, light), "transition_ms": transition_ms})
-        stored = light_command_apply(light_id=light_id, command=command, cause=protocol.CAUSE_HA)
+        light_flash(light=light, flash_ms=flash_ms, cause=protocol.CAUSE_HA)
     except LightStateError as error:
-        logger.warning("MQTT command for light %s ignored: %s", light_id, "; ".join(error.messages))
-        return None
-    if stored is None:
-        logger.warning("MQTT command for unknown light %s ignored", light_id)
-    return stored
+        logger.warning("MQTT flash of light %s not done: %s", light.pk, "; ".join(error.messages))
 
 
 def bridge_scene_command(*, scene_id: int, payload: bytes) -> bool:

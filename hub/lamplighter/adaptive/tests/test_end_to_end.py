@@ -74,7 +74,7 @@ def test_adaptive_light_end_to_end(
         ],
     )
     wait_for(
-        lambda: Device.objects.get(pk=device.pk).lights_capability == protocol.LIGHTS_ADAPTIVE,
+        lambda: Device.objects.get(pk=device.pk).lights_capability >= protocol.LIGHTS_ADAPTIVE,
         15,
         "the hello",
     )

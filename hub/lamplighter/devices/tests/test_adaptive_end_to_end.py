@@ -88,7 +88,7 @@ def boot(
         **config,
     )
     wait_for(
-        lambda: Device.objects.get(pk=device.pk).lights_capability == protocol.LIGHTS_ADAPTIVE,
+        lambda: Device.objects.get(pk=device.pk).lights_capability >= protocol.LIGHTS_ADAPTIVE,
         15,
         "the device's hello with lights 3",
     )

@@ -115,12 +115,14 @@ MIN_KELVIN = 1000  # any light's colour-temperature range lies within these boun
 MAX_KELVIN = 20000
 DEFAULT_KELVIN_RANGE = (2700, 6500)
 MAX_TRANSITION_MS = 3600000  # one hour: a 30-minute sunrise is one command
+MAX_FLASH_MS = 60000  # longest blink a state.set entry's flash_ms asks for
 # Versioned capabilities in device.hello and hub.welcome: "lights" 1 (or absent) is on/off only,
 # 2 adds kinds, brightness, colour temperature, rgb and transition_ms, 3 adds hold, stop, cause
-# and manual (docs/protocol.md, "Adaptive lighting").
+# and manual (docs/protocol.md, "Adaptive lighting"), 4 adds flash_ms ("Flash").
 LIGHTS_RICH = 2
 LIGHTS_ADAPTIVE = 3
-LIGHTS_CAPABILITY = LIGHTS_ADAPTIVE  # what this module supports
+LIGHTS_FLASH = 4
+LIGHTS_CAPABILITY = LIGHTS_FLASH  # what this module supports
 
 # What caused a light's state: "cause" in state.set (the hub's asker, echoed) and state.report;
 # the causes only a hub gives (Home Assistant, adaptive lighting) are in hub.py.
@@ -165,6 +167,13 @@ def check_transition(value):
     """Validate transition_ms: an integer from 0 to MAX_TRANSITION_MS; return it."""
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_TRANSITION_MS:
         _fail("transition_ms must be an integer from 0 to " + str(MAX_TRANSITION_MS))
+    return value
+
+
+def check_flash(value):
+    """Validate flash_ms: an integer from 1 to MAX_FLASH_MS; return it."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_FLASH_MS:
+        _fail("flash_ms must be an integer from 1 to " + str(MAX_FLASH_MS))
     return value
 
 
@@ -299,12 +308,14 @@ def light_entry(
     stop=False,
     cause=None,
     manual=None,
+    flash_ms=None,
 ):
     """Return one light as it travels in a message: names, state and version.
 
     transition_ms goes with state.set (a fade to the state); kind and kelvin (the light's
     colour-temperature range) with device.hello and hub.welcome. hold and stop (state.set) and
-    cause and manual (state.set, state.report) are the adaptive fields (lights capability 3).
+    cause and manual (state.set, state.report) are the adaptive fields (lights capability 3);
+    flash_ms (state.set) blinks the light, then shows its state again (lights capability 4).
     """
     entry = {"room": room, "light": light, "state": state, "version": version}
     if changed:
@@ -323,6 +334,8 @@ def light_entry(
         entry["cause"] = cause
     if manual:
         entry["manual"] = list(manual)
+    if flash_ms is not None:
+        entry["flash_ms"] = flash_ms
     return entry
 
 
@@ -536,6 +549,8 @@ def _check_lights(data):
             _fail("changed must be true or false")
         if "transition_ms" in entry:
             check_transition(entry["transition_ms"])
+        if "flash_ms" in entry:
+            check_flash(entry["flash_ms"])
         check_adaptive(entry)
     return data
 

@@ -16,6 +16,7 @@ from . import (  # noqa: I001 - the package's shared half, complete before this 
     HEARTBEAT_PONG,
     HUB_WELCOME,
     LIGHTS_ADAPTIVE,
+    LIGHTS_FLASH,
     LOG_BATCH,
     MAX_LOG_LINE_LENGTH,
     MAX_NAME_LENGTH,
@@ -107,7 +108,7 @@ def control_query(room, light, state, version=None, transition_ms=None):
 
 
 def entry_query(entry):
-    """The /control_led query of a state.set entry (the hub's LAN push), its adaptive fields too."""
+    """The /control_led query of a state.set entry (the hub's LAN push), its adaptive fields and flash too."""
     query = control_query(
         entry["room"], entry["light"], entry["state"], entry["version"], entry.get("transition_ms")
     )
@@ -116,7 +117,14 @@ def entry_query(entry):
             query[name] = "1"
     if entry.get("cause") is not None:
         query["cause"] = entry["cause"]
+    if entry.get("flash_ms"):
+        query["flash_ms"] = str(entry["flash_ms"])
     return query
+
+
+def flash_capable(lights_capability):
+    """True when a peer with this lights capability blinks a light for a state.set's flash_ms."""
+    return lights_capability >= LIGHTS_FLASH
 
 
 def classify_report(desired_version, entry, held=False):

@@ -216,7 +216,9 @@ class TransitionAndCapabilityTest(unittest.TestCase):
         hello = protocol.build_device_hello(
             "dev-1", "0.2.0", "host", [], capabilities=protocol.capabilities()
         )
-        self.assertEqual(protocol.lights_capability(protocol.parse(protocol.encode(hello))["data"]), 3)
+        self.assertEqual(
+            protocol.lights_capability(protocol.parse(protocol.encode(hello))["data"]), protocol.LIGHTS_FLASH
+        )
         plain = protocol.build_device_hello("dev-1", "0.2.0", "host", [])
         self.assertNotIn("capabilities", plain["data"])
         self.assertEqual(protocol.lights_capability(plain["data"]), 1)
@@ -289,7 +291,7 @@ class AdaptiveFieldsTest(unittest.TestCase):
             self.assertEqual(build(rebuilt), sample)
 
     def test_capability_3_is_adaptive_and_rich(self):
-        self.assertEqual(protocol.capabilities(), {"lights": protocol.LIGHTS_ADAPTIVE})
+        self.assertTrue(protocol.adaptive_capable(4))
         self.assertTrue(protocol.adaptive_capable(3))
         self.assertFalse(protocol.adaptive_capable(2))
         self.assertFalse(protocol.adaptive_capable(1))
@@ -363,6 +365,57 @@ class AdaptiveFieldsTest(unittest.TestCase):
         self.assertEqual(stop["stop"], "1")
         self.assertNotIn("hold", stop)
         self.assertNotIn("cause", stop)
+
+
+FLASH_SET = protocol.STATE_SET + ".flash"
+
+
+class FlashFieldTest(unittest.TestCase):
+    """Lights capability 4: a state.set entry's flash_ms (docs/protocol.md, "Flash")."""
+
+    def test_the_flash_sample_parses_and_matches_the_builder(self):
+        message = protocol.parse(load_sample(FLASH_SET), protocol.HUB_MESSAGE_TYPES)
+        self.assertEqual([entry["flash_ms"] for entry in message["data"]["lights"]], [2000, 10000])
+        rebuilt = [
+            protocol.light_entry(
+                entry["room"],
+                entry["light"],
+                protocol.light_state(entry["state"]["on"], entry["state"].get("brightness")),
+                entry["version"],
+                cause=entry["cause"],
+                flash_ms=entry["flash_ms"],
+            )
+            for entry in load_sample_json(FLASH_SET)["data"]["lights"]
+        ]
+        self.assertEqual(protocol.build_state_set(rebuilt), load_sample_json(FLASH_SET))
+
+    def test_capability_4_flashes_and_includes_3(self):
+        self.assertEqual(protocol.capabilities(), {"lights": protocol.LIGHTS_FLASH})
+        self.assertTrue(protocol.flash_capable(4))
+        self.assertFalse(protocol.flash_capable(3))
+        self.assertTrue(protocol.adaptive_capable(protocol.LIGHTS_FLASH))
+
+    def test_flash_ms_is_left_out_when_not_set(self):
+        self.assertNotIn("flash_ms", protocol.light_entry("A", "B", {"on": True}, 1))
+        self.assertNotIn("flash_ms", protocol.entry_query(protocol.light_entry("A", "B", {"on": True}, 1)))
+
+    def test_flash_ms_must_be_1_to_60000(self):
+        self.assertEqual(protocol.check_flash(protocol.MAX_FLASH_MS), protocol.MAX_FLASH_MS)
+        self.assertEqual(protocol.check_flash(1), 1)
+        for bad in (0, -5, protocol.MAX_FLASH_MS + 1, True, 2.5, "2000", None):
+            with self.assertRaises(protocol.ProtocolError) as caught:
+                protocol.check_flash(bad)
+            self.assertIn("flash_ms", caught.exception.reason)
+            entry = protocol.light_entry("A", "B", {"on": True}, 2)
+            entry["flash_ms"] = bad
+            with self.assertRaises(protocol.ProtocolError) as caught:
+                protocol.parse(protocol.encode(protocol.build_state_set([entry])), protocol.HUB_MESSAGE_TYPES)
+            self.assertEqual(caught.exception.code, protocol.ERROR_BAD_DATA)
+
+    def test_entry_query_carries_flash_ms(self):
+        entry = protocol.light_entry("A", "B", {"on": True, "brightness": 9}, 4, cause=protocol.CAUSE_HA, flash_ms=2000)
+        query = protocol.entry_query(entry)
+        self.assertEqual((query["flash_ms"], query["version"], query["cause"]), ("2000", "4", protocol.CAUSE_HA))
 
 
 if __name__ == "__main__":

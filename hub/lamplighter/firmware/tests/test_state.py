@@ -479,6 +479,22 @@ class HeldFadeTest(unittest.TestCase):
         self.assertEqual(entry["cause"], protocol.CAUSE_HA)
         self.assertNotIn("manual", entry)  # the hub knows what it asked
 
+    def test_a_flash_during_a_held_fade_ends_at_the_fade_s_point_and_the_fade_goes_on(self):
+        self.hub(white(True, 50, 2500))
+        self.hold(250, 4500, transition_ms=100000)
+        record = self.record()
+        entry = protocol.light_entry("Bedroom", "Reading", dict(record["state"]), record["version"], flash_ms=1000)
+        self.assertEqual(self.store.apply_hub([entry])[0], [])
+        self.store.flash_step()
+        self.assertEqual(self.shown(), [0, 0])
+        self.hal.now += 1000  # the flash is over; the fade is 1 % on: brightness 52, 2520 K
+        self.assertIsNone(self.store.flash_step())
+        self.assertEqual(self.shown(), self.duties_of(white(True, 52, 2520)))
+        self.assertTrue(self.store.fades and self.outputs.fades)
+        self.hal.now += 99000
+        self.outputs.step()
+        self.assertEqual(self.shown(), self.duties_of(white(True, 250, 4500)))
+
     def test_a_state_that_changes_nothing_keeps_the_cause(self):
         self.store.local_action("Bedroom", "Reading", protocol.ACTION_ON, cause=protocol.CAUSE_BUTTON)
         state = self.record()["state"]
@@ -493,6 +509,109 @@ class HeldFadeTest(unittest.TestCase):
         self.assertEqual(entry["cause"], protocol.CAUSE_WEB)
         self.assertEqual(entry["manual"], [protocol.MANUAL_BRIGHTNESS])
         self.assertEqual(store.fades, {})
+
+
+FLASH_LIGHTS = [{"room": "Hall", "light": "Lamp", "pin": 3}] + RICH_LIGHTS
+LAMP = ("Hall", "Lamp")
+
+
+class FlashTest(unittest.TestCase):
+    """Lights capability 4 on the device: a state.set entry's flash_ms blinks the output."""
+
+    def setUp(self):
+        self.folder = make_folder()
+        self.hal = RecordingHal(self.folder)
+        self.outputs = LightOutputs(self.hal)
+        self.store = LightStore(join_path(self.folder, "state.json"), FLASH_LIGHTS, self.outputs, self.hal.ticks_ms)
+        self.started = []
+        self.store.on_flash = lambda key, flash_ms: self.started.append((key, flash_ms))
+
+    def tearDown(self):
+        remove_folder(self.folder)
+
+    def flash(self, key, flash_ms, version=None):
+        record = self.store.get(*key)
+        entry = protocol.light_entry(
+            key[0], key[1], dict(record["state"]), record["version"] if version is None else version, flash_ms=flash_ms
+        )
+        return self.store.apply_hub([entry])[0]
+
+    def run_flash(self, pins, step_ms=50):
+        """Step the flashes to their end on the test's clock; every output seen (a tuple of the pins' duties)."""
+        seen = []
+        wait = self.store.flash_step()
+        while wait is not None:
+            self.assertTrue(0 < wait <= 250)
+            shown = tuple(self.hal.duty(pin) if pin != 3 else self.hal.pin_get(pin) for pin in pins)
+            if not seen or seen[-1] != shown:
+                seen.append(shown)
+            self.hal.now += min(wait, step_ms)
+            wait = self.store.flash_step()
+        return seen
+
+    def test_an_on_off_light_blinks_and_ends_as_it_was_with_nothing_to_report(self):
+        self.store.apply_hub([hub_entry("Hall", "Lamp", True, 3)])
+        self.hal.writes = []
+        self.assertEqual(self.flash(LAMP, 2000), [])  # not a new state: nothing applied or reported
+        self.assertEqual(self.started, [("Hall/Lamp", 2000)])
+        seen = self.run_flash([3])
+        # Off first (away from its state), on at 2 Hz: 8 phases in 2 s, then on as before.
+        self.assertEqual(seen, [(False,), (True,)] * 4)
+        self.assertTrue(self.hal.pin_get(3))
+        self.assertEqual(self.store.get(*LAMP)["state"], {"on": True})
+        self.assertEqual(self.store.get(*LAMP)["version"], 3)
+        self.assertEqual(self.store.flashes, {})
+
+    def test_a_dimmable_light_blinks_full_and_dark_then_shows_its_brightness(self):
+        self.store.apply_hub([rich_entry(STRIP, {"on": True, "brightness": 100}, 5)])
+        before = self.hal.duty(5)
+        self.assertTrue(0 < before < 65535)
+        self.flash(STRIP, 1000)
+        self.assertEqual(self.run_flash([5]), [(0,), (65535,), (0,), (65535,)])
+        self.assertEqual(self.hal.duty(5), before)
+        self.assertEqual(self.store.get(*STRIP)["state"], {"on": True, "brightness": 100})
+
+    def test_a_colour_light_that_is_off_lights_up_in_its_colour_and_ends_dark(self):
+        self.store.apply_hub([rich_entry(SHELF, {"on": False, "brightness": 40, "rgb": [255, 0, 0]}, 2)])
+        self.flash(SHELF, 1000)
+        self.assertEqual(self.run_flash([8, 9, 10]), [(65535, 0, 0), (0, 0, 0)] * 2)
+        self.assertEqual((self.hal.duty(8), self.hal.duty(9), self.hal.duty(10)), (0, 0, 0))
+        self.assertEqual(self.store.get(*SHELF)["state"], {"on": False, "brightness": 40, "rgb": [255, 0, 0]})
+
+    def test_a_newer_state_with_the_flash_is_applied_first(self):
+        applied = self.flash(STRIP, 500, version=4)  # the device had missed version 4 (its state as it was)
+        self.assertEqual(applied, ["Hall/Strip"])
+        self.assertEqual(self.store.get(*STRIP)["version"], 4)
+        self.assertEqual(self.run_flash([5]), [(65535,), (0,)])  # off: lit first, then dark as it is
+
+    def test_a_new_state_during_a_flash_ends_it(self):
+        self.store.apply_hub([rich_entry(STRIP, {"on": True, "brightness": 100}, 5)])
+        self.flash(STRIP, 10000)
+        self.store.flash_step()
+        self.assertEqual(self.hal.duty(5), 0)
+        self.store.apply_hub([rich_entry(STRIP, {"on": True, "brightness": 30}, 6)])
+        self.assertEqual(self.store.flashes, {})
+        self.assertIsNone(self.store.flash_step())
+        self.assertEqual(self.hal.duty(5), duties(protocol.KIND_DIMMABLE, target_vector(protocol.KIND_DIMMABLE, {"on": True, "brightness": 30}))[0])
+
+    def test_two_lights_flash_at_once_and_each_ends_as_it_was(self):
+        self.store.apply_hub([hub_entry("Hall", "Lamp", False, 1), rich_entry(STRIP, {"on": True, "brightness": 200}, 1)])
+        before = self.hal.duty(5)
+        self.flash(LAMP, 750)
+        self.hal.now += 100
+        self.flash(STRIP, 500)
+        seen = self.run_flash([3, 5], step_ms=25)
+        self.assertEqual(sorted(set(shown[0] for shown in seen)), [False, True])
+        self.assertEqual(sorted(set(shown[1] for shown in seen)), [0, before, 65535])
+        self.assertEqual((self.hal.pin_get(3), self.hal.duty(5)), (False, before))
+
+    def test_a_flash_of_an_unknown_light_or_without_outputs_does_nothing(self):
+        entry = protocol.light_entry("Garage", "Door", {"on": True}, 1, flash_ms=1000)
+        self.assertEqual(self.store.apply_hub([entry]), ([], ["Garage/Door"]))
+        self.assertEqual(self.store.flashes, {})
+        bare = LightStore(join_path(self.folder, "bare.json"), FLASH_LIGHTS)
+        bare.apply_hub([protocol.light_entry("Hall", "Lamp", {"on": True}, 0, flash_ms=1000)])
+        self.assertEqual(bare.flashes, {})
 
 
 if __name__ == "__main__":

@@ -203,6 +203,30 @@ async def test_a_held_push_never_switches_and_a_person_is_web_a_hub_cause_only_f
     assert both.status_code == 400 and device.store.entry("Bed", "Reading")["version"] == 10
 
 
+async def test_a_hub_push_with_flash_ms_blinks_in_the_event_loop_and_ends_as_it_was(device):
+    hub = (protocol.HUB_LAN_USER, device.lan_token)
+    on = protocol.light_entry("Hall", "Strip", {"on": True, "brightness": 90}, 6)
+    assert (await control(device, hub, **protocol.entry_query(on))).json()["version"] == 6
+    before = device.hal.duty(5)
+    flash = protocol.light_entry("Hall", "Strip", {"on": True, "brightness": 90}, 6, flash_ms=1500)
+    seen = set()
+    response = await control(device, hub, **protocol.entry_query(flash))
+    assert response.json() == {"room": "Hall", "light": "Strip", "on": True, "brightness": 90, "version": 6}
+
+    def over():
+        seen.add(device.hal.duty(5))
+        return not device.store.flashes
+
+    await wait_until(over)
+    assert {0, 65535} <= seen  # dark and full
+    assert device.hal.duty(5) == before and device._flashing is None
+    # A person cannot ask for a flash; a bad one from the hub is a 400 naming it.
+    await control(device, room="Hall", light="Strip", action="on", flash_ms="1000")
+    assert not device.store.flashes
+    bad = await control(device, hub, **dict(protocol.entry_query(flash), flash_ms="70000"))
+    assert bad.status_code == 400 and "flash_ms" in bad.json()["error"] and not device.store.flashes
+
+
 async def test_status_shows_each_kinds_fields(device):
     await control(device, room="Hall", light="Strip", action="on", brightness="40")
     async with httpx.AsyncClient(base_url=base(device), auth=PERSON) as client:
@@ -248,6 +272,22 @@ async def test_an_onoff_only_device_drives_plain_pins_without_the_fade_machinery
     hal = HostHal(str(flash))
     Device(hal, config, Logger(config["device_id"], hal, echo=False))
     assert hal.pin_get(2) and not hal.pin_get(3)  # restored from flash through the same plain pins
+
+
+async def test_an_onoff_only_device_flashes_its_plain_pins_too(flash):
+    async with running_device(flash, device_config()) as onoff:
+        hub = (protocol.HUB_LAN_USER, onoff.lan_token)
+        entry = protocol.light_entry("Hall", "Lamp", {"on": False}, 0, flash_ms=1000)
+        response = await control(onoff, hub, **protocol.entry_query(entry))
+        assert response.status_code == 200 and response.json()["version"] == 0
+        seen = set()
+
+        def over():
+            seen.add(onoff.hal.pin_get(3))
+            return not onoff.store.flashes
+
+        await wait_until(over)
+        assert seen == {False, True} and onoff.hal.pin_get(3) is False
 
 
 def test_a_dimmable_light_brings_the_fade_machinery(device):

@@ -13,7 +13,9 @@ from asgiref.sync import async_to_sync
 from django.utils import timezone
 
 from factories import DeviceFactory, HomeFactory, LightFactory, RoomFactory
+from lamplighter.firmware import protocol
 from lamplighter.infra import realtime
+from lamplighter.lights import delivery
 from lamplighter.lights.models import Light
 from lamplighter.mqtt_bridge import discovery, holders
 from lamplighter.mqtt_bridge.bridge import MqttBridge, parse_mqtt_url
@@ -51,7 +53,7 @@ def test_topics_and_command_parsing() -> None:
     [(b'{"state": "ON"}', True), (b'{"state":"off"}', False), (b"ON", True), (b" off ", False)],
 )
 def test_light_commands_that_are_understood(payload: bytes, on: bool) -> None:
-    assert parse_light_command(payload) == ({"on": on}, None)
+    assert parse_light_command(payload) == ({"on": on}, None, None)
 
 
 @pytest.mark.parametrize(
@@ -70,7 +72,7 @@ def test_light_commands_that_are_understood(payload: bytes, on: bool) -> None:
 def test_brightness_colour_and_transition_commands(
     payload: bytes, state: dict, transition_ms: int | None
 ) -> None:
-    assert parse_light_command(payload) == (state, transition_ms)
+    assert parse_light_command(payload) == (state, transition_ms, None)
 
 
 @pytest.mark.parametrize(
@@ -87,13 +89,33 @@ def test_brightness_colour_and_transition_commands(
         b'{"state": "ON", "transition": "slow"}',
         b'{"state": "ON", "transition": Infinity}',
         b'{"state": "ON", "transition": NaN}',
-        b'{"state": "ON", "flash": 2}',
-        b'{"state": "OFF", "flash": 10}',
+        b'{"state": "ON", "transition": 1e308}',
+        b'{"state": "ON", "flash": "short"}',
+        b'{"state": "ON", "flash": true}',
+        b'{"state": "ON", "flash": 1e308}',
+        b'{"flash": 0}',
     ],
 )
 def test_bad_light_commands_raise(payload: bytes) -> None:
     with pytest.raises((ValueError, UnicodeDecodeError)):
         parse_light_command(payload)
+
+
+@pytest.mark.parametrize(
+    ("payload", "state", "flash_ms"),
+    [
+        (b'{"state": "ON", "flash": 2}', {"on": True}, 2000),  # Home Assistant's flash short
+        (b'{"state": "ON", "flash": 10}', {"on": True}, 10000),  # and long
+        (b'{"state": "OFF", "flash": 2}', {"on": False}, 2000),
+        (b'{"state": "ON", "brightness": 40, "flash": 0.5}', {"on": True, "brightness": 40}, 500),
+        (b'{"flash": 2}', {}, 2000),  # a flash alone
+        (b'{"state": "ON", "flash": 600}', {"on": True}, 60000),  # cut to the protocol's longest
+        (b'{"state": "ON", "flash": 0}', {"on": True}, None),  # no flash
+        (b'{"state": "ON", "flash": -3}', {"on": True}, None),
+    ],
+)
+def test_flash_commands(payload: bytes, state: dict, flash_ms: int | None) -> None:
+    assert parse_light_command(payload) == (state, None, flash_ms)
 
 
 def test_mqtt_urls() -> None:
@@ -148,6 +170,64 @@ def test_a_bad_command_is_ignored_and_a_good_one_sets_the_desired_state() -> Non
     assert bridge_light_command(light_id=999999, payload=b'{"state": "ON"}') is None
     updated = bridge_light_command(light_id=light.pk, payload=b'{"state": "ON"}')
     assert updated is not None and (updated.desired_on, updated.desired_version) == (True, 2)
+
+
+@pytest.fixture
+def sent(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, dict[str, Any]]]:
+    """The messages handed to the devices' sockets."""
+    messages: list[tuple[str, dict[str, Any]]] = []
+    monkeypatch.setattr(delivery.realtime, "send_many_to_devices", messages.extend)
+    return messages
+
+
+def _flashing_light(capability: int = protocol.LIGHTS_FLASH) -> Light:
+    device = DeviceFactory(lights_capability=capability, channel_name="ws-1")
+    return LightFactory(
+        room=RoomFactory(home=device.home), device=device, kind="dimmable", desired_brightness=90
+    )
+
+
+@pytest.mark.django_db
+def test_on_with_flash_switches_on_then_flashes_the_state_it_set(
+    sent: list, django_capture_on_commit_callbacks: Any
+) -> None:
+    light = _flashing_light()
+    with django_capture_on_commit_callbacks(execute=True):
+        updated = bridge_light_command(light_id=light.pk, payload=b'{"state": "ON", "flash": 2}')
+    assert updated is not None and (updated.desired_on, updated.desired_version) == (True, 2)
+    [(_, switch), (_, flash)] = sent  # in this order, on the device's socket
+    [switched] = switch["data"]["lights"]
+    [flashed] = flash["data"]["lights"]
+    assert "flash_ms" not in switched and switched["state"] == {"on": True, "brightness": 90}
+    assert flashed == dict(switched, flash_ms=2000)  # the same state and version: nothing new to apply
+    assert flashed["version"] == 2 and flashed["cause"] == protocol.CAUSE_HA
+
+
+@pytest.mark.django_db
+def test_a_flash_alone_takes_no_version(sent: list, django_capture_on_commit_callbacks: Any) -> None:
+    light = _flashing_light()
+    with django_capture_on_commit_callbacks(execute=True):
+        updated = bridge_light_command(light_id=light.pk, payload=b'{"flash": 10}')
+    assert updated is not None and updated.desired_version == 1
+    [(_, flash)] = sent
+    assert flash["data"]["lights"][0]["flash_ms"] == 10000 and flash["data"]["lights"][0]["version"] == 1
+
+
+@pytest.mark.django_db
+def test_a_flash_the_device_cannot_run_is_logged_and_the_state_still_applies(
+    sent: list, caplog: pytest.LogCaptureFixture, django_capture_on_commit_callbacks: Any
+) -> None:
+    light = _flashing_light(protocol.LIGHTS_ADAPTIVE)
+    with django_capture_on_commit_callbacks(execute=True):
+        updated = bridge_light_command(light_id=light.pk, payload=b'{"state": "ON", "flash": 2}')
+    assert updated is not None and updated.desired_on is True
+    [(_, switch)] = sent
+    assert "flash_ms" not in switch["data"]["lights"][0]
+    assert f"MQTT flash of light {light.pk} not done" in caplog.text and "cannot flash" in caplog.text
+    offline = LightFactory(device=DeviceFactory(lights_capability=protocol.LIGHTS_FLASH))
+    with django_capture_on_commit_callbacks(execute=True):
+        bridge_light_command(light_id=offline.pk, payload=b'{"flash": 2}')
+    assert f"flash of light {offline.pk} not sent: its device has no live connection" in caplog.text
 
 
 @pytest.mark.django_db
@@ -205,10 +285,10 @@ def test_mireds_become_the_roundest_kelvin_they_stand_for(mireds: int, kelvin: i
 
 def test_a_colour_temperature_in_mireds_is_read_as_kelvin() -> None:
     payload = b'{"state": "ON", "color_temp": 333}'
-    assert parse_light_command(payload, mireds=True) == ({"on": True, "color_temp_kelvin": 3000}, None)
-    assert parse_light_command(payload) == ({"on": True, "color_temp_kelvin": 333}, None)
+    assert parse_light_command(payload, mireds=True) == ({"on": True, "color_temp_kelvin": 3000}, None, None)
+    assert parse_light_command(payload) == ({"on": True, "color_temp_kelvin": 333}, None, None)
     for bad in (b'{"color_temp": 0}', b'{"color_temp": "warm"}', b'{"color_temp": true}'):
-        state, _ = parse_light_command(bad, mireds=True)
+        state, _, _ = parse_light_command(bad, mireds=True)
         assert state["color_temp_kelvin"] == json.loads(bad)["color_temp"]  # left for the light to refuse
 
 
