@@ -190,7 +190,6 @@ class MqttBridge:
             layer = get_channel_layer()
             channel = await layer.new_channel() if layer is not None else None
             try:
-                await self._publish(self.topics.bridge_status, ONLINE)
                 await self._sync_all(force=True)
                 await self._join_groups(channel)
                 # Subscribed after the first sync, so retained configs seen next can be judged stale.
@@ -202,6 +201,9 @@ class MqttBridge:
                     self.topics.ha_status,
                 ]
                 await client.subscribe([(topic, 1) for topic in filters])
+                # Online only now: Home Assistant sends commands once the bridge is online, and a
+                # command sent before the subscription would be lost (they are not retained).
+                await self._publish(self.topics.bridge_status, ONLINE)
                 logger.info("MQTT bridge connected to %s:%s", self.address.host, self.address.port)
                 self.connected.set()
                 await _first_failure(

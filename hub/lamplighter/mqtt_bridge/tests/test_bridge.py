@@ -388,3 +388,27 @@ def test_home_assistant_dims_colours_and_fades_each_kind(bridged: SimpleNamespac
             2000,
         )
         assert Light.objects.get(pk=white.pk).desired_version == version
+
+
+def test_a_command_sent_as_soon_as_the_bridge_says_online_is_applied(
+    private_port: int, mqtt_settings: SimpleNamespace, live_hub: LiveHub, tmp_path: Path
+) -> None:
+    # Home Assistant sends commands once the bridge is online (after a hub restart, at once): the
+    # bridge must already be subscribed then, since commands are not retained.
+    base = mqtt_settings.base
+    light = LightFactory(room=RoomFactory(name="Hall"), name="Lamp")
+    sent = threading.Event()
+
+    def command_at_online(client: mqtt.Client, userdata: object, message: mqtt.MQTTMessage) -> None:
+        if message.topic == f"{base}/bridge/status" and message.payload == b"online" and not sent.is_set():
+            sent.set()
+            client.publish(f"{base}/light/{light.pk}/set", b"ON", qos=1)
+
+    with private_broker(private_port, tmp_path):
+        ha = FakeHomeAssistant([base], ("127.0.0.1", private_port))
+        ha.client.on_message = command_at_online
+        try:
+            assert sent.wait(20), "the bridge never said online"
+            wait_db(lambda: Light.objects.get(pk=light.pk).desired_on)
+        finally:
+            ha.close()
