@@ -54,6 +54,15 @@ def _raw_terminal(fd, signals):
     termios.tcsetattr(fd, termios.TCSANOW, attrs)
 
 
+def _readable(fds, timeout):
+    """Those of fds ready to read (or closed at the other end). poll, not select: a test process
+    may hold more than FD_SETSIZE (1024) descriptors, and select refuses any numbered above it."""
+    poller = select.poll()
+    for fd in fds:
+        poller.register(fd, select.POLLIN)
+    return [fd for fd, _ in poller.poll(timeout * 1000)]
+
+
 def _controlling_terminal():
     fcntl.ioctl(0, termios.TIOCSCTTY, 0)
 
@@ -226,7 +235,7 @@ class BoardStandin:
         while self._running:
             inner = self._inner
             readers = [self._outer, self._wake[0]] + ([inner] if inner >= 0 else [])
-            ready, _, _ = select.select(readers, [], [], 0.5)
+            ready = _readable(readers, 0.5)
             if self._wake[0] in ready or not self._running:
                 return
             if self._outer in ready:
