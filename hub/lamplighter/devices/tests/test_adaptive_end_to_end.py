@@ -4,7 +4,6 @@ at it by the hub, the page's route and the button; a held fade never switching a
 turned off mid-fade staying off, a stop, and a person's change ending the fade, reported with its
 cause and what it changed."""
 
-import copy
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -38,21 +37,6 @@ def home(live_hub: LiveHub) -> tuple:
     device = DeviceFactory(home=room.home, secret=SECRET)
     reading = light_create(room=room, name="Reading", kind="tunable_white", device=device)
     return owner, device, reading
-
-
-@pytest.fixture
-def reports(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
-    """Every light entry the hub takes in (hellos and reports), in order."""
-    seen: list[dict[str, Any]] = []
-    original = light_services._reconcile
-
-    def recording(batches: list[tuple[Any, list[dict[str, Any]]]]) -> Any:
-        for _, entries in batches:
-            seen.extend(copy.deepcopy(entries))
-        return original(batches)
-
-    monkeypatch.setattr(light_services, "_reconcile", recording)
-    return seen
 
 
 @pytest.fixture

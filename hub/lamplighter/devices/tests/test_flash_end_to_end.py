@@ -2,7 +2,6 @@
 its pins and PWM duties, on both runtimes, over the WebSocket and a LAN push. The output blinks
 (dark and full) and ends exactly as it was; the device reports nothing new."""
 
-import copy
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -13,7 +12,6 @@ from conftest import LiveHub
 from factories import DeviceFactory, HomeFactory, RoomFactory
 from lamplighter.devices.models import Device
 from lamplighter.firmware import protocol
-from lamplighter.lights import services as light_services
 from lamplighter.lights.models import Light
 from lamplighter.lights.services import light_create, light_flash, light_set_desired
 from simulated import wait_for
@@ -32,21 +30,6 @@ def home(live_hub: LiveHub) -> tuple:
     lamp = light_create(room=room, name="Ceiling", kind="onoff", device=device)
     strip = light_create(room=room, name="Reading lamp", kind="dimmable", device=device)
     return device, lamp, strip
-
-
-@pytest.fixture
-def reports(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
-    """Every light entry the hub takes in (hellos and reports), in order."""
-    seen: list[dict[str, Any]] = []
-    original = light_services._reconcile
-
-    def recording(batches: list[tuple[Any, list[dict[str, Any]]]]) -> Any:
-        for _, entries in batches:
-            seen.extend(copy.deepcopy(entries))
-        return original(batches)
-
-    monkeypatch.setattr(light_services, "_reconcile", recording)
-    return seen
 
 
 def boot(
