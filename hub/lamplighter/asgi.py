@@ -2,7 +2,6 @@
 Channels for the device and dashboard WebSockets."""
 
 import asyncio
-import contextlib
 import os
 from typing import Any
 
@@ -57,11 +56,16 @@ class HubASGIHandler(ASGIHandler):
         await self.handle(scope, receive, send)
 
     async def handle(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        """Django 5.2's ASGIHandler.handle, but the response is closed on the loop.
+        """Django 5.2's ASGIHandler.handle, with the response closed on the loop and the client's
+        disconnect watched only once a request runs long.
 
-        Django closes it through sync_to_async: a hand-over to the database thread and back for
-        every request, only to send request_finished, whose receivers here do no I/O (the
-        connections' closing is the database thread's, see below)."""
+        Django closes the response through sync_to_async: a hand-over to the database thread and
+        back for every request, only to send request_finished, whose receivers here do no I/O
+        (the connections' closing is the database thread's, see below). Django also runs every
+        request as a second task beside one waiting for the client to go away; for the hub's
+        answers of a millisecond or less those two tasks cost more than the view. A request
+        still running after DISCONNECT_WATCH_SECONDS gets that watcher, so a client that leaves a
+        slow answer (a backup download, a firmware upload) still cancels it, as in Django."""
         try:
             body_file = await self.read_body(receive)
         except RequestAborted:
@@ -75,40 +79,57 @@ class HubASGIHandler(ASGIHandler):
             await self.send_response(error_response, send)
             error_response.close()
             return
-
-        async def process_request() -> HttpResponseBase:
-            response = await self.run_get_response(request)
-            with contextlib.suppress(asyncio.CancelledError):  # the client went away while sending
-                await self.send_response(response, send)
-            return response
-
-        # A client that disconnects while the response is made cancels it (as in Django).
-        tasks = [
-            asyncio.create_task(self.listen_for_disconnect(receive)),
-            asyncio.create_task(process_request()),
-        ]
-        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-        for task in tasks:
-            if task.done():
-                try:
-                    task.result()
-                except RequestAborted:
-                    pass
-                except AssertionError:
-                    body_file.close()
-                    raise
-            else:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+        watch = _DisconnectWatch(receive)
+        response: HttpResponseBase | None = None
         try:
-            response = tasks[1].result()
+            response = await self.run_get_response(request)
+            await self.send_response(response, send)
         except asyncio.CancelledError:
-            await signals.request_finished.asend(sender=self.__class__)
-        else:
-            if response is not None:
-                response.close()
-        body_file.close()
+            if not watch.client_left():
+                raise  # the server's own cancellation (shutdown)
+            if response is None:
+                await signals.request_finished.asend(sender=self.__class__)
+        finally:
+            watch.stop()
+            body_file.close()
+        if response is not None:
+            response.close()
+
+
+DISCONNECT_WATCH_SECONDS = 0.25
+
+
+class _DisconnectWatch:
+    """Cancels the running request's task when its client disconnects, watching from
+    DISCONNECT_WATCH_SECONDS on (a timer costs a fraction of a task)."""
+
+    def __init__(self, receive: Any) -> None:
+        self.receive = receive
+        self.task = asyncio.current_task()
+        self.watcher: asyncio.Task[None] | None = None
+        self.left = False
+        self.timer = asyncio.get_running_loop().call_later(DISCONNECT_WATCH_SECONDS, self._start)
+
+    def _start(self) -> None:
+        self.watcher = asyncio.ensure_future(self._watch())
+
+    async def _watch(self) -> None:
+        message = await self.receive()
+        if message["type"] == "http.disconnect" and self.task is not None:
+            self.left = True
+            self.task.cancel()
+
+    def client_left(self) -> bool:
+        """Whether the cancellation came from here; then it is taken back (the task goes on)."""
+        if self.left and self.task is not None:
+            self.task.uncancel()
+        return self.left
+
+    def stop(self) -> None:
+        """The request is answered: no more watching."""
+        self.timer.cancel()
+        if self.watcher is not None:
+            self.watcher.cancel()
 
 
 # The database thread closes old connections around each call itself (dbthread, Channels); on

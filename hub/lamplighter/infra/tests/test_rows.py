@@ -69,3 +69,21 @@ def test_columns_name_the_fields_in_the_order_asked() -> None:
     quote = connection.ops.quote_name
     assert rows.columns(Device, ["online", "channel_name"]) == f"{quote('online')}, {quote('channel_name')}"
     assert rows.columns(Device, ["online"], alias="d") == f"d.{quote('online')}"
+
+
+def test_a_post_init_receiver_still_sees_every_instance() -> None:
+    from django.db.models.signals import post_init
+
+    device = DeviceFactory()
+    seen: list[object] = []
+
+    def receiver(sender: type, instance: object, **kwargs: object) -> None:
+        seen.append(instance)
+
+    post_init.connect(receiver, sender=Device)
+    try:
+        built = rows.instance(Device, _fetch(Device, device.pk))
+    finally:
+        post_init.disconnect(receiver, sender=Device)
+    assert seen == [built]
+    assert rows.instance(Device, _fetch(Device, device.pk)) not in seen  # none connected: not called
