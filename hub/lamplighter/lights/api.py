@@ -5,7 +5,7 @@ from typing import Any, Literal
 
 from django.db import transaction
 from django.http import HttpRequest
-from ninja import Field, Router, Schema, Status
+from ninja import Field, Router, Status
 from pydantic import StrictBool
 
 from lamplighter.accounts.api_auth import caller_user_id
@@ -14,7 +14,7 @@ from lamplighter.devices.models import Device
 from lamplighter.homes import permissions
 from lamplighter.homes.selectors import home_get, room_get
 from lamplighter.infra import dbthread, realtime
-from lamplighter.infra.api_types import DatabaseId, Error, InputSchema, Refused
+from lamplighter.infra.api_types import DatabaseId, Error, InputSchema, PayloadSchema, Refused
 from lamplighter.lights import selectors, services
 from lamplighter.lights.models import Light
 from lamplighter.lights.state import Kelvin, LightStateIn
@@ -25,7 +25,7 @@ router = Router(tags=["lights"])
 Kind = Literal["onoff", "dimmable", "tunable_white", "rgb"]
 
 
-class LightOut(Schema):
+class LightOut(PayloadSchema):
     """A light: its desired state, the state its device reported, and whether they still differ.
 
     brightness, colour temperature and rgb are null for the kinds that lack them; the desired
