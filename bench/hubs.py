@@ -179,8 +179,15 @@ def _pg():  # type: ignore[no-untyped-def]
 class Hub:
     """One `lamplighter serve` (one worker, the embedded default, unless workers > 1: then Redis too)."""
 
-    def __init__(self, database: Database, extra_env: dict[str, str] | None = None, workers: int = 1) -> None:
+    def __init__(
+        self,
+        database: Database,
+        extra_env: dict[str, str] | None = None,
+        workers: int = 1,
+        script: Path | None = None,
+    ) -> None:
         self.port = free_port()
+        self.script = script  # a script serving the hub in its stead, given the port (bench/poll_floor.py)
         self.workers = workers
         self.env = {**database.env, **(extra_env or {})}
         self.hub_dir = database.hub_dir
@@ -199,8 +206,10 @@ class Hub:
 
     def start(self) -> "Hub":
         """Start and wait until it answers."""
-        self.process = subprocess.Popen(
-            [
+        command = (
+            [sys.executable, str(self.script), str(self.port)]
+            if self.script
+            else [
                 sys.executable,
                 "-m",
                 "lamplighter.cli",  # a module before the package root was grouped, a package now
@@ -209,7 +218,10 @@ class Hub:
                 str(self.port),
                 "--workers",
                 str(self.workers),
-            ],
+            ]
+        )
+        self.process = subprocess.Popen(
+            command,
             cwd=self.hub_dir,
             env=self.env,
             stdout=self.log.open("wb"),

@@ -391,10 +391,16 @@ async def scenario_capacity(workdir: Path, devices_count: int, samples: int) -> 
 
 
 def scenario_poll(
-    workdir: Path, kind: str, seconds: float, connections: int, workers: int = 1, root: Path = ROOT
+    workdir: Path,
+    kind: str,
+    seconds: float,
+    connections: int,
+    workers: int = 1,
+    root: Path = ROOT,
+    script: Path | None = None,
 ) -> dict[str, Any]:
     """GET /lights_status/ with Basic auth, as fast as a separate load process can ask (the hub of
-    the source tree `root`: this one, or a baseline commit's)."""
+    the source tree `root`: this one, or a baseline commit's; served by `script` if given)."""
     database = Database(kind, workdir, root)
     seed = database.prepare(200)
     extra = (
@@ -402,7 +408,7 @@ def scenario_poll(
         if workers > 1
         else {}
     )
-    hub = Hub(database, extra, workers).start()
+    hub = Hub(database, extra, workers, script).start()
     try:
         credentials = database.data_dir / "credentials"
         credentials.write_text("\n".join(f"{d['device_id']}:{d['secret']}" for d in seed["devices"]))

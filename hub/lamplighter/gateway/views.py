@@ -54,8 +54,9 @@ async def lights_status(request: HttpRequest) -> HttpResponse:
     """
     metrics.device_message_received(metrics.TRANSPORT_HTTP, "poll")
     try:
+        # META, not request.headers: that builds a mapping of every header for the one asked.
         status, body = await poll.lights_status_answer_async(
-            request.headers.get("Authorization"), request.META.get("REMOTE_ADDR", "")
+            request.META.get("HTTP_AUTHORIZATION"), request.META.get("REMOTE_ADDR", "")
         )
     except (OperationalError, InterfaceError, psycopg.OperationalError, PoolTimeout, RedisError) as error:
         return database_unavailable_response(error)

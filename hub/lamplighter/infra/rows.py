@@ -14,8 +14,8 @@ from typing import Any, TypeVar
 from django.db import connections
 from django.db.models import Model, signals
 from django.db.models.base import ModelState
-from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttribute
 from django.db.models.expressions import Expression
+from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttribute
 
 M = TypeVar("M", bound=Model)
 Converter = Callable[[Any, Any, Any], Any]

@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from django.conf import settings
+from django.conf.urls.i18n import is_language_prefix_patterns_used
 from django.contrib.auth import middleware as auth_middleware
 from django.contrib.messages import middleware as messages_middleware
 from django.contrib.messages.storage import default_storage
@@ -20,6 +21,8 @@ from django.core.checks import CheckMessage, Tags, Warning, register
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.middleware import clickjacking, common, csrf, locale, security
+from django.utils import translation
+from django.utils.cache import patch_vary_headers
 from django.utils.deprecation import MiddlewareMixin
 from django.utils.functional import SimpleLazyObject, empty
 from django.utils.module_loading import import_string
@@ -87,7 +90,31 @@ class SessionMiddleware(OnLoopMixin, sessions_middleware.SessionMiddleware):
 
 
 class LocaleMiddleware(OnLoopMixin, locale.LocaleMiddleware):
-    """Django's LocaleMiddleware (the browser's language), on the loop."""
+    """Django's LocaleMiddleware (the browser's language), on the loop.
+
+    Without i18n_patterns (the hub has none) Django still looks for a language prefix in every
+    path, twice per request, to use it only with them: the hooks below skip that look and do the
+    rest exactly as Django's (tests compare both)."""
+
+    def process_request(self, request: HttpRequest) -> None:
+        """The language of the request, activated."""
+        if _prefix_patterns_used(request):
+            return super().process_request(request)  # type: ignore[no-any-return]
+        translation.activate(translation.get_language_from_request(request, check_path=False))
+        request.LANGUAGE_CODE = translation.get_language()
+        return None
+
+    def process_response(self, request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:
+        """Vary: Accept-Language and Content-Language, as Django's."""
+        if _prefix_patterns_used(request):
+            return super().process_response(request, response)  # type: ignore[no-any-return]
+        patch_vary_headers(response, ("Accept-Language",))
+        response.headers.setdefault("Content-Language", translation.get_language())
+        return response
+
+
+def _prefix_patterns_used(request: HttpRequest) -> bool:
+    return bool(is_language_prefix_patterns_used(getattr(request, "urlconf", settings.ROOT_URLCONF))[0])
 
 
 class CommonMiddleware(OnLoopMixin, common.CommonMiddleware):
