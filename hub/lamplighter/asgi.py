@@ -11,7 +11,10 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lamplighter.settings")
 django.setup(set_prefix=False)
 
 from channels.routing import ProtocolTypeRouter  # noqa: E402
+from django.conf import settings  # noqa: E402
 from django.core import signals  # noqa: E402
+from django.core.cache import caches, close_caches  # noqa: E402
+from django.core.cache.backends.base import BaseCache  # noqa: E402
 from django.core.exceptions import RequestAborted  # noqa: E402
 from django.core.handlers.asgi import (  # noqa: E402
     ASGIHandler,
@@ -138,5 +141,9 @@ class _DisconnectWatch:
 signals.request_started.disconnect(close_old_connections)
 signals.request_finished.disconnect(close_old_connections)
 signals.request_started.disconnect(reset_queries)
+# Nor do the hub's caches keep anything per request (in-process, or Redis through its pool): their
+# close() is Django's no-op, which request_finished would call for every answer.
+if all(type(caches[alias]).close is BaseCache.close for alias in settings.CACHES):
+    signals.request_finished.disconnect(close_caches)
 
 application = LifespanApp(ProtocolTypeRouter({"http": HubASGIHandler(), "websocket": websocket_application}))

@@ -16,6 +16,8 @@ from ninja.errors import AuthenticationError
 
 from lamplighter.accounts.services import api_token_authenticate, api_token_of_active_user
 
+_AUTHORIZATION = "HTTP_AUTHORIZATION"  # security.HttpBearer.header, as Django's META names it
+
 
 class PendingToken:
     """A bearer token taken from the header of an async operation, checked by caller_user_id."""
@@ -49,7 +51,7 @@ class ApiTokenAuth(security.HttpBearer):
         return self._pending(request)
 
     async def _pending(self, request: HttpRequest) -> PendingToken | None:
-        value = request.headers.get(self.header)
+        value = request.META.get(_AUTHORIZATION)  # request.headers would map every header for this one
         if not value:
             return None
         scheme, *token = value.split(" ")

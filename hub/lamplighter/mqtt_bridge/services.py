@@ -132,13 +132,18 @@ def mireds_to_kelvin(value: Any) -> Any:
     return round(1_000_000 / value)
 
 
-def _fit_to_range(state: dict[str, Any], light: Light) -> dict[str, Any]:
+def _fit_to_range(state: dict[str, Any], light_id: int) -> dict[str, Any] | None:
     """The state with a colour temperature outside the light's range brought to the nearest end of
-    it, as Home Assistant's own lights do (what the device then runs is what HA shows)."""
+    it, as Home Assistant's own lights do (what the device then runs is what HA shows); None when
+    there is no such light. The range is read only for a state that has a temperature."""
     kelvin = state.get("color_temp_kelvin")
     if isinstance(kelvin, bool) or not isinstance(kelvin, (int, float)) or not math.isfinite(kelvin):
         return state
-    return {**state, "color_temp_kelvin": min(max(round(kelvin), light.min_kelvin), light.max_kelvin)}
+    kelvin_range = Light.objects.filter(pk=light_id).values_list("min_kelvin", "max_kelvin").first()
+    if kelvin_range is None:
+        return None
+    low, high = kelvin_range
+    return {**state, "color_temp_kelvin": min(max(round(kelvin), low), high)}
 
 
 def bridge_light_command(*, light_id: int, payload: bytes, mireds: bool = False) -> Light | None:
@@ -154,21 +159,21 @@ def bridge_light_command(*, light_id: int, payload: bytes, mireds: bool = False)
     except (ValueError, UnicodeDecodeError) as error:
         logger.warning("MQTT command for light %s ignored: %s", light_id, error)
         return None
-    light = Light.objects.filter(pk=light_id).first()  # its range, to bring a colour temperature into it
-    if light is None:
-        logger.warning("MQTT command for unknown light %s ignored", light_id)
-        return None
-    if state:
+    fitted = _fit_to_range(state, light_id) if state else None
+    if state and fitted is not None:
         try:
-            command = light_command({**_fit_to_range(state, light), "transition_ms": transition_ms})
-            stored = light_command_apply(light_id=light_id, command=command, cause=protocol.CAUSE_HA)
+            command = light_command({**fitted, "transition_ms": transition_ms})
+            light = light_command_apply(light_id=light_id, command=command, cause=protocol.CAUSE_HA)
         except LightStateError as error:
             logger.warning("MQTT command for light %s ignored: %s", light_id, "; ".join(error.messages))
             return None
-        if stored is None:
-            logger.warning("MQTT command for unknown light %s ignored", light_id)
-            return None
-        light = stored
+    elif state:
+        light = None  # a temperature for a light that is not there
+    else:  # a flash alone
+        light = Light.objects.filter(pk=light_id).first()
+    if light is None:
+        logger.warning("MQTT command for unknown light %s ignored", light_id)
+        return None
     if flash_ms is not None:
         _flash(light, flash_ms)
     return light

@@ -107,3 +107,12 @@ async def test_the_servers_own_cancellation_is_not_swallowed() -> None:
     with pytest.raises(asyncio.CancelledError):
         await task
     assert events == ["cancelled"]
+
+
+def test_no_cache_is_closed_after_each_answer() -> None:
+    from django.core import signals
+    from django.core.cache import close_caches
+
+    # The hub's cache backends close nothing; the receiver would only cost each answer time.
+    receivers = signals.request_finished._live_receivers(None)[0]
+    assert close_caches not in receivers
