@@ -142,6 +142,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         }
     )
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test-lamplighter.sqlite3")}
+    # Django's SQLite backend, with each statement's placeholders converted once.
+    DATABASES["default"]["ENGINE"] = "lamplighter.infra.sqlite_backend"
 
 # Messages a channel holds before the layer drops what comes next (Channels' default: 100). A
 # dashboard's channel takes a presence event per device that connects: a connect storm's
