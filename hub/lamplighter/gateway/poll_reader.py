@@ -11,11 +11,12 @@ services.device_seen_recently) still go through the ORM.
 
 import asyncio
 import sqlite3
-from functools import lru_cache
 from typing import Any, Protocol
 
 from django.db import connections
 from psycopg_pool import AsyncConnectionPool
+
+from lamplighter.infra.sqlite_backend.base import qmark_style
 
 POOL_MAX_SIZE = 4  # connections per worker: a poll holds one for a single round trip
 POOL_TIMEOUT_SECONDS = 5.0  # then the poll is answered 503, like any request when the database is away
@@ -94,7 +95,7 @@ class SqlitePollReader:
         """All rows of `sql`; sqlite3 keeps the statement prepared (its per-connection cache)."""
         connection = self._connection_of_this_loop()
         try:
-            cursor = connection.execute(_qmark(sql), params)
+            cursor = connection.execute(qmark_style(sql), params)
             try:
                 # Read to the end: the statement is reset, its snapshot released (the next poll sees new commits).
                 return cursor.fetchall()
@@ -135,12 +136,6 @@ def _sqlite_connect() -> sqlite3.Connection:
         connection.close()
         raise
     return connection
-
-
-@lru_cache(maxsize=16)
-def _qmark(sql: str) -> str:
-    """Django's %s placeholders as sqlite3's ? (the conversion Django's SQLite cursor makes)."""
-    return sql % tuple("?" * sql.count("%s"))
 
 
 def _reader_for(vendor: str) -> PollReader:

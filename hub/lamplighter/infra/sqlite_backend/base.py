@@ -13,7 +13,8 @@ from django.db.backends.sqlite3 import base
 
 
 @lru_cache(maxsize=1024)
-def _qmark_style(query: str) -> str:
+def qmark_style(query: str) -> str:
+    """A query with Django's %s placeholders in sqlite3's "qmark" style, as Django converts it."""
     return base.FORMAT_QMARK_REGEX.sub("?", query).replace("%%", "%")
 
 
@@ -23,7 +24,7 @@ class SQLiteCursorWrapper(base.SQLiteCursorWrapper):
     def convert_query(self, query: str, *, param_names: Any = None) -> str:
         """The query in sqlite3's "qmark" (or "named") style, as Django converts it."""
         if param_names is None:
-            return _qmark_style(query)
+            return qmark_style(query)
         return str(super().convert_query(query, param_names=param_names))
 
 
