@@ -271,7 +271,7 @@ def schedule_update(request: HttpRequest, schedule_id: DatabaseId, payload: Sche
     schedule = selectors.schedule_get(user=request.user, schedule_id=schedule_id)
     permissions.home_require_owner(user=request.user, home=schedule.home)
     current = selectors.schedule_payload(schedule)
-    changes = payload.dict(exclude_unset=True)
+    changes = payload.model_dump(exclude_unset=True)
     time_of_day = changes["time"] if "time" in changes else schedule.time_of_day
     spec = services.ScheduleSpec(
         name=changes.get("name") or schedule.name,
