@@ -60,7 +60,8 @@ async def lights_status(request: HttpRequest) -> HttpResponse:
         )
     except (OperationalError, InterfaceError, psycopg.OperationalError, PoolTimeout, RedisError) as error:
         return database_unavailable_response(error)
-    response = JsonResponse(body, status=status)
+    # A hub.welcome (or an error) in the protocol's one encoding.
+    response = HttpResponse(protocol.encode(body), status=status, content_type="application/json")
     if status == 401:
         response["WWW-Authenticate"] = poll.CHALLENGE
     elif status == 429:

@@ -79,11 +79,19 @@ class SecurityMiddleware(OnLoopMixin, security.SecurityMiddleware):
 
 
 class SessionMiddleware(OnLoopMixin, sessions_middleware.SessionMiddleware):
-    """Django's SessionMiddleware; a session is read lazily and saved in the database thread."""
+    """Django's SessionMiddleware; the session store is made when first used (a device's poll
+    or a token's API call never does), read lazily, and saved in the database thread."""
+
+    def process_request(self, request: HttpRequest) -> None:
+        """The request's session, made on first use."""
+        session_key = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
+        request.session = SimpleLazyObject(lambda: self.SessionStore(session_key))  # type: ignore[assignment]
 
     async def respond(self, request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:
         """process_response in the database thread only when the session must be saved."""
         session = request.session
+        if getattr(session, "_wrapped", None) is empty and not settings.SESSION_SAVE_EVERY_REQUEST:
+            return response  # never used: Django's process_response would change nothing
         if session.modified or settings.SESSION_SAVE_EVERY_REQUEST:
             return await dbthread.run(self.process_response, request, response)  # type: ignore[arg-type]
         return self.process_response(request, response)  # type: ignore[arg-type]
