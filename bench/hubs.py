@@ -17,6 +17,7 @@ from pathlib import Path
 
 import httpx
 
+from bench.proc import process_cpu_seconds
 from lamplighter.tools.simulator import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -30,16 +31,6 @@ def raise_fd_limit() -> int:
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     return hard
-
-
-def process_cpu_seconds(pid: int | None = None) -> float:
-    """User + system CPU of a process (this one by default), all threads, in seconds."""
-    if pid is None:
-        times = os.times()
-        return times.user + times.system
-    with open(f"/proc/{pid}/stat") as handle:
-        fields = handle.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def percentile(sorted_values: list[float], fraction: float) -> float:

@@ -14,6 +14,7 @@ import time
 from urllib.parse import urlsplit
 
 from http11 import read_response  # this script's folder is on sys.path
+from proc import process_cpu_seconds
 
 
 async def worker(
@@ -34,7 +35,7 @@ async def worker(
 
 
 async def run(
-    url: str, credentials: list[str], connections: int, seconds: float, warmup: float
+    url: str, credentials: list[str], connections: int, seconds: float, warmup: float, hub_pid: int | None
 ) -> dict[str, float]:
     """Drive the URL; each connection uses one device's credentials (round-robin)."""
     parts = urlsplit(url)
@@ -55,6 +56,7 @@ async def run(
         )
     latencies: list[float] = []
     errors: list[str] = []
+    hub_cpu = process_cpu_seconds(hub_pid) if hub_pid else 0.0
     started = time.perf_counter()
     stop_at = started + seconds
     await asyncio.gather(
@@ -64,8 +66,12 @@ async def run(
         )
     )
     elapsed = time.perf_counter() - started
+    hub_cpu = process_cpu_seconds(hub_pid) - hub_cpu if hub_pid else float("nan")
     latencies.sort()
     return {
+        # The hub's CPU per answer: what its throughput is made of, and less moved by other jobs
+        # on the machine than requests per second.
+        "hub_cpu_us": hub_cpu * 1e6 / max(1, len(latencies)),
         "requests": len(latencies),
         "errors": len(errors),
         "seconds": elapsed,
@@ -83,6 +89,7 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--warmup", type=float, default=2)
+    parser.add_argument("--hub-pid", type=int, help="the hub's process, for its CPU per request")
     args = parser.parse_args()
     with open(args.credentials_file) as handle:
         credentials = [line.strip() for line in handle if line.strip()]
@@ -92,7 +99,9 @@ def main() -> None:
         uvloop.install()
     except ImportError:
         pass
-    result = asyncio.run(run(args.url, credentials, args.connections, args.seconds, args.warmup))
+    result = asyncio.run(
+        run(args.url, credentials, args.connections, args.seconds, args.warmup, args.hub_pid)
+    )
     print(json.dumps(result))
 
 

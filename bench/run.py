@@ -423,6 +423,7 @@ def scenario_poll(
                 str(seconds),
                 "--connections",
                 str(connections),
+                *(["--hub-pid", str(hub.process.pid)] if workers == 1 and hub.process else []),
             ],
             capture_output=True,
             text=True,
@@ -430,7 +431,8 @@ def scenario_poll(
         ).stdout
         result = dict(json.loads(output.strip().splitlines()[-1]))
         say(
-            f"  poll, {kind}: {result['rps']:.0f} req/s (p50 {result['p50_ms']:.1f} ms, errors {result['errors']})"
+            f"  poll, {kind}: {result['rps']:.0f} req/s (p50 {result['p50_ms']:.1f} ms, errors {result['errors']}, "
+            f"hub CPU {result.get('hub_cpu_us', float('nan')):.0f} µs per answer)"
         )
         return result
     finally:
