@@ -538,6 +538,23 @@ def row(name: str, s: dict[str, float]) -> str:
     return f"| {name} | {s['p50']:.2f} | {s['p99']:.2f} | {s['p999']:.2f} | {s['n']}{lost} |"
 
 
+def say_part_report(info: dict[str, Any], title: str, lines: list[str]) -> None:
+    """Print the report of a partial run (not written to LATEST.md): its title, the machine, the lines."""
+    say("")
+    say(
+        "\n".join(
+            [
+                f"# {title}",
+                "",
+                f"Machine: {info['nproc']} CPUs ({info['cpu']}), {info['ram']} RAM, Python {info['python']}.  ",
+                f"Commit {info['commit']}, {info['date']}.",
+                "",
+                *lines,
+            ]
+        )
+    )
+
+
 async def main_async(args: argparse.Namespace) -> int:
     """Run every scenario in order and write the results."""
     info = machine()
@@ -550,18 +567,9 @@ async def main_async(args: argparse.Namespace) -> int:
         if args.slider_only:
             say("Slider (brightness dragged at 60 updates/s for 5 s)")
             slider = await scenario_slider(workdir, lights=args.slider_lights, say=say)
-            text = "\n".join(
-                [
-                    "# Slider benchmark (bench/run.py --slider-only)",
-                    "",
-                    f"Machine: {info['nproc']} CPUs ({info['cpu']}), {info['ram']} RAM, Python {info['python']}.  ",
-                    f"Commit {info['commit']}, {info['date']}.",
-                    "",
-                    *slider_report_lines(slider),
-                ]
+            say_part_report(
+                info, "Slider benchmark (bench/run.py --slider-only)", slider_report_lines(slider)
             )
-            say("")
-            say(text)
             return 0
         if args.paths_only:
             say("Baselines")
@@ -572,18 +580,9 @@ async def main_async(args: argparse.Namespace) -> int:
             paths = await scenario_paths(
                 workdir, args.devices, args.samples, args.poll_seconds, args.baseline_commit, mqtt, say
             )
-            text = "\n".join(
-                [
-                    "# Request-path benchmark (bench/run.py --paths-only)",
-                    "",
-                    f"Machine: {info['nproc']} CPUs ({info['cpu']}), {info['ram']} RAM, Python {info['python']}.  ",
-                    f"Commit {info['commit']}, {info['date']}.",
-                    "",
-                    *paths_report_lines(paths),
-                ]
+            say_part_report(
+                info, "Request-path benchmark (bench/run.py --paths-only)", paths_report_lines(paths)
             )
-            say("")
-            say(text)
             return 0
         say("Baselines")
         results["echo"] = await echo_baseline(args.samples * 2)

@@ -16,8 +16,6 @@ from ninja.errors import AuthenticationError
 
 from lamplighter.accounts.services import api_token_authenticate, api_token_of_active_user
 
-_AUTHORIZATION = "HTTP_AUTHORIZATION"  # security.HttpBearer.header, as Django's META names it
-
 
 class PendingToken:
     """A bearer token taken from the header of an async operation, checked by caller_user_id."""
@@ -43,6 +41,8 @@ class ApiTokenAuth(security.HttpBearer):
     def __init__(self) -> None:
         super().__init__()
         self.is_async = True  # django-ninja then calls it in place in both kinds of operation (see __call__)
+        # The header as Django's META names it: request.headers would map every header for this one.
+        self.meta_key = "HTTP_" + self.header.upper().replace("-", "_")
 
     def __call__(self, request: HttpRequest) -> Any:
         """The token's user (sync operation), or a PendingToken to check later (async operation)."""
@@ -51,7 +51,7 @@ class ApiTokenAuth(security.HttpBearer):
         return self._pending(request)
 
     async def _pending(self, request: HttpRequest) -> PendingToken | None:
-        value = request.META.get(_AUTHORIZATION)  # request.headers would map every header for this one
+        value = request.META.get(self.meta_key)
         if not value:
             return None
         scheme, *token = value.split(" ")

@@ -2,7 +2,6 @@
 slow answer still cancels it (Django's behaviour), while the server's own cancellation passes."""
 
 import asyncio
-import time
 from typing import Any
 
 import pytest
@@ -91,11 +90,10 @@ async def test_a_fast_answer_is_sent_without_watching_the_client() -> None:
 
 async def test_a_client_leaving_a_slow_answer_cancels_it() -> None:
     client = Client(leave_after=0.1)
-    started = time.monotonic()
+    # The view sleeps 5 s: only the watcher's cancellation ends the request before the guard's 3 s.
     await asyncio.wait_for(asgi.HubASGIHandler()(_scope("/slow/"), client.receive, client.send), 3)
     assert events == ["cancelled"]
     assert client.sent == []  # nothing to send to a client that left
-    assert time.monotonic() - started < asgi.DISCONNECT_WATCH_SECONDS + 1
     assert asyncio.current_task().cancelling() == 0  # type: ignore[union-attr] # taken back
 
 
